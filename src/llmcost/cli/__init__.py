@@ -1,0 +1,1 @@
+"""The command line. The only code that imports typer or prints."""

@@ -1,0 +1,125 @@
+"""What every command shares: error speaking, atomic output, consoles and progress."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import typer
+
+from llmcost.errors import LlmcostError
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.progress import Progress
+
+P = ParamSpec("P")
+R = TypeVar("R")
+TABLE_WIDTH = 140
+
+
+def speaks_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn an ``LlmcostError`` into one line on stderr and its exit code; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except LlmcostError as exc:
+            err_console().print(f"[red]llmcost: error:[/red] {escape(str(exc))}", highlight=False,
+                                soft_wrap=True)
+            raise typer.Exit(code=exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console().print("llmcost: interrupted")
+            raise typer.Exit(code=130) from None
+
+    return wrapper
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+@functools.cache
+def err_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def out_console(file: Any = None) -> Console:
+    from rich.console import Console
+
+    target = file if file is not None else sys.stdout
+    is_tty = hasattr(target, "isatty") and target.isatty()
+    return Console(file=target, width=None if is_tty else TABLE_WIDTH, highlight=False,
+                   no_color=not is_tty, soft_wrap=False)
+
+
+def warn(message: str) -> None:
+    err_console().print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
+
+
+def info(message: str) -> None:
+    err_console().print(escape(message), style="dim", soft_wrap=True)
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write ``text`` to stdout (``None`` or ``-``) or atomically to a file (temp file + rename)."""
+    if output in (None, "-"):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    assert output is not None
+    write_atomic(Path(output), text)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    from llmcost.errors import UsageError
+
+    directory = path.parent if str(path.parent) else Path()
+    if not directory.is_dir():
+        raise UsageError(f"{path}: output directory does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise
+
+
+def render_text(renderable: RenderableType) -> str:
+    """Render a rich renderable to plain text at a fixed width (for files and tests)."""
+    from rich.console import Console
+
+    console = Console(width=TABLE_WIDTH, record=True, file=open(os.devnull, "w"),  # noqa: SIM115
+                      no_color=True, highlight=False)
+    console.print(renderable)
+    text = console.export_text()
+    console.file.close()
+    return text
+
+
+@contextlib.contextmanager
+def progress(description: str, total: float | None = None) -> Iterator[Progress | None]:
+    """A rich progress bar on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err_console(), transient=True) as bar:
+        bar.add_task(description, total=total)
+        yield bar

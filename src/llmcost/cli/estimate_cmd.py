@@ -1,0 +1,96 @@
+"""``llmcost estimate``: price logs, project the month, compare scenarios."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from llmcost.cli.common import info, out_console, progress, render_text, speaks_errors, warn, write_output
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+LogsArg = Annotated[list[str], typer.Argument(help="Log files, globs, or - for stdin.", show_default=False)]
+CatalogOpt = Annotated[
+    str | None,
+    typer.Option("--catalog", "-c", help="Catalog YAML file or bundled catalog name [env: LLMCOST_CATALOG].",
+                 envvar="LLMCOST_CATALOG", show_default="bundled 'frontier'"),
+]
+LogFormatOpt = Annotated[str | None, typer.Option("--log-format", help="Skip detection: read logs as this format.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model for log rows that name none.")]
+SkipBadOpt = Annotated[bool, typer.Option("--skip-bad", help="Skip and count malformed rows instead of failing.")]
+
+
+@speaks_errors
+def estimate(
+    logs: LogsArg,
+    catalog: CatalogOpt = None,
+    scenarios: Annotated[
+        str | None, typer.Option("--scenarios", "-s", help="Scenario YAML file (default: the built-in set).")
+    ] = None,
+    baseline_only: Annotated[bool, typer.Option("--baseline-only", help="Price the logged traffic only.")] = False,
+    model: ModelOpt = None,
+    days: Annotated[int, typer.Option("--days", help="Days to project to.", min=1)] = 30,
+    window_days: Annotated[
+        float | None, typer.Option("--window-days", help="Days the logs cover (default: first to last timestamp).")
+    ] = None,
+    log_format: LogFormatOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write results here (- = stdout).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Unpriced traffic is an error (exit 2).")] = False,
+    skip_bad: SkipBadOpt = False,
+) -> None:
+    """Price request logs exactly from a catalog, project the month, and compare what-if scenarios."""
+    from llmcost.catalog import load_catalog
+    from llmcost.errors import UsageError
+    from llmcost.estimate import run_estimate
+    from llmcost.logs import read_logs
+    from llmcost.scenarios import select_scenarios
+
+    if scenarios and baseline_only:
+        raise UsageError("--scenarios and --baseline-only cannot be used together")
+    cat = load_catalog(catalog)
+    chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
+    with progress("reading logs", total=len(logs)) as bar:
+        logset = read_logs(logs, log_format=log_format, default_model=model, skip_bad=skip_bad,
+                           on_file=(lambda _: bar.advance(bar.task_ids[0])) if bar else None)
+    for report in logset.files:
+        for why, n in report.skipped.items():
+            warn(f"{report.path}: skipped {n:,} row(s): {why}")
+    result = run_estimate(logset.frame, cat, chosen, projection_days=days, window_days=window_days)
+    unpriced = result.baseline.priced.unpriced
+    if strict:
+        result.baseline.priced.require_priced()
+    elif unpriced:
+        names = ", ".join(f"{m.model} ({int(m.tokens.requests):,} requests)" for m in unpriced)
+        warn(f"unpriced models, left out of the totals: {names} (use --strict to fail)")
+    if result.window.short:
+        warn(f"the logs cover only {float(result.window.days) * 24:.1f} hours; the projection extrapolates")
+    write_output(_render(result, fmt, output), output)
+    if output not in (None, "-"):
+        info(f"wrote {output}")
+
+
+def _render(result: object, fmt: Format, output: str | None) -> str:
+    from llmcost.estimate import Estimate
+    from llmcost.report import estimate_flat, estimate_json, estimate_table
+
+    assert isinstance(result, Estimate)
+    if fmt is Format.json:
+        return estimate_json.render_json(result)
+    if fmt is Format.csv:
+        return estimate_flat.render_csv(result)
+    if fmt is Format.markdown:
+        return estimate_flat.render_markdown(result)
+    renderable = estimate_table.render_table(result)
+    if output in (None, "-"):
+        out_console().print(renderable)
+        return ""
+    return render_text(renderable)

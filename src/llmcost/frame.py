@@ -1,0 +1,194 @@
+"""The normalized request frame every reader returns and every later stage consumes.
+
+One row per request (or per bucket of ``weight`` requests). Token columns follow the OpenAI
+convention: ``input_tokens`` counts ALL prompt tokens, and the cache columns are subsets of it.
+See DESIGN.md for the column table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from llmcost.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TOKEN_COLUMNS = (
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+)
+REQUIRED = ("timestamp", "model", "input_tokens", "output_tokens")
+CORE_COLUMNS = ("timestamp", "model", *TOKEN_COLUMNS, "weight", "batch")
+OPTIONAL_COLUMNS = (
+    "task",
+    "tags",
+    "user",
+    "prompt_hash",
+    "prefix_hashes",
+    "prompt",
+    "status",
+    "latency_ms",
+    "ttft_ms",
+    "region",
+    "cost_logged",
+    "period_end",
+    "tokens_estimated",
+)
+
+
+@dataclass
+class Conformed:
+    """A conformed frame plus how many rows were skipped, by reason."""
+
+    frame: pd.DataFrame
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+class RowProblem(InputError):
+    """A specific row failed validation (carries the reason for ``--skip-bad`` counting)."""
+
+
+def empty_frame() -> pd.DataFrame:
+    import pandas as pd
+
+    return conform(pd.DataFrame({c: [] for c in REQUIRED}), source="<empty>").frame
+
+
+def conform(
+    df: pd.DataFrame,
+    *,
+    source: str,
+    first_line: int = 1,
+    default_model: str | None = None,
+    skip_bad: bool = False,
+) -> Conformed:
+    """Coerce ``df`` to the normalized schema, validating every row (vectorized).
+
+    ``first_line`` is the file line of row 0, so errors can name the line. With ``skip_bad`` invalid
+    rows are dropped and counted instead of raising.
+    """
+    import numpy as np
+    import pandas as pd
+
+    df = df.reset_index(drop=True)
+    n = len(df)
+    bad = np.zeros(n, dtype=bool)
+    skipped: dict[str, int] = {}
+    out: dict[str, object] = {}
+
+    def fail(mask: np.ndarray, column: str, why: str) -> None:
+        nonlocal bad
+        mask = mask & ~bad
+        if not mask.any():
+            return
+        if not skip_bad:
+            row = int(np.flatnonzero(mask)[0])
+            raise RowProblem(why, source=source, line=first_line + row, field=column)
+        skipped[f"{column}: {why}"] = skipped.get(f"{column}: {why}", 0) + int(mask.sum())
+        bad = bad | mask
+
+    if default_model is not None:
+        if "model" not in df.columns:
+            df["model"] = default_model
+        else:
+            missing = df["model"].isna() | (df["model"].astype("string").str.len() == 0)
+            df.loc[missing.to_numpy(), "model"] = default_model
+    for column in REQUIRED:
+        if column not in df.columns:
+            hint = " (use --model ID to assign one)" if column == "model" else ""
+            raise InputError(f"missing required column{hint}", source=source, field=column)
+
+    out["timestamp"] = _timestamps(df["timestamp"], fail)
+    model = df["model"].astype("string")
+    fail((model.isna() | (model.str.len() == 0)).to_numpy(), "model", "empty model name")
+    out["model"] = model.fillna("").astype("category")
+
+    for column in TOKEN_COLUMNS:
+        out[column] = _tokens(df, column, column in REQUIRED, fail)
+    out["weight"] = _tokens(df, "weight", False, fail, default=1)
+    fail(out["weight"] < 1, "weight", "must be at least 1")  # type: ignore[operator]
+
+    inp = out["input_tokens"]
+    cached = out["cache_read_tokens"] + out["cache_write_tokens"] + out["cache_write_1h_tokens"]  # type: ignore[operator]
+    fail(cached > inp, "cache_read_tokens", "cache tokens exceed input_tokens (input must include them)")
+    fail(out["reasoning_tokens"] > out["output_tokens"], "reasoning_tokens", "exceed output_tokens")  # type: ignore[operator]
+
+    out["batch"] = _booleans(df, "batch", fail)
+    for column in OPTIONAL_COLUMNS:
+        if column in df.columns:
+            out[column] = df[column].to_numpy() if column != "period_end" else _timestamps(df[column], fail)
+
+    frame = pd.DataFrame(out, copy=False)
+    if bad.any():
+        frame = frame.loc[~bad].reset_index(drop=True)
+        frame["model"] = frame["model"].cat.remove_unused_categories()
+    return Conformed(frame, skipped)
+
+
+def _tokens(df: pd.DataFrame, column: str, required: bool, fail: object, default: int = 0) -> object:
+    import numpy as np
+    import pandas as pd
+
+    report = fail  # typed loosely to keep the signature short
+    if column not in df.columns:
+        return np.full(len(df), default, dtype=np.int64)
+    raw = df[column]
+    if raw.dtype.kind in "iu":
+        values = raw.to_numpy(dtype=np.int64)
+        report(values < 0, column, "must not be negative")  # type: ignore[operator]
+        return values
+    numeric = pd.to_numeric(raw, errors="coerce")
+    missing = numeric.isna().to_numpy()
+    not_number = missing & raw.notna().to_numpy()
+    if raw.dtype == object:
+        not_number &= raw.astype("string").str.strip().str.len().fillna(0).to_numpy() > 0
+    report(not_number, column, "must be a whole number of tokens")  # type: ignore[operator]
+    if required:
+        report(missing, column, "is missing")  # type: ignore[operator]
+    as_float = numeric.fillna(default).to_numpy(dtype=np.float64)
+    report(as_float < 0, column, "must not be negative")  # type: ignore[operator]
+    report(np.floor(as_float) != as_float, column, "must be a whole number of tokens")  # type: ignore[operator]
+    return np.nan_to_num(as_float, nan=default).astype(np.int64)
+
+
+def _timestamps(raw: pd.Series, fail: object) -> object:
+    import numpy as np
+    import pandas as pd
+
+    report = fail
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_convert("UTC")
+    if raw.dtype.kind == "M":
+        return raw.dt.tz_localize("UTC")
+    if raw.dtype.kind in "iuf":
+        values = raw.to_numpy(dtype=np.float64)
+        report(np.isnan(values), "timestamp", "is missing")  # type: ignore[operator]
+        unit = "ms" if np.nanmax(values, initial=0) > 1e11 else "s"
+        return pd.to_datetime(np.nan_to_num(values), unit=unit, utc=True)
+    parsed = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
+    if parsed.isna().any() and raw.notna().any():
+        parsed = parsed.fillna(pd.to_datetime(raw, utc=True, errors="coerce", format="mixed"))
+    report(parsed.isna().to_numpy(), "timestamp", "not a date/time (expected ISO 8601 or epoch seconds)")  # type: ignore[operator]
+    return parsed
+
+
+def _booleans(df: pd.DataFrame, column: str, fail: object) -> object:
+    import numpy as np
+
+    report = fail
+    if column not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    raw = df[column]
+    if raw.dtype == bool:
+        return raw.to_numpy()
+    text = raw.astype("string").str.strip().str.lower().fillna("false")
+    truthy = text.isin(["true", "1", "yes", "t", "1.0"]).to_numpy()
+    falsy = text.isin(["false", "0", "no", "f", "", "0.0", "none", "null", "<na>"]).to_numpy()
+    report(~(truthy | falsy), column, "must be true or false")  # type: ignore[operator]
+    return truthy

@@ -1,0 +1,110 @@
+"""The list of known readers, format detection, and reading several files into one frame."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from llmcost.errors import InputError, UsageError
+from llmcost.logs.interface import LogReader, ReadOptions, Source
+from llmcost.logs.native import NativeReader
+from llmcost.logs.source import expand, open_source
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _readers() -> list[LogReader]:
+    """Every reader, most specific first; the native reader is the fallback."""
+    readers: list[LogReader] = []
+    try:
+        from llmcost.logs.formats import ALL_FORMAT_READERS
+    except ImportError:  # pragma: no cover - formats package absent in minimal builds
+        ALL_FORMAT_READERS = []
+    readers.extend(ALL_FORMAT_READERS)
+    readers.append(NativeReader())
+    return readers
+
+
+def reader_names() -> list[str]:
+    return [r.name for r in _readers()]
+
+
+def detect(source: Source, forced: str | None = None) -> LogReader:
+    """Pick the reader for ``source``: the one named by ``--log-format``, else the first that sniffs it."""
+    readers = _readers()
+    if forced:
+        for reader in readers:
+            if reader.name == forced:
+                return reader
+        raise UsageError(f"unknown --log-format '{forced}' (known: {', '.join(r.name for r in readers)})")
+    for reader in readers:
+        if reader.sniff(source):
+            return reader
+    cols = ", ".join(source.columns[:12]) or "none"
+    raise InputError(
+        f"cannot detect the log format ({source.container} with fields: {cols}); "
+        f"pass --log-format (one of: {', '.join(r.name for r in readers)})",
+        source=source.name,
+    )
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What reading one file found."""
+
+    path: str
+    format: str
+    rows: int
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+@dataclass(frozen=True)
+class LogSet:
+    """All requests read from the given logs, plus a report per file."""
+
+    frame: pd.DataFrame
+    files: tuple[FileReport, ...]
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(f.skipped_total for f in self.files)
+
+
+def read_logs(
+    paths: list[str],
+    *,
+    log_format: str | None = None,
+    default_model: str | None = None,
+    skip_bad: bool = False,
+    on_file: Callable[[str], None] | None = None,
+) -> LogSet:
+    """Read every file named (globs and ``-`` allowed) into one normalized frame."""
+    import pandas as pd
+    from pandas.api.types import union_categoricals
+
+    options = ReadOptions(default_model=default_model, skip_bad=skip_bad)
+    frames: list[pd.DataFrame] = []
+    reports: list[FileReport] = []
+    for name in expand(paths):
+        source = open_source(name)
+        reader = detect(source, log_format)
+        result = reader.read(source, options)
+        frames.append(result.frame)
+        reports.append(FileReport(source.name, reader.name, len(result.frame), dict(result.skipped)))
+        if on_file is not None:
+            on_file(name)
+    if len(frames) == 1:
+        frame = frames[0]
+    else:
+        models = union_categoricals([f["model"] for f in frames], ignore_order=True)
+        frame = pd.concat(frames, ignore_index=True, copy=False)
+        frame["model"] = pd.Categorical(frame["model"].astype("string"), categories=models.categories)
+    if frame.empty:
+        raise InputError("the logs hold no requests", source=", ".join(r.path for r in reports))
+    return LogSet(frame, tuple(reports))

@@ -1,0 +1,141 @@
+"""Opening inputs: globs, stdin, gzip, and sniffing the container (CSV, JSON, JSONL, Parquet)."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import gzip
+import io
+import json
+import sys
+from pathlib import Path
+from typing import IO
+
+from llmcost.errors import InputError
+from llmcost.logs.interface import Container, Source
+
+SNIFF_BYTES = 1 << 16
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+
+
+def expand(paths: list[str]) -> list[str]:
+    """Expand globs; keep ``-`` (stdin); a pattern or path that matches nothing is an error."""
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.append(p)
+        elif any(ch in p for ch in "*?["):
+            matches = sorted(glob.glob(p, recursive=True))
+            if not matches:
+                raise InputError("no file matches this pattern", source=p)
+            out.extend(m for m in matches if Path(m).is_file())
+        else:
+            if not Path(p).is_file():
+                raise InputError("no such file", source=p)
+            out.append(p)
+    if not out:
+        raise InputError("no log files given")
+    return out
+
+
+def open_source(name: str) -> Source:
+    """Read enough of ``name`` to know its container and its columns or keys."""
+    data: bytes | None = None
+    if name == "-":
+        data = sys.stdin.buffer.read()
+        head = data[:SNIFF_BYTES]
+        label = "<stdin>"
+    else:
+        label = name
+        try:
+            with Path(name).open("rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc.strerror or exc}", source=name) from None
+    is_gzip = head.startswith(GZIP_MAGIC)
+    if is_gzip:
+        head = _gunzip_head(data if data is not None else name, label)
+    if not head.strip():
+        raise InputError("file is empty", source=label)
+    if head.startswith(PARQUET_MAGIC):
+        return Source(label, "parquet", data=data, gzip=is_gzip, columns=_parquet_columns(name, data))
+    container, columns, first = _sniff_text(head, label)
+    return Source(label, container, data=data, gzip=is_gzip, columns=columns, first_object=first)
+
+
+def open_binary(source: Source) -> IO[bytes]:
+    """A binary stream of the decompressed content."""
+    raw: IO[bytes] = io.BytesIO(source.data) if source.data is not None else Path(source.name).open("rb")
+    return gzip.GzipFile(fileobj=raw) if source.gzip else raw
+
+
+def read_all(source: Source) -> bytes:
+    with open_binary(source) as fh:
+        try:
+            return fh.read()
+        except (OSError, EOFError) as exc:
+            raise InputError(f"cannot decompress: {exc}", source=source.name) from None
+
+
+def _gunzip_head(where: bytes | str, label: str) -> bytes:
+    try:
+        if isinstance(where, bytes):
+            with gzip.GzipFile(fileobj=io.BytesIO(where)) as gz:
+                return gz.read(SNIFF_BYTES)
+        with gzip.open(where, "rb") as gz:
+            return gz.read(SNIFF_BYTES)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot decompress: {exc}", source=label) from None
+
+
+def _parquet_columns(name: str, data: bytes | None) -> tuple[str, ...]:
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(io.BytesIO(data) if data is not None else name)
+    except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
+        raise InputError(f"not a readable Parquet file: {exc}", source=name) from None
+    return tuple(schema.names)
+
+
+def _sniff_text(head: bytes, label: str) -> tuple[Container, tuple[str, ...], dict[str, object] | None]:
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        first = _first_array_item(text)
+        return "json", tuple(first) if first else (), first
+    if stripped.startswith("{"):
+        first_line = stripped.split("\n", 1)[0].strip()
+        try:
+            obj = json.loads(first_line)
+        except json.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict):
+            if "\n" in stripped.rstrip() or len(head) < SNIFF_BYTES:
+                return "jsonl", tuple(obj), obj
+        # a pretty-printed single JSON document
+        return "json", _pretty_keys(text), None
+    reader = csv.reader(io.StringIO(text.split("\n", 1)[0]))
+    header = next(reader, [])
+    if not header:
+        raise InputError("cannot tell the format: no CSV header or JSON object found", source=label)
+    return "csv", tuple(h.strip() for h in header), None
+
+
+def _first_array_item(text: str) -> dict[str, object] | None:
+    decoder = json.JSONDecoder()
+    body = text.lstrip()[1:].lstrip()
+    try:
+        obj, _ = decoder.raw_decode(body)
+    except json.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _pretty_keys(text: str) -> tuple[str, ...]:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        return ()
+    return tuple(obj) if isinstance(obj, dict) else ()

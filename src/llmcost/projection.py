@@ -1,0 +1,67 @@
+"""From the observed window to a monthly figure (DESIGN.md "Projection")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from llmcost.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SECONDS_PER_DAY = Decimal(86400)
+DEFAULT_PROJECTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Window:
+    """The span of traffic a projection rests on."""
+
+    start: datetime
+    end: datetime
+    requests: int
+    days: Decimal  # may be set explicitly with --window-days
+
+    @property
+    def short(self) -> bool:
+        return self.days < 1
+
+
+def observed_window(frame: pd.DataFrame, window_days: float | None = None) -> Window:
+    """First to last timestamp (or bucket end), unless ``window_days`` fixes the length."""
+    start = frame["timestamp"].min()
+    end = frame["timestamp"].max()
+    if "period_end" in frame.columns:
+        end = max(end, frame["period_end"].max())
+    requests = int(frame["weight"].sum())
+    if window_days is not None:
+        if window_days <= 0:
+            raise UsageError("--window-days must be greater than 0")
+        days = Decimal(repr(float(window_days)))
+    else:
+        seconds = Decimal((end - start) // timedelta(microseconds=1)) / Decimal(1_000_000)
+        if seconds <= 0:
+            raise UsageError(
+                "cannot project: every request in the logs has the same timestamp; "
+                "pass --window-days N to say how many days the logs cover"
+            )
+        days = seconds / SECONDS_PER_DAY
+    return Window(start.to_pydatetime(), end.to_pydatetime(), requests, days)
+
+
+def project(observed: Decimal, window: Window, days: int = DEFAULT_PROJECTION_DAYS,
+            monthly_growth: Decimal = Decimal(0)) -> Decimal:
+    """Cost over ``days`` at the observed daily rate, times ``(1 + monthly_growth) ** (days / 30)``.
+
+    With growth g = 0.1 the projected month carries 10% more volume than the observed rate.
+    """
+    if days <= 0:
+        raise UsageError("--days must be greater than 0")
+    base = observed * Decimal(days) / window.days
+    if monthly_growth:
+        months = Decimal(days) / Decimal(30)
+        base *= (1 + monthly_growth) ** months
+    return base

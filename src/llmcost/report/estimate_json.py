@@ -1,0 +1,100 @@
+"""The machine contract of ``estimate --format json`` (DESIGN.md). Fields may be added, never renamed."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from llmcost.estimate import Estimate, ScenarioOutcome
+from llmcost.pricing import ModelCost
+from llmcost.report.money import json_count, json_usd
+
+SCHEMA_VERSION = 1
+
+
+def estimate_to_dict(est: Estimate) -> dict[str, Any]:
+    w = est.window
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "estimate",
+        "window": {
+            "start": w.start.isoformat(),
+            "end": w.end.isoformat(),
+            "days": float(round(w.days, 6)),
+            "requests": w.requests,
+        },
+        "projection_days": est.projection_days,
+        "catalog": est.catalog_source,
+        "unpriced": [_unpriced(m) for m in est.baseline.priced.unpriced],
+        "scenarios": [_scenario(est, s) for s in est.scenarios],
+    }
+
+
+def render_json(est: Estimate) -> str:
+    return json.dumps(estimate_to_dict(est), indent=2) + "\n"
+
+
+def _scenario(est: Estimate, s: ScenarioOutcome) -> dict[str, Any]:
+    saved, pct = est.savings(s)
+    total = s.priced.total
+    logged = s.priced.cost_logged
+    out: dict[str, Any] = {
+        "name": s.name,
+        "description": s.description,
+        "observed_cost_usd": json_usd(s.observed_cost),
+        "monthly_cost_usd": json_usd(s.monthly_cost),
+        "savings_vs_baseline_usd": json_usd(saved),
+        "savings_vs_baseline_pct": round(float(pct), 4),
+        "extra_cost_usd": json_usd(s.extra_cost),
+        "by_model": [_model(s, m, total) for m in s.priced.priced],
+        "unpriced": [_unpriced(m) for m in s.priced.unpriced],
+    }
+    if logged is not None:
+        out["cost_logged_usd"] = json_usd(logged)
+    if s.details:
+        out["details"] = _plain(s.details)
+    return out
+
+
+def _model(s: ScenarioOutcome, m: ModelCost, total: Decimal) -> dict[str, Any]:
+    cost = m.cost if m.cost is not None else Decimal(0)
+    out: dict[str, Any] = {
+        "model": m.model,
+        "provider": m.provider,
+        "requests": json_count(m.tokens.requests),
+        "input_tokens": json_count(m.tokens.input_tokens),
+        "cache_read_tokens": json_count(m.tokens.cache_read_tokens),
+        "cache_write_tokens": json_count(m.tokens.cache_write_tokens),
+        "cache_write_1h_tokens": json_count(m.tokens.cache_write_1h_tokens),
+        "output_tokens": json_count(m.tokens.output_tokens),
+        "reasoning_tokens": json_count(m.tokens.reasoning_tokens),
+        "long_context_requests": json_count(m.long_context_requests),
+        "batch_requests": json_count(m.batch_requests),
+        "observed_cost_usd": json_usd(cost),
+        "monthly_cost_usd": json_usd(s.monthly(cost)),
+        "share_pct": round(float(cost / total * 100), 4) if total else 0.0,
+    }
+    if m.cost_logged is not None:
+        out["cost_logged_usd"] = json_usd(m.cost_logged)
+    return out
+
+
+def _unpriced(m: ModelCost) -> dict[str, Any]:
+    return {
+        "model": m.model,
+        "requests": json_count(m.tokens.requests),
+        "reason": m.unpriced_reason,
+        "input_tokens": json_count(m.tokens.input_tokens),
+        "output_tokens": json_count(m.tokens.output_tokens),
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,93 @@
+"""``estimate --format table``: a rich renderable (the CLI decides where it goes)."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from llmcost.estimate import Estimate, ScenarioOutcome
+from llmcost.report.money import count, pct, usd
+
+
+def render_table(est: Estimate) -> RenderableType:
+    parts: list[RenderableType] = [_header(est)]
+    if len(est.scenarios) > 1:
+        parts.append(_comparison(est))
+    parts.append(_by_model(est, est.baseline))
+    footer = _unpriced_lines(est.baseline)
+    if footer:
+        parts.append(footer)
+    return Group(*parts)
+
+
+def _header(est: Estimate) -> Text:
+    w = est.window
+    days = float(w.days)
+    text = Text()
+    text.append(f"Observed window: {w.start:%Y-%m-%d %H:%M} → {w.end:%Y-%m-%d %H:%M} UTC "
+                f"({days:.2f} days, {w.requests:,} requests); ", style="dim")
+    text.append(f"projected to {est.projection_days} days at the observed rate.", style="dim")
+    if w.short:
+        text.append("\nWarning: the window is shorter than a day; the projection extrapolates a lot.",
+                    style="yellow")
+    return text
+
+
+def _comparison(est: Estimate) -> Table:
+    table = Table(title="Scenarios", title_justify="left")
+    for col in ("Scenario", "Observed", "Monthly", "Saves / month", "Saves %"):
+        table.add_column(col, justify="left" if col == "Scenario" else "right")
+    for s in est.scenarios:
+        saved, p = est.savings(s)
+        table.add_row(s.name, usd(s.observed_cost), usd(s.monthly_cost),
+                      "—" if s is est.baseline else usd(saved), "—" if s is est.baseline else pct(p))
+    return table
+
+
+def _by_model(est: Estimate, s: ScenarioOutcome) -> Table:
+    total = s.priced.total
+    logged = s.priced.cost_logged is not None
+    table = Table(title=f"{s.name}: cost by model", title_justify="left", show_footer=True)
+    tokens = s.priced.tokens
+    columns = [
+        ("Model", "Total", "left"),
+        ("Requests", count(tokens.requests), "right"),
+        ("Input", count(tokens.input_tokens), "right"),
+        ("Cache read", count(tokens.cache_read_tokens), "right"),
+        ("Cache write", count(tokens.cache_write_tokens + tokens.cache_write_1h_tokens), "right"),
+        ("Output", count(tokens.output_tokens), "right"),
+        ("Observed", usd(s.observed_cost), "right"),
+    ]
+    if logged:
+        columns.append(("Logged cost", usd(s.priced.cost_logged), "right"))
+    columns += [("Monthly", usd(s.monthly_cost), "right"), ("Share", "100.0%" if total else "—", "right")]
+    for name, footer, justify in columns:
+        table.add_column(name, footer=footer, justify=justify)  # type: ignore[arg-type]
+    for m in s.priced.by_model:
+        cost = m.cost
+        row = [
+            m.model if cost is not None else f"{m.model} (unpriced)",
+            count(m.tokens.requests),
+            count(m.tokens.input_tokens),
+            count(m.tokens.cache_read_tokens),
+            count(m.tokens.cache_write_tokens + m.tokens.cache_write_1h_tokens),
+            count(m.tokens.output_tokens),
+            usd(cost),
+        ]
+        if logged:
+            row.append(usd(m.cost_logged))
+        row += [usd(s.monthly(cost)) if cost is not None else "unpriced",
+                pct(cost / total * 100) if cost is not None and total else "—"]
+        table.add_row(*row)
+    return table
+
+
+def _unpriced_lines(s: ScenarioOutcome) -> Text | None:
+    if not s.priced.unpriced:
+        return None
+    text = Text(style="yellow")
+    for m in s.priced.unpriced:
+        text.append(f"Unpriced: {m.model} — {count(m.tokens.requests)} requests ({m.unpriced_reason}); "
+                    "not included in the totals.\n")
+    return text

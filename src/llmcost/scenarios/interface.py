@@ -1,0 +1,43 @@
+"""The interface between the scenario engine and the estimate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from llmcost.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class Applied:
+    """Traffic after a scenario: a normalized frame (possibly with ``model_id`` set and float tokens),
+    costs that are not token costs (compressor calls, cache lookups), and details for the report."""
+
+    frame: pd.DataFrame
+    extra_cost: Decimal = Decimal(0)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Scenario(Protocol):
+    name: str
+    description: str
+    monthly_growth: Decimal
+
+    def apply(self, frame: pd.DataFrame, catalog: Catalog) -> Applied:
+        """Return the traffic this scenario would produce from the observed ``frame``."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The traffic as logged, priced as logged."""
+
+    name: str = "baseline"
+    description: str = "the traffic as logged"
+    monthly_growth: Decimal = Decimal(0)
+
+    def apply(self, frame: pd.DataFrame, catalog: Catalog) -> Applied:
+        return Applied(frame)

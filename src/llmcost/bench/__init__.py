@@ -1,0 +1,1 @@
+"""``llmcost bench``: live benchmarks of candidate models on your own prompts."""

@@ -30,7 +30,7 @@ def run(*cmd: str | Path) -> None:
 
 
 def ensure_venv(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before any venv exists
         sys.exit(f"llmcost needs Python 3.11+, this is {sys.version.split()[0]}")
     stamp = VENV / f".llmcost-{extras or 'base'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()

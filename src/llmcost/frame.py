@@ -7,13 +7,17 @@ See DESIGN.md for the column table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from llmcost.errors import InputError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+
+    Fail = Callable[[np.ndarray, str, str], None]
 
 TOKEN_COLUMNS = (
     "input_tokens",
@@ -80,11 +84,11 @@ def conform(
     n = len(df)
     bad = np.zeros(n, dtype=bool)
     skipped: dict[str, int] = {}
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
 
     def fail(mask: np.ndarray, column: str, why: str) -> None:
         nonlocal bad
-        mask = mask & ~bad
+        mask = np.asarray(mask, dtype=bool) & ~bad
         if not mask.any():
             return
         if not skip_bad:
@@ -112,12 +116,12 @@ def conform(
     for column in TOKEN_COLUMNS:
         out[column] = _tokens(df, column, column in REQUIRED, fail)
     out["weight"] = _tokens(df, "weight", False, fail, default=1)
-    fail(out["weight"] < 1, "weight", "must be at least 1")  # type: ignore[operator]
+    fail(out["weight"] < 1, "weight", "must be at least 1")
 
     inp = out["input_tokens"]
-    cached = out["cache_read_tokens"] + out["cache_write_tokens"] + out["cache_write_1h_tokens"]  # type: ignore[operator]
+    cached = out["cache_read_tokens"] + out["cache_write_tokens"] + out["cache_write_1h_tokens"]
     fail(cached > inp, "cache_read_tokens", "cache tokens exceed input_tokens (input must include them)")
-    fail(out["reasoning_tokens"] > out["output_tokens"], "reasoning_tokens", "exceed output_tokens")  # type: ignore[operator]
+    fail(out["reasoning_tokens"] > out["output_tokens"], "reasoning_tokens", "exceed output_tokens")
 
     out["batch"] = _booleans(df, "batch", fail)
     for column in OPTIONAL_COLUMNS:
@@ -131,33 +135,34 @@ def conform(
     return Conformed(frame, skipped)
 
 
-def _tokens(df: pd.DataFrame, column: str, required: bool, fail: object, default: int = 0) -> object:
+def _tokens(df: pd.DataFrame, column: str, required: bool, fail: Fail, default: int = 0) -> np.ndarray:
     import numpy as np
     import pandas as pd
 
-    report = fail  # typed loosely to keep the signature short
+    report = fail
     if column not in df.columns:
         return np.full(len(df), default, dtype=np.int64)
     raw = df[column]
     if raw.dtype.kind in "iu":
         values = raw.to_numpy(dtype=np.int64)
-        report(values < 0, column, "must not be negative")  # type: ignore[operator]
+        report(values < 0, column, "must not be negative")
         return values
     numeric = pd.to_numeric(raw, errors="coerce")
     missing = numeric.isna().to_numpy()
     not_number = missing & raw.notna().to_numpy()
     if raw.dtype == object:
         not_number &= raw.astype("string").str.strip().str.len().fillna(0).to_numpy() > 0
-    report(not_number, column, "must be a whole number of tokens")  # type: ignore[operator]
+    report(not_number, column, "must be a whole number of tokens")
     if required:
-        report(missing, column, "is missing")  # type: ignore[operator]
-    as_float = numeric.fillna(default).to_numpy(dtype=np.float64)
-    report(as_float < 0, column, "must not be negative")  # type: ignore[operator]
-    report(np.floor(as_float) != as_float, column, "must be a whole number of tokens")  # type: ignore[operator]
-    return np.nan_to_num(as_float, nan=default).astype(np.int64)
+        report(missing, column, "is missing")
+    as_float: np.ndarray = np.asarray(numeric.fillna(default), dtype=np.float64)
+    report(as_float < 0, column, "must not be negative")
+    report(np.floor(as_float) != as_float, column, "must be a whole number of tokens")
+    result: np.ndarray = np.nan_to_num(as_float, nan=default).astype(np.int64)
+    return result
 
 
-def _timestamps(raw: pd.Series, fail: object) -> object:
+def _timestamps(raw: pd.Series, fail: Fail) -> Any:
     import numpy as np
     import pandas as pd
 
@@ -168,17 +173,18 @@ def _timestamps(raw: pd.Series, fail: object) -> object:
         return raw.dt.tz_localize("UTC")
     if raw.dtype.kind in "iuf":
         values = raw.to_numpy(dtype=np.float64)
-        report(np.isnan(values), "timestamp", "is missing")  # type: ignore[operator]
-        unit = "ms" if np.nanmax(values, initial=0) > 1e11 else "s"
+        report(np.isnan(values), "timestamp", "is missing")
+        unit: Literal["ms", "s"] = "ms" if np.nanmax(values, initial=0) > 1e11 else "s"
         return pd.to_datetime(np.nan_to_num(values), unit=unit, utc=True)
-    parsed = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
-    if parsed.isna().any() and raw.notna().any():
-        parsed = parsed.fillna(pd.to_datetime(raw, utc=True, errors="coerce", format="mixed"))
-    report(parsed.isna().to_numpy(), "timestamp", "not a date/time (expected ISO 8601 or epoch seconds)")  # type: ignore[operator]
+    series: pd.Series[Any] = pd.Series(raw)
+    parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+    if parsed.isna().any() and series.notna().any():
+        parsed = parsed.fillna(pd.to_datetime(series, utc=True, errors="coerce", format="mixed"))
+    report(parsed.isna().to_numpy(), "timestamp", "not a date/time (expected ISO 8601 or epoch seconds)")
     return parsed
 
 
-def _booleans(df: pd.DataFrame, column: str, fail: object) -> object:
+def _booleans(df: pd.DataFrame, column: str, fail: Fail) -> np.ndarray:
     import numpy as np
 
     report = fail
@@ -186,9 +192,9 @@ def _booleans(df: pd.DataFrame, column: str, fail: object) -> object:
         return np.zeros(len(df), dtype=bool)
     raw = df[column]
     if raw.dtype == bool:
-        return raw.to_numpy()
+        return np.asarray(raw, dtype=bool)
     text = raw.astype("string").str.strip().str.lower().fillna("false")
     truthy = text.isin(["true", "1", "yes", "t", "1.0"]).to_numpy()
     falsy = text.isin(["false", "0", "no", "f", "", "0.0", "none", "null", "<na>"]).to_numpy()
-    report(~(truthy | falsy), column, "must be true or false")  # type: ignore[operator]
+    report(~(truthy | falsy), column, "must be true or false")
     return truthy

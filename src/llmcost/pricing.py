@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from llmcost.catalog import TOKEN_KINDS, Catalog
+from llmcost.catalog import Catalog
 from llmcost.errors import UnpricedModelError
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def resolve_models(frame: pd.DataFrame, catalog: Catalog) -> pd.Series:
     position = {mid: i for i, mid in enumerate(ids)}
     lookup = np.array([position[r] if r is not None else -1 for r in resolved] + [-1], dtype=np.int64)
     codes = lookup[model.cat.codes.to_numpy()]
-    return pd.Series(pd.Categorical.from_codes(codes, categories=ids), index=frame.index, name="model_id")
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(ids)), index=frame.index, name="model_id")
 
 
 def model_ids(frame: pd.DataFrame, catalog: Catalog) -> pd.Series:
@@ -263,7 +263,7 @@ def _logged(frame: pd.DataFrame) -> np.ndarray:
     return pd.to_numeric(frame["cost_logged"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
 
 
-def _group_sums(frame: pd.DataFrame, keys: pd.Categorical) -> list[tuple[str, TokenSums, Decimal | None]]:
+def _group_sums(frame: pd.DataFrame, keys: pd.Categorical[Any]) -> list[tuple[str, TokenSums, Decimal | None]]:
     import numpy as np
 
     codes = np.asarray(keys.codes)

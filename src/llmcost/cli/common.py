@@ -103,7 +103,7 @@ def render_text(renderable: RenderableType) -> str:
     """Render a rich renderable to plain text at a fixed width (for files and tests)."""
     from rich.console import Console
 
-    console = Console(width=TABLE_WIDTH, record=True, file=open(os.devnull, "w"),  # noqa: SIM115
+    console = Console(width=TABLE_WIDTH, record=True, file=open(os.devnull, "w"),
                       no_color=True, highlight=False)
     console.print(renderable)
     text = console.export_text()

@@ -81,7 +81,8 @@ def table_to_pandas(table: pa.Table) -> pd.DataFrame:
         if name in table.column_names and pa.types.is_string(table.schema.field(name).type):
             idx = table.column_names.index(name)
             table = table.set_column(idx, name, table.column(name).dictionary_encode())
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
+    return frame
 
 
 def _jsonl_slow(source: Source, skip_bad: bool) -> tuple[pa.Table, int]:

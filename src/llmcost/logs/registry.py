@@ -103,7 +103,7 @@ def read_logs(
         frame = frames[0]
     else:
         models = union_categoricals([f["model"] for f in frames], ignore_order=True)
-        frame = pd.concat(frames, ignore_index=True, copy=False)
+        frame = pd.concat(frames, ignore_index=True)
         frame["model"] = pd.Categorical(frame["model"].astype("string"), categories=models.categories)
     if frame.empty:
         raise InputError("the logs hold no requests", source=", ".join(r.path for r in reports))

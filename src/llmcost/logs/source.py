@@ -67,7 +67,9 @@ def open_source(name: str) -> Source:
 def open_binary(source: Source) -> IO[bytes]:
     """A binary stream of the decompressed content."""
     raw: IO[bytes] = io.BytesIO(source.data) if source.data is not None else Path(source.name).open("rb")
-    return gzip.GzipFile(fileobj=raw) if source.gzip else raw
+    if source.gzip:
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    return raw
 
 
 def read_all(source: Source) -> bytes:
@@ -111,9 +113,8 @@ def _sniff_text(head: bytes, label: str) -> tuple[Container, tuple[str, ...], di
             obj = json.loads(first_line)
         except json.JSONDecodeError:
             obj = None
-        if isinstance(obj, dict):
-            if "\n" in stripped.rstrip() or len(head) < SNIFF_BYTES:
-                return "jsonl", tuple(obj), obj
+        if isinstance(obj, dict) and ("\n" in stripped.rstrip() or len(head) < SNIFF_BYTES):
+            return "jsonl", tuple(obj), obj
         # a pretty-printed single JSON document
         return "json", _pretty_keys(text), None
     reader = csv.reader(io.StringIO(text.split("\n", 1)[0]))

@@ -23,9 +23,14 @@ class Applied:
 
 
 class Scenario(Protocol):
-    name: str
-    description: str
-    monthly_growth: Decimal
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def monthly_growth(self) -> Decimal: ...
 
     def apply(self, frame: pd.DataFrame, catalog: Catalog) -> Applied:
         """Return the traffic this scenario would produce from the observed ``frame``."""

@@ -28,8 +28,7 @@ class NativeReader:
         return {"timestamp", "input_tokens", "output_tokens"} <= cols
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
-        table, bad_lines = read_table(source, options.skip_bad)
-        frame = table_to_pandas(table)
+        frame, bad_lines = read_flat(source, options.skip_bad)
         first_line = 2 if source.container == "csv" else 1
         result = conform(
             frame,
@@ -43,11 +42,26 @@ class NativeReader:
         return result
 
 
-def read_table(source: Source, skip_bad: bool = False) -> tuple[pa.Table, int]:
-    """Read a flat CSV / JSONL / Parquet source with pyarrow (vectorized).
+def read_flat(source: Source, skip_bad: bool = False) -> tuple[pd.DataFrame, int]:
+    """Read a flat CSV / JSONL / Parquet source into pandas, vectorized with pyarrow.
 
-    Returns the table and the number of malformed JSON lines skipped (only with ``skip_bad``).
+    A JSONL file pyarrow rejects (a malformed line, or mixed types in a column) is re-read line by line
+    so the error can name its line; with ``skip_bad`` malformed lines are dropped and counted (the
+    second value).
     """
+    try:
+        table = read_table(source)
+    except _NeedsLineByLine:
+        return _jsonl_slow(source, skip_bad)
+    return table_to_pandas(table), 0
+
+
+class _NeedsLineByLine(Exception):
+    pass
+
+
+def read_table(source: Source) -> pa.Table:
+    """Read a flat CSV / JSONL / Parquet source with pyarrow (vectorized)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.json as pajson
@@ -56,17 +70,16 @@ def read_table(source: Source, skip_bad: bool = False) -> tuple[pa.Table, int]:
     try:
         if source.container == "parquet":
             where: Any = io.BytesIO(read_all(source)) if source.data is not None or source.gzip else source.name
-            return pq.read_table(where), 0
+            return pq.read_table(where)
         if source.container == "csv":
             with open_binary(source) as fh:
-                table = pacsv.read_csv(fh, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
-                return table, 0
+                return pacsv.read_csv(fh, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
         if source.container == "jsonl":
             with open_binary(source) as fh:
-                return pajson.read_json(fh), 0
+                return pajson.read_json(fh)
     except pa.ArrowInvalid as exc:
         if source.container == "jsonl":
-            return _jsonl_slow(source, skip_bad)
+            raise _NeedsLineByLine from None
         raise InputError(_arrow_message(exc), source=source.name) from None
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read: {exc}", source=source.name) from None
@@ -85,9 +98,9 @@ def table_to_pandas(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def _jsonl_slow(source: Source, skip_bad: bool) -> tuple[pa.Table, int]:
+def _jsonl_slow(source: Source, skip_bad: bool) -> tuple[pd.DataFrame, int]:
     """Line-by-line JSONL parse, used only to locate (or skip) the line pyarrow rejected."""
-    import pyarrow as pa
+    import pandas as pd
 
     rows: list[dict[str, Any]] = []
     bad = 0
@@ -107,7 +120,7 @@ def _jsonl_slow(source: Source, skip_bad: bool) -> tuple[pa.Table, int]:
         rows.append(obj)
     if not rows:
         raise InputError("no valid JSON lines", source=source.name)
-    return pa.Table.from_pylist(rows), bad
+    return pd.DataFrame.from_records(rows), bad
 
 
 def _arrow_message(exc: Exception) -> str:

@@ -65,11 +65,13 @@ def open_source(name: str) -> Source:
 
 
 def open_binary(source: Source) -> IO[bytes]:
-    """A binary stream of the decompressed content."""
-    raw: IO[bytes] = io.BytesIO(source.data) if source.data is not None else Path(source.name).open("rb")
+    """A binary stream of the decompressed content (closing it closes the file too)."""
+    if source.data is not None:
+        raw: IO[bytes] = io.BytesIO(source.data)
+        return gzip.GzipFile(fileobj=raw) if source.gzip else raw  # type: ignore[return-value]
     if source.gzip:
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-    return raw
+        return gzip.open(source.name, "rb")  # type: ignore[return-value]
+    return Path(source.name).open("rb")
 
 
 def read_all(source: Source) -> bytes:
@@ -116,7 +118,8 @@ def _sniff_text(head: bytes, label: str) -> tuple[Container, tuple[str, ...], di
         if isinstance(obj, dict) and ("\n" in stripped.rstrip() or len(head) < SNIFF_BYTES):
             return "jsonl", tuple(obj), obj
         # a pretty-printed single JSON document
-        return "json", _pretty_keys(text), None
+        doc = _pretty_object(text)
+        return "json", tuple(doc) if doc else (), doc
     reader = csv.reader(io.StringIO(text.split("\n", 1)[0]))
     header = next(reader, [])
     if not header:
@@ -134,9 +137,15 @@ def _first_array_item(text: str) -> dict[str, object] | None:
     return obj if isinstance(obj, dict) else None
 
 
-def _pretty_keys(text: str) -> tuple[str, ...]:
+def _pretty_object(text: str) -> dict[str, object] | None:
+    """The document (when it fits the sniffed head), or the first item of an API list ``{"data": [...]}``."""
     try:
         obj = json.loads(text)
     except json.JSONDecodeError:
-        return ()
-    return tuple(obj) if isinstance(obj, dict) else ()
+        return None
+    if not isinstance(obj, dict):
+        return None
+    data = obj.get("data")
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        return data[0]
+    return obj

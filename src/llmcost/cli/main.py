@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from llmcost import __version__
-from llmcost.cli import catalog_cmd, estimate_cmd, logs_cmd
+from llmcost.cli import catalog_cmd, estimate_cmd, logs_cmd, tokens_cmd
 
 app = typer.Typer(
     name="llmcost",
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.command("estimate", no_args_is_help=True)(estimate_cmd.estimate)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(logs_cmd.app, name="logs")
+app.command("tokens")(tokens_cmd.tokens)
 
 
 def _version(value: bool) -> None:

@@ -103,6 +103,7 @@ def conform(
         else:
             missing = df["model"].isna() | (df["model"].astype("string").str.len() == 0)
             df.loc[missing.to_numpy(), "model"] = default_model
+    _estimate_prompt_tokens(df)
     for column in REQUIRED:
         if column not in df.columns:
             hint = " (use --model ID to assign one)" if column == "model" else ""
@@ -133,6 +134,34 @@ def conform(
         frame = frame.loc[~bad].reset_index(drop=True)
         frame["model"] = frame["model"].cat.remove_unused_categories()
     return Conformed(frame, skipped)
+
+
+def _estimate_prompt_tokens(df: pd.DataFrame) -> None:
+    """Rows with ``prompt`` text but no ``input_tokens`` get counted offline with o200k_base, in place,
+    and flagged ``tokens_estimated``."""
+    import numpy as np
+    import pandas as pd
+
+    if "prompt" not in df.columns:
+        return
+    if "input_tokens" in df.columns:
+        given = df["input_tokens"]
+        missing = (given.isna() | (given.astype("string").str.strip() == "")).fillna(True).to_numpy(dtype=bool)
+    else:
+        missing = np.ones(len(df), dtype=bool)
+    prompt = df["prompt"].astype("string")
+    need = missing & (prompt.str.len() > 0).fillna(False).to_numpy(dtype=bool)
+    if not need.any():
+        return
+    from llmcost.tokens import count_tokens
+
+    counts = count_tokens(prompt[need].tolist())
+    tokens = (df["input_tokens"].astype(object) if "input_tokens" in df.columns
+              else pd.Series(None, index=df.index, dtype=object))
+    tokens[need] = counts
+    df["input_tokens"] = tokens
+    flagged = df["tokens_estimated"].fillna(False).astype(bool) if "tokens_estimated" in df.columns else False
+    df["tokens_estimated"] = need | flagged
 
 
 def _tokens(df: pd.DataFrame, column: str, required: bool, fail: Fail, default: int = 0) -> np.ndarray:

@@ -1,7 +1,20 @@
-"""Readers for the log formats users already have (provider exports, gateways, traces)."""
+"""Readers for the log formats users already have (provider exports, gateways, traces).
+
+Each module owns one source's token semantics; ``ALL_FORMAT_READERS`` lists them most specific first
+(detection takes the first reader whose ``sniff`` accepts a file).
+"""
 
 from __future__ import annotations
 
+from llmcost.logs.formats.anthropic import BatchResultsReader, ClaudeCodeReader, MessageReader
+from llmcost.logs.formats.openai import BatchOutputReader, ChatCompletionReader, ResponsesReader
 from llmcost.logs.interface import LogReader
 
-ALL_FORMAT_READERS: list[LogReader] = []
+ALL_FORMAT_READERS: list[LogReader] = [
+    BatchOutputReader(),
+    BatchResultsReader(),
+    ClaudeCodeReader(),
+    ChatCompletionReader(),
+    ResponsesReader(),
+    MessageReader(),
+]

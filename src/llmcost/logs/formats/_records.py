@@ -1,0 +1,233 @@
+"""Turning a source into a table of the fields a reader needs.
+
+JSON Lines are read by pyarrow with an explicit schema of just those fields (every other field is
+ignored, so varying message content costs nothing): vectorized and multi-threaded. When pyarrow rejects
+the file (a truncated line, a field of the wrong type, blank lines) the same fields are extracted line by
+line with ``json.loads``, which names the exact line and field, or skips bad lines under ``--skip-bad``.
+A single JSON document (an object, an array, or ``{"data": [...]}``) is parsed whole. CSV is read by
+pyarrow with typed columns, falling back to all-text columns so bad values can be located by row.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from llmcost.errors import InputError
+from llmcost.logs.formats._rows import Rows
+from llmcost.logs.interface import ReadOptions, Source
+from llmcost.logs.source import read_all
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Kind = Literal["int", "num", "str", "bool", "obj"]
+INVALID_JSON = "invalid JSON line"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field a reader needs, by its path in the record (``("usage", "prompt_tokens")``)."""
+
+    path: tuple[str, ...]
+    kind: Kind = "int"
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.path)
+
+
+def fields(kind: Kind, *names: str) -> list[Field]:
+    """``fields("int", "usage.input_tokens", ...)``: several fields of one kind from dotted names."""
+    return [Field(tuple(n.split(".")), kind) for n in names]
+
+
+def json_rows(source: Source, wanted: Sequence[Field], options: ReadOptions) -> Rows:
+    """The ``wanted`` fields of every record of a JSON / JSONL source, one column per field name."""
+    import numpy as np
+    import pandas as pd
+
+    data = read_all(source)
+    if source.container == "jsonl" or _looks_like_lines(data):
+        fast = _arrow_lines(data, wanted)
+        if fast is not None:
+            return Rows(fast, np.arange(1, len(fast) + 1), source.name, options)
+        records: Iterable[tuple[int, Any]] = _parsed_lines(data, source.name, options.skip_bad)
+        unit = "line"
+    else:
+        records = enumerate(_document_items(data, source.name), start=1)
+        unit = "item"
+    columns, lines, skipped = _extract(records, wanted, source.name, options.skip_bad, unit)
+    frame = pd.DataFrame(columns)
+    return Rows(frame, np.asarray(lines, dtype=np.int64), source.name, options, skipped=skipped, unit=unit)
+
+
+def _looks_like_lines(data: bytes) -> bool:
+    head = data.lstrip()[:1]
+    if head != b"{":
+        return False
+    first, _, rest = data.strip().partition(b"\n")
+    return bool(rest) and first.rstrip().endswith(b"}") and rest.lstrip().startswith(b"{")
+
+
+def _arrow_type(tree: dict[str, Any]) -> pa.DataType:
+    import pyarrow as pa
+
+    return pa.struct([(k, _arrow_type(v) if isinstance(v, dict) else v) for k, v in tree.items()])
+
+
+_ARROW_KINDS = {"int": "int64", "num": "float64", "str": "string", "bool": "bool_"}
+
+
+def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
+    """A DataFrame via pyarrow, or None when pyarrow cannot take it (then the line-by-line path runs)."""
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    if any(f.kind == "obj" for f in wanted):
+        return None
+    tree: dict[str, Any] = {}
+    for f in wanted:
+        node = tree
+        for key in f.path[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                return None
+        node[f.path[-1]] = getattr(pa, _ARROW_KINDS[f.kind])()
+    schema = pa.schema(list(_arrow_type(tree)))
+    options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    try:
+        table = pajson.read_json(io.BytesIO(data), parse_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if table.num_rows != lines:  # blank lines: row numbers would not be line numbers
+        return None
+    while any(pa.types.is_struct(t) for t in table.schema.types):
+        table = table.flatten()
+    return table.select([f.name for f in wanted]).to_pandas()
+
+
+def _parsed_lines(data: bytes, name: str, skip_bad: bool) -> Iterator[tuple[int, Any]]:
+    for lineno, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield lineno, json.loads(line)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            if not skip_bad:
+                raise InputError(f"invalid JSON ({_short(exc)})", source=name, line=lineno) from None
+            yield lineno, _BAD
+
+
+_BAD = object()
+
+
+def _document_items(data: bytes, name: str) -> list[Any]:
+    try:
+        doc = json.loads(data)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        raise InputError(f"invalid JSON ({_short(exc)})", source=name, line=line) from None
+    if isinstance(doc, dict) and isinstance(doc.get("data"), list):
+        doc = doc["data"]  # API list responses: {"data": [...], "meta": ...}
+    items = doc if isinstance(doc, list) else [doc]
+    if not items:
+        raise InputError("the JSON array is empty", source=name)
+    return items
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).split(": line ")[0]
+
+
+def _extract(records: Iterable[tuple[int, Any]], wanted: Sequence[Field], name: str,
+             skip_bad: bool, unit: str) -> tuple[dict[str, list[Any]], list[int], dict[str, int]]:
+    columns: dict[str, list[Any]] = {f.name: [] for f in wanted}
+    lines: list[int] = []
+    skipped: dict[str, int] = {}
+    plan = [(columns[f.name], f.path, f.kind, f.name) for f in wanted]
+    for where, obj in records:
+        problem = _INVALID if obj is _BAD else None if isinstance(obj, dict) else ("", "not a JSON object")
+        values: list[Any] = []
+        if problem is None:
+            for _, path, kind, fname in plan:
+                value, why = _dig(obj, path, kind)
+                if why:
+                    problem = (fname, why)
+                    break
+                values.append(value)
+        if problem is not None:
+            if not skip_bad:
+                raise _record_error(name, where, problem, unit == "item")
+            reason = f"{problem[0]}: {problem[1]}" if problem[0] else problem[1]
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        for (column, *_), value in zip(plan, values, strict=True):
+            column.append(value)
+        lines.append(where)
+    return columns, lines, skipped
+
+
+_INVALID = ("", INVALID_JSON)
+
+
+def _record_error(name: str, where: int, problem: tuple[str, str], items: bool) -> InputError:
+    field, why = problem
+    if items:
+        return InputError(f"array item {where}: {why}", source=name, field=field or None)
+    return InputError(why, source=name, line=where, field=field or None)
+
+
+def _dig(obj: dict[str, Any], path: tuple[str, ...], kind: Kind) -> tuple[Any, str | None]:
+    cur: Any = obj
+    for depth, key in enumerate(path):
+        if cur is None:
+            return None, None
+        if not isinstance(cur, dict):
+            return None, f"expected an object at '{'.'.join(path[:depth])}'"
+        cur = cur.get(key)
+    if cur is None or kind == "obj":
+        return cur, None
+    if kind in ("int", "num"):
+        if isinstance(cur, bool) or not isinstance(cur, int | float | str):
+            return None, f"must be a number, not {_json_type(cur)}"
+        return cur, None
+    if kind == "str":
+        if isinstance(cur, dict | list):
+            return None, f"must be a string, not {_json_type(cur)}"
+        return cur if isinstance(cur, str) else str(cur), None
+    return cur, None
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "an array", bool: "a boolean", str: "a string"}.get(type(value), "a number")
+
+
+def csv_rows(source: Source, wanted: Sequence[str], options: ReadOptions) -> Rows:
+    """The ``wanted`` columns (those present) of a CSV source; row i is file line i + 2."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if source.container != "csv":
+        raise InputError(f"expected a CSV file, got {source.container}", source=source.name)
+    present = [c for c in dict.fromkeys(wanted) if c in source.columns]
+    data = read_all(source)
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    table = None
+    for text_only in (False, True):
+        types = {c: pa.string() for c in present} if text_only else None
+        convert = pacsv.ConvertOptions(include_columns=present, strings_can_be_null=True, column_types=types)
+        try:
+            table = pacsv.read_csv(io.BytesIO(data), parse_options=parse, convert_options=convert)
+            break
+        except pa.ArrowInvalid as exc:
+            if text_only:
+                raise InputError(f"cannot parse CSV: {str(exc).splitlines()[0]}", source=source.name) from None
+    assert table is not None
+    frame = table.to_pandas()
+    return Rows(frame, np.arange(2, len(frame) + 2), source.name, options)

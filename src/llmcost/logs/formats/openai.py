@@ -1,0 +1,160 @@
+"""OpenAI API objects: Chat Completions, Responses, and Batch API output.
+
+Token semantics (OpenAI convention, the same as the normalized frame): ``prompt_tokens`` /
+``input_tokens`` count ALL input, ``cached_tokens`` is a subset of it; ``completion_tokens`` /
+``output_tokens`` include ``reasoning_tokens``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from llmcost.frame import Conformed
+from llmcost.logs.formats._records import Field, fields, json_rows
+from llmcost.logs.formats._rows import Rows
+from llmcost.logs.interface import ReadOptions, Source
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def _chat_fields(prefix: str) -> list[Field]:
+    p = prefix
+    return fields("int", f"{p}usage.prompt_tokens", f"{p}usage.completion_tokens",
+                  f"{p}usage.prompt_tokens_details.cached_tokens",
+                  f"{p}usage.prompt_tokens_details.cache_write_tokens",
+                  f"{p}usage.completion_tokens_details.reasoning_tokens")
+
+
+def _responses_fields(prefix: str) -> list[Field]:
+    p = prefix
+    return fields("int", f"{p}usage.input_tokens", f"{p}usage.output_tokens",
+                  f"{p}usage.input_tokens_details.cached_tokens",
+                  f"{p}usage.output_tokens_details.reasoning_tokens")
+
+
+def chat_tokens(rows: Rows, prefix: str, *, required: bool = True) -> dict[str, Any]:
+    """Normalized token columns from a Chat Completions ``usage`` object at ``prefix``."""
+    p = prefix
+    return {
+        "input_tokens": rows.tokens(f"{p}usage.prompt_tokens", required=required),
+        "cache_read_tokens": rows.tokens(f"{p}usage.prompt_tokens_details.cached_tokens"),
+        "cache_write_tokens": rows.tokens(f"{p}usage.prompt_tokens_details.cache_write_tokens"),
+        "output_tokens": rows.tokens(f"{p}usage.completion_tokens", required=required),
+        "reasoning_tokens": rows.tokens(f"{p}usage.completion_tokens_details.reasoning_tokens"),
+    }
+
+
+def responses_tokens(rows: Rows, prefix: str, *, required: bool = True) -> dict[str, Any]:
+    """Normalized token columns from a Responses API ``usage`` object at ``prefix``."""
+    p = prefix
+    return {
+        "input_tokens": rows.tokens(f"{p}usage.input_tokens", required=required),
+        "cache_read_tokens": rows.tokens(f"{p}usage.input_tokens_details.cached_tokens"),
+        "output_tokens": rows.tokens(f"{p}usage.output_tokens", required=required),
+        "reasoning_tokens": rows.tokens(f"{p}usage.output_tokens_details.reasoning_tokens"),
+    }
+
+
+def _field_names(prefix: str, responses: bool) -> dict[str, str]:
+    if responses:
+        return {"input_tokens": f"{prefix}usage.input_tokens", "output_tokens": f"{prefix}usage.output_tokens",
+                "cache_read_tokens": f"{prefix}usage.input_tokens_details.cached_tokens",
+                "reasoning_tokens": f"{prefix}usage.output_tokens_details.reasoning_tokens",
+                "timestamp": f"{prefix}created_at", "model": f"{prefix}model"}
+    return {"input_tokens": f"{prefix}usage.prompt_tokens", "output_tokens": f"{prefix}usage.completion_tokens",
+            "cache_read_tokens": f"{prefix}usage.prompt_tokens_details.cached_tokens",
+            "reasoning_tokens": f"{prefix}usage.completion_tokens_details.reasoning_tokens",
+            "timestamp": f"{prefix}created", "model": f"{prefix}model"}
+
+
+class ChatCompletionReader:
+    name = "openai-chat"
+    description = "OpenAI Chat Completions response objects (JSON, JSON array or JSONL; streamed usage chunks too)"
+
+    def sniff(self, source: Source) -> bool:
+        first = source.first_object or {}
+        usage = first.get("usage")
+        return first.get("object") in ("chat.completion", "chat.completion.chunk") or (
+            "choices" in first and isinstance(usage, dict) and "prompt_tokens" in usage)
+
+    def read(self, source: Source, options: ReadOptions) -> Conformed:
+        wanted = [*_chat_fields(""), *fields("str", "object", "model", "service_tier"), Field(("created",), "num")]
+        rows = json_rows(source, wanted, options)
+        chunk = rows.text("object").fillna("").to_numpy() == "chat.completion.chunk"
+        rows.drop(chunk & ~rows.present("usage.prompt_tokens"), "stream chunk without usage")
+        rows.require("created")
+        columns = {"timestamp": rows.frame["created"], "model": rows.text("model"), **chat_tokens(rows, "")}
+        columns["batch"] = rows.text("service_tier").fillna("").to_numpy() == "batch"
+        return rows.finish(columns, fields=_field_names("", responses=False))
+
+
+class ResponsesReader:
+    name = "openai-responses"
+    description = "OpenAI Responses API objects (object: response), JSON, JSON array or JSONL"
+
+    def sniff(self, source: Source) -> bool:
+        first = source.first_object or {}
+        return first.get("object") == "response" and "output" in first
+
+    def read(self, source: Source, options: ReadOptions) -> Conformed:
+        wanted = [*_responses_fields(""), *fields("str", "model", "status", "service_tier", "user"),
+                  Field(("created_at",), "num")]
+        rows = json_rows(source, wanted, options)
+        rows.require("created_at")
+        columns = {"timestamp": rows.frame["created_at"], "model": rows.text("model"),
+                   **responses_tokens(rows, ""), "status": rows.text("status").to_numpy(),
+                   "batch": rows.text("service_tier").fillna("").to_numpy() == "batch"}
+        return rows.finish(columns, fields=_field_names("", responses=True))
+
+
+class BatchOutputReader:
+    name = "openai-batch"
+    description = "OpenAI Batch API output JSONL (custom_id, response.body); error lines are counted, not priced"
+
+    def sniff(self, source: Source) -> bool:
+        first = source.first_object or {}
+        return "custom_id" in first and "response" in first and "error" in first
+
+    def read(self, source: Source, options: ReadOptions) -> Conformed:
+        body = "response.body."
+        wanted = [*_chat_fields(body), *_responses_fields(body),
+                  *fields("str", f"{body}model", f"{body}object", "error.code"),
+                  *fields("num", f"{body}created", f"{body}created_at", "response.status_code")]
+        rows = json_rows(source, wanted, options)
+        _drop_batch_failures(rows)
+        responses = rows.present(f"{body}usage.input_tokens") & ~rows.present(f"{body}usage.prompt_tokens")
+        rows.fail(~responses & ~rows.present(f"{body}usage.prompt_tokens"), f"{body}usage.prompt_tokens", "is missing")
+        chat = chat_tokens(rows, body, required=False) if (~responses).any() else {}
+        resp = responses_tokens(rows, body, required=False) if responses.any() else {}
+        columns: dict[str, Any] = {k: _either(responses, resp.get(k), chat.get(k)) for k in (*chat, *resp)}
+        created = rows.frame[f"{body}created"].fillna(rows.frame[f"{body}created_at"])
+        rows.fail(created.isna().to_numpy(), f"{body}created", "is missing")
+        columns.update(timestamp=created, model=rows.text(f"{body}model"), batch=True)
+        return rows.finish(columns, fields=_field_names(body, responses=False))
+
+
+def _drop_batch_failures(rows: Rows) -> None:
+    """Error lines and non-200 responses were not billed: count them by error code."""
+    import numpy as np
+
+    code = rows.text("error.code")
+    errored = rows.present("error.code")
+    for value in sorted(set(code[errored].dropna())):
+        rows.drop((code == value).fillna(False).to_numpy(), f"batch error line (not billed): {value}")
+    status = rows.numbers("response.status_code")
+    with np.errstate(invalid="ignore"):
+        failed = ~np.isnan(status) & (status != 200)
+    rows.drop(failed, "batch request failed (status != 200, not billed)")
+    rows.drop(~rows.present("response.body.usage.prompt_tokens") & ~rows.present("response.body.usage.input_tokens")
+              & ~rows.present("response.status_code"), "batch line without a response (not billed)")
+
+
+def _either(mask: np.ndarray, when: Any, otherwise: Any) -> Any:
+    import numpy as np
+
+    if when is None:
+        return otherwise
+    if otherwise is None:
+        return when
+    return np.where(mask, when, otherwise)

@@ -1,0 +1,224 @@
+"""The bench endpoint client: the only module of llmcost that imports httpx.
+
+Every httpx error becomes a :class:`RequestFailed` (an ``EndpointError``) with a ``kind`` the results
+count by. The API key lives only in request headers: it is never part of a message, and any text an
+endpoint sends back is scrubbed of it before it reaches an error.
+
+Timing (all ``time.perf_counter``): the clock starts just before the request is sent (connection set-up
+included). TTFT is the time to the first event carrying generated text *or* reasoning; each later such
+event adds one inter-token gap; latency is the time until the response is complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+from llmcost.bench.wire import (
+    Accumulator,
+    Api,
+    ChatRequest,
+    Usage,
+    WireError,
+    fold,
+    request_body,
+    request_headers,
+    request_url,
+)
+from llmcost.errors import EndpointError
+
+if TYPE_CHECKING:
+    import httpx
+
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
+MAX_ERROR_BODY = 2000
+
+
+class RequestFailed(EndpointError):
+    """One request failed. ``kind`` is e.g. ``timeout``, ``connection``, ``http_429``, ``malformed_chunk``."""
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None,
+                 retryable: bool = False):
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One successful response and how long it took (seconds)."""
+
+    text: str
+    reasoning: str
+    usage: Usage | None
+    provider_cost_usd: Decimal | None
+    latency_s: float
+    ttft_s: float | None
+    gaps_s: tuple[float, ...]
+    finish_reason: str | None = None
+    served_model: str | None = None
+
+
+class ChatEndpoint(Protocol):
+    """What the runner needs from an endpoint client."""
+
+    async def complete(self, request: ChatRequest) -> Completion: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HttpChatClient:
+    """An OpenAI-compatible or Anthropic endpoint over httpx; ``transport`` is injectable for tests."""
+
+    def __init__(self, *, api: Api, base_url: str, model: str, api_key: str | None, timeout_s: float = 60.0,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        import httpx
+
+        self.api: Api = api
+        self.model = model
+        self.timeout_s = timeout_s
+        self._url = request_url(api, base_url)
+        self._secret = api_key or ""
+        self._client = httpx.AsyncClient(
+            headers=request_headers(api, api_key), transport=transport, timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64), trust_env=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        import httpx
+
+        body = request_body(self.api, self.model, request)
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                if request.stream:
+                    return await self._stream(body, start)
+                return await self._once(body, start)
+        except TimeoutError:
+            raise RequestFailed("timeout", f"no complete response within {self.timeout_s:g} s",
+                                retryable=True) from None
+        except httpx.TimeoutException:
+            raise RequestFailed("timeout", f"no complete response within {self.timeout_s:g} s",
+                                retryable=True) from None
+        except httpx.RemoteProtocolError as exc:
+            raise RequestFailed("connection", self._scrub(f"connection dropped: {exc}"), retryable=True) from None
+        except httpx.TransportError as exc:
+            what = type(exc).__name__
+            raise RequestFailed("connection", self._scrub(f"{what}: {exc}"), retryable=True) from None
+        except WireError as exc:
+            raise RequestFailed(exc.kind, self._scrub(str(exc))) from None
+
+    async def _once(self, body: dict[str, Any], start: float) -> Completion:
+        response = await self._client.post(self._url, json=body)
+        await self._check_status(response)
+        try:
+            data = response.json()
+        except ValueError:
+            raise WireError("malformed_response", "response body is not JSON") from None
+        acc = Accumulator()
+        fold(self.api, acc, data, streaming=False)
+        latency = time.perf_counter() - start
+        return self._result(acc, latency, None, ())
+
+    async def _stream(self, body: dict[str, Any], start: float) -> Completion:
+        acc = Accumulator()
+        stamps: list[float] = []
+        async with self._client.stream("POST", self._url, json=body) as response:
+            await self._check_status(response)
+            async for line in response.aiter_lines():
+                data = _sse_data(line)
+                if data is None:
+                    continue
+                if data == "[DONE]":
+                    acc.done = True
+                    break
+                try:
+                    event = json.loads(data)
+                except ValueError:
+                    raise WireError("malformed_chunk", f"stream event is not JSON: {data[:80]!r}") from None
+                if fold(self.api, acc, event, streaming=True):
+                    stamps.append(time.perf_counter())
+                if acc.done:
+                    break
+        end = time.perf_counter()
+        if not acc.done:
+            raise RequestFailed("incomplete_stream", "the stream ended before the response was complete",
+                                retryable=True)
+        ttft = stamps[0] - start if stamps else None
+        gaps = tuple(b - a for a, b in itertools.pairwise(stamps))
+        return self._result(acc, end - start, ttft, gaps)
+
+    def _result(self, acc: Accumulator, latency: float, ttft: float | None, gaps: tuple[float, ...]) -> Completion:
+        return Completion("".join(acc.text), "".join(acc.reasoning), acc.final_usage(), acc.provider_cost,
+                          latency, ttft, gaps, acc.finish_reason, acc.served_model)
+
+    async def _check_status(self, response: httpx.Response) -> None:
+        if response.status_code < 400:
+            return
+        raw = (await response.aread())[:MAX_ERROR_BODY].decode("utf-8", "replace")
+        detail = _error_detail(raw)
+        status = response.status_code
+        raise RequestFailed(
+            f"http_{status}", self._scrub(f"HTTP {status}: {detail}" if detail else f"HTTP {status}"),
+            status=status, retry_after=parse_retry_after(response.headers.get("retry-after")),
+            retryable=status in RETRYABLE_STATUS,
+        )
+
+    def _scrub(self, text: str) -> str:
+        return redact(text, self._secret)
+
+
+def redact(text: str, secret: str) -> str:
+    """``text`` with every occurrence of ``secret`` (4+ characters) replaced by ``[REDACTED]``."""
+    if len(secret) >= 4 and secret in text:
+        return text.replace(secret, "[REDACTED]")
+    return text
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(when.timestamp() - current, 0.0)
+
+
+def _sse_data(line: str) -> str | None:
+    if not line.startswith("data:"):
+        return None
+    data = line[5:]
+    return data[1:] if data.startswith(" ") else data
+
+
+def _error_detail(raw: str) -> str:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return " ".join(raw.split())[:300]
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])[:300]
+        if isinstance(error, str):
+            return error[:300]
+    return " ".join(raw.split())[:300]

@@ -7,7 +7,11 @@ Each module owns one source's token semantics; ``ALL_FORMAT_READERS`` lists them
 from __future__ import annotations
 
 from llmcost.logs.formats.anthropic import BatchResultsReader, ClaudeCodeReader, MessageReader
+from llmcost.logs.formats.helicone import HeliconeReader
+from llmcost.logs.formats.litellm import SpendLogsReader
 from llmcost.logs.formats.openai import BatchOutputReader, ChatCompletionReader, ResponsesReader
+from llmcost.logs.formats.openai_usage import UsageExportReader
+from llmcost.logs.formats.openrouter import ActivityReader
 from llmcost.logs.interface import LogReader
 
 ALL_FORMAT_READERS: list[LogReader] = [
@@ -17,4 +21,8 @@ ALL_FORMAT_READERS: list[LogReader] = [
     ChatCompletionReader(),
     ResponsesReader(),
     MessageReader(),
+    UsageExportReader(),
+    SpendLogsReader(),
+    HeliconeReader(),
+    ActivityReader(),
 ]

@@ -1,0 +1,100 @@
+"""A policy → the estimate it asks for → verdicts. The one entry point ``llmcost check`` calls."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from llmcost.budget.evaluate import Context, drivers, evaluate
+from llmcost.budget.policy import Policy
+from llmcost.budget.verdict import CheckResult
+from llmcost.errors import PolicyError
+
+if TYPE_CHECKING:
+    from llmcost.diff import EstimateDiff
+    from llmcost.estimate import Estimate
+    from llmcost.logs.registry import FileReport
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """The result, the estimate it rests on (to save as the next baseline) and what reading the logs found."""
+
+    result: CheckResult
+    estimate: Estimate
+    files: tuple[FileReport, ...]
+
+
+def run_check(policy: Policy) -> CheckRun:
+    """Read the policy's logs, estimate, and judge every rule against the gated scenario."""
+    from llmcost.bench.summary import load_bench_summary
+    from llmcost.catalog import load_catalog
+    from llmcost.estimate import run_estimate
+    from llmcost.logs import read_logs
+    from llmcost.scenarios import select_scenarios
+
+    inputs = policy.inputs
+    catalog = load_catalog(inputs.catalog)
+    scenarios = select_scenarios(inputs.scenarios, baseline_only=_baseline_only(policy), catalog=catalog)
+    logset = read_logs(list(inputs.logs), log_format=inputs.log_format, default_model=inputs.model,
+                       skip_bad=inputs.skip_bad)
+    estimate = run_estimate(logset.frame, catalog, scenarios, projection_days=inputs.projection_days,
+                            window_days=inputs.window_days)
+    if inputs.strict:
+        estimate.baseline.priced.require_priced()
+    outcome = next((s for s in estimate.scenarios if s.name == inputs.scenario), None)
+    if outcome is None:
+        known = ", ".join(s.name for s in estimate.scenarios)
+        raise PolicyError(f"no scenario '{inputs.scenario}' to gate on (scenarios: {known})",
+                          source=policy.source, field="inputs.scenario")
+    gated = next((s for s in scenarios if s.name == inputs.scenario), None)
+    frame = gated.apply(logset.frame, catalog).frame if gated is not None else logset.frame
+    bench = load_bench_summary(inputs.bench) if inputs.bench else None
+    diff = _baseline_diff(inputs.baseline, estimate)
+    ctx = Context(policy, estimate, outcome, frame, catalog, bench, diff)
+    verdicts = evaluate(ctx)
+    result = CheckResult(
+        policy=policy.source,
+        scenario=outcome.name,
+        window_days=estimate.window.days,
+        requests=estimate.window.requests,
+        projection_days=estimate.projection_days,
+        monthly_cost=outcome.monthly_cost,
+        verdicts=verdicts,
+        drivers=drivers(ctx),
+        diff=diff,
+        baseline_source=inputs.baseline,
+        unpriced=tuple((m.model, m.tokens.requests) for m in outcome.priced.unpriced),
+    )
+    return CheckRun(result, estimate, logset.files)
+
+
+def _baseline_only(policy: Policy) -> bool:
+    """Skip the built-in scenario set when no scenario file is given and no rule looks past the baseline."""
+    from llmcost.budget.policy import ScenarioSavings
+
+    inputs = policy.inputs
+    needs_more = inputs.scenario != "baseline" or any(isinstance(r, ScenarioSavings) for r in policy.rules)
+    return inputs.scenarios is None and not needs_more
+
+
+def estimate_json(estimate: Estimate) -> str:
+    from llmcost.report.estimate_json import render_json
+
+    return render_json(estimate)
+
+
+def _baseline_diff(path: str | None, estimate: Estimate) -> EstimateDiff | None:
+    if path is None:
+        return None
+    from llmcost.diff import diff_estimates, load_result
+    from llmcost.errors import InputError
+
+    kind, base = load_result(path)
+    if kind != "estimate":
+        raise InputError("the baseline must be an estimate result (`llmcost estimate --format json`)",
+                         source=path, field="kind")
+    head = json.loads(estimate_json(estimate), parse_float=Decimal)
+    return diff_estimates(base, head, path, "this run")

@@ -1,0 +1,99 @@
+"""What a check found: one frozen ``Verdict`` per rule (and per subject), and the ``CheckResult``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from llmcost.diff import EstimateDiff
+
+Status = Literal["pass", "warn", "fail"]
+Unit = Literal["usd", "pct", "rate", "ms"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One rule applied to one subject (the total, a model, a task, a bench metric).
+
+    ``limit`` is a maximum when ``bound`` is ``"max"`` and a minimum when it is ``"min"``.
+    ``actual`` is None when the value could not be measured (a model missing from the bench results);
+    such a verdict fails closed.
+    """
+
+    rule: str
+    kind: str
+    subject: str
+    metric: str
+    severity: Literal["error", "warn"]
+    bound: Literal["max", "min"]
+    limit: Decimal
+    actual: Decimal | None
+    unit: Unit
+    line: int | None = None
+    note: str = ""
+
+    @property
+    def breached(self) -> bool:
+        if self.actual is None:
+            return True
+        return self.actual > self.limit if self.bound == "max" else self.actual < self.limit
+
+    @property
+    def status(self) -> Status:
+        if not self.breached:
+            return "pass"
+        return "fail" if self.severity == "error" else "warn"
+
+    @property
+    def excess(self) -> Decimal | None:
+        """How far past the limit (positive when breached), in the verdict's unit."""
+        if self.actual is None:
+            return None
+        return self.actual - self.limit if self.bound == "max" else self.limit - self.actual
+
+
+@dataclass(frozen=True)
+class Driver:
+    """A top cost driver of the gated scenario: a model or a task and its monthly cost."""
+
+    by: Literal["model", "task"]
+    name: str
+    requests: float
+    monthly_cost: Decimal
+    share_pct: Decimal
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    policy: str
+    scenario: str
+    window_days: Decimal
+    requests: int
+    projection_days: int
+    monthly_cost: Decimal
+    verdicts: tuple[Verdict, ...]
+    drivers: tuple[Driver, ...] = ()
+    diff: EstimateDiff | None = None
+    baseline_source: str | None = None
+    unpriced: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+
+    def with_status(self, status: Status) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if v.status == status)
+
+    @property
+    def failed(self) -> tuple[Verdict, ...]:
+        return self.with_status("fail")
+
+    @property
+    def warnings(self) -> tuple[Verdict, ...]:
+        return self.with_status("warn")
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1

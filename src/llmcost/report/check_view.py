@@ -1,0 +1,224 @@
+"""Renderers for ``llmcost check``: table, JSON, Markdown (PR comment), JUnit XML, GitHub annotations.
+
+All pure: they take a ``CheckResult`` and return a string or a rich renderable.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from llmcost.budget.verdict import CheckResult, Verdict
+from llmcost.report.money import count, json_usd, usd
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+SCHEMA_VERSION = 1
+ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
+LABEL = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
+
+
+def value(amount: Decimal | None, unit: str) -> str:
+    """A verdict figure for people: $ for money, % for percents and rates, ms for latency."""
+    if amount is None:
+        return "n/a"
+    if unit == "usd":
+        return usd(amount)
+    if unit == "pct":
+        return f"{float(amount):,.1f}%"
+    if unit == "rate":
+        return f"{float(amount) * 100:,.1f}%"
+    return f"{float(amount):,.0f} ms"
+
+
+def describe(v: Verdict) -> str:
+    """One sentence: what was measured, the limit, and by how much it was missed."""
+    limit = f"{'max' if v.bound == 'max' else 'min'} {value(v.limit, v.unit)}"
+    if v.actual is None:
+        return f"{v.subject}: {v.metric} {v.note or 'unknown'} (limit {limit})"
+    text = f"{v.subject}: {v.metric} {value(v.actual, v.unit)} (limit {limit})"
+    excess = v.excess
+    if v.breached and excess is not None:
+        word = "over" if v.bound == "max" else "under"
+        text += f", {value(excess, v.unit)} {word}"
+        if v.limit:
+            text += f" ({float(excess / v.limit * 100):,.1f}%)"
+    return text
+
+
+def headline(r: CheckResult) -> str:
+    n_fail, n_warn = len(r.failed), len(r.warnings)
+    n_pass = len(r.verdicts) - n_fail - n_warn
+    state = "FAILED" if n_fail else "passed"
+    return (f"Budget check {state}: {n_fail} failed, {n_warn} warning{'s' * (n_warn != 1)}, {n_pass} passed "
+            f"— scenario '{r.scenario}' projects {usd(r.monthly_cost)} per {r.projection_days} days")
+
+
+def _margin(v: Verdict) -> str:
+    excess = v.excess
+    if excess is None:
+        return v.note or "n/a"
+    if v.breached:
+        return f"{value(excess, v.unit)} {'over' if v.bound == 'max' else 'under'}"
+    return f"{value(-excess, v.unit)} headroom"
+
+
+def render_table(r: CheckResult) -> RenderableType:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="Budget check", title_justify="left")
+    for col in ("Status", "Rule", "Subject", "Metric", "Actual", "Limit", "Margin"):
+        table.add_column(col, justify="right" if col in ("Actual", "Limit", "Margin") else "left")
+    style = {"pass": "green", "warn": "yellow", "fail": "red"}
+    for v in r.verdicts:
+        table.add_row(Text(LABEL[v.status], style=style[v.status]), v.rule, v.subject, v.metric,
+                      value(v.actual, v.unit), f"{v.bound} {value(v.limit, v.unit)}", _margin(v))
+    info = Text(f"Policy {r.policy}; window {float(r.window_days):.2f} days, {r.requests:,} requests.",
+                style="dim")
+    parts: list[RenderableType] = [info, table, Text(headline(r), style="red" if r.failed else "green")]
+    return Group(*parts)
+
+
+def to_dict(r: CheckResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "check",
+        "passed": r.passed,
+        "exit_code": r.exit_code,
+        "policy": r.policy,
+        "scenario": r.scenario,
+        "window": {"days": float(round(r.window_days, 6)), "requests": r.requests},
+        "projection_days": r.projection_days,
+        "monthly_cost_usd": json_usd(r.monthly_cost),
+        "summary": {"failed": len(r.failed), "warnings": len(r.warnings),
+                    "passed": len(r.verdicts) - len(r.failed) - len(r.warnings)},
+        "verdicts": [_verdict(v) for v in r.verdicts],
+        "top_drivers": [{"by": d.by, "name": d.name, "requests": count_json(d.requests),
+                         "monthly_cost_usd": json_usd(d.monthly_cost), "share_pct": round(float(d.share_pct), 4)}
+                        for d in r.drivers],
+        "unpriced": [{"model": m, "requests": count_json(n)} for m, n in r.unpriced],
+    }
+    if r.diff is not None:
+        from llmcost.report.diff_view import estimate_diff_dict
+
+        out["baseline"] = r.baseline_source
+        out["change_vs_baseline"] = estimate_diff_dict(r.diff)
+    return out
+
+
+def count_json(n: float) -> int | float:
+    return int(n) if float(n).is_integer() else round(float(n), 3)
+
+
+def _verdict(v: Verdict) -> dict[str, Any]:
+    def num(x: Decimal | None) -> float | None:
+        if x is None:
+            return None
+        return json_usd(x) if v.unit == "usd" else round(float(x), 6)
+
+    return {"rule": v.rule, "kind": v.kind, "subject": v.subject, "metric": v.metric, "status": v.status,
+            "severity": v.severity, "bound": v.bound, "limit": num(v.limit), "actual": num(v.actual),
+            "excess": num(v.excess), "unit": v.unit, "note": v.note or None, "message": describe(v)}
+
+
+def render_json(r: CheckResult) -> str:
+    return json.dumps(to_dict(r), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_markdown(r: CheckResult) -> str:
+    """A PR-comment-ready summary: what failed and by how much, top cost drivers, change vs baseline."""
+    icon = ICON["fail"] if r.failed else ICON["warn"] if r.warnings else ICON["pass"]
+    lines = [f"## {icon} llmcost budget check", "", f"**{headline(r)}.**", "",
+             f"Window: {float(r.window_days):.2f} days, {r.requests:,} requests; policy `{r.policy}`.", ""]
+    breached = [v for v in r.verdicts if v.breached]
+    if breached:
+        lines += ["### What needs attention", "", "| | Rule | Subject | Actual | Limit | By how much |",
+                  "|---|---|---|---:|---:|---:|"]
+        lines += [f"| {ICON[v.status]} | {_md(v.rule)} | {_md(v.subject)} — {v.metric} | {value(v.actual, v.unit)} "
+                  f"| {v.bound} {value(v.limit, v.unit)} | {_md(_margin(v))} |" for v in breached]
+        lines.append("")
+    if r.diff is not None:
+        lines += _change_vs_baseline(r)
+    if r.drivers:
+        lines += ["### Top cost drivers", "", "| By | Name | Requests | Monthly | Share |", "|---|---|---:|---:|---:|"]
+        lines += [f"| {d.by} | {_md(d.name)} | {count(d.requests)} | {usd(d.monthly_cost)} | "
+                  f"{float(d.share_pct):.1f}% |" for d in r.drivers]
+        lines.append("")
+    if r.unpriced:
+        names = ", ".join(f"`{m}` ({count(n)} requests)" for m, n in r.unpriced)
+        lines += [f"> Unpriced traffic left out of the totals: {names}.", ""]
+    lines += ["<details><summary>All rules</summary>", "", "| Status | Rule | Check |", "|---|---|---|"]
+    lines += [f"| {ICON[v.status]} {LABEL[v.status]} | {_md(v.rule)} | {_md(describe(v))} |" for v in r.verdicts]
+    lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def _change_vs_baseline(r: CheckResult) -> list[str]:
+    from llmcost.report.diff_view import change_cells
+
+    assert r.diff is not None
+    scenario = r.diff.scenario(r.scenario)
+    if scenario is None:
+        return []
+    lines = [f"### Change vs baseline (`{r.baseline_source}`)", "",
+             "| Model | Before | After | Change | Change % |", "|---|---:|---:|---:|---:|"]
+    for c in (scenario.total, *scenario.models):
+        name = "**total**" if c is scenario.total else _md(c.name)
+        lines.append("| " + " | ".join([name, *change_cells(c)]) + " |")
+    return [*lines, ""]
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_junit(r: CheckResult) -> str:
+    """JUnit XML: one testcase per verdict; failed rules are <failure>, warnings go to <system-out>."""
+    import xml.etree.ElementTree as ET
+
+    suites = ET.Element("testsuites", name="llmcost check", tests=str(len(r.verdicts)),
+                        failures=str(len(r.failed)), errors="0")
+    suite = ET.SubElement(suites, "testsuite", name=f"llmcost budget: {r.policy}", tests=str(len(r.verdicts)),
+                          failures=str(len(r.failed)), errors="0", skipped="0")
+    props = ET.SubElement(suite, "properties")
+    for name, val in (("scenario", r.scenario), ("monthly_cost_usd", str(json_usd(r.monthly_cost)))):
+        ET.SubElement(props, "property", name=name, value=val)
+    for v in r.verdicts:
+        case = ET.SubElement(suite, "testcase", classname=f"llmcost.{v.kind}",
+                             name=f"{v.rule}: {v.subject} {v.metric}")
+        if v.status == "fail":
+            failure = ET.SubElement(case, "failure", message=describe(v), type=v.kind)
+            failure.text = describe(v)
+        elif v.status == "warn":
+            ET.SubElement(case, "system-out").text = f"warning: {describe(v)}"
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def escape_data(text: str) -> str:
+    """Escape a GitHub workflow-command message (``%``, CR, LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a GitHub workflow-command property value (also ``:`` and ``,``)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_annotations(r: CheckResult) -> str:
+    """``::error``/``::warning`` lines for every breached rule, pointing at the rule in the policy file."""
+    lines = []
+    for v in r.verdicts:
+        if not v.breached:
+            continue
+        level = "error" if v.status == "fail" else "warning"
+        props = [f"file={escape_property(r.policy)}"]
+        if v.line is not None:
+            props.append(f"line={v.line}")
+        props.append(f"title={escape_property(f'llmcost budget: {v.rule}')}")
+        lines.append(f"::{level} {','.join(props)}::{escape_data(describe(v))}")
+    return "".join(f"{line}\n" for line in lines)

@@ -1,0 +1,94 @@
+"""Exact response cache, replayed on the logged traffic in timestamp order.
+
+A request whose key (``prompt_hash``, or the prompt text; with ``per_model`` also the model as logged)
+was seen less than ``ttl`` ago is answered from the cache: it never reaches a provider and costs only
+``hit_cost_usd``. A hit refreshes the entry (sliding expiration; see ``replay``). Rows with
+``weight`` > 1 replay as one event. An optional assumed semantic-hit rate removes that share of the
+remaining misses; it is an assumption, not a replay, and is reported as such.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from llmcost.scenarios.common import Context, requests, scaled, share, times_ns
+from llmcost.scenarios.replay import replay_lru, replay_ttl
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from llmcost.scenarios.schema import ExactCache
+
+
+def cache_keys(frame: pd.DataFrame, key: str, per_model: bool) -> np.ndarray | None:
+    """Integer key codes (-1 = no key) or None when the frame has no key column at all."""
+    import numpy as np
+    import pandas as pd
+
+    column = key if key in frame.columns else ("prompt" if "prompt" in frame.columns else None)
+    if column is None:
+        return None
+    values = frame[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes = pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
+    if per_model:
+        model = frame["model"].cat.codes.to_numpy().astype(np.int64)
+        n_models = max(int(model.max(initial=0)) + 1, 1)
+        codes = np.where(codes >= 0, codes * n_models + model, -1)
+    return codes
+
+
+def timestamps_ns(frame: pd.DataFrame) -> np.ndarray:
+
+    return times_ns(frame)
+
+
+def cache_hits(frame: pd.DataFrame, cfg: ExactCache) -> np.ndarray | None:
+    """The replay: a bool mask of hits, or None when the frame has nothing to key on."""
+    keys = cache_keys(frame, cfg.key, cfg.per_model)
+    if keys is None:
+        return None
+    ttl = round(cfg.ttl * 1e9)
+    times = timestamps_ns(frame)
+    if cfg.max_entries is not None:
+        return replay_lru(keys, times, ttl, cfg.max_entries)
+    return replay_ttl(keys, times, ttl)
+
+
+def apply_exact_cache(frame: pd.DataFrame, cfg: ExactCache, ctx: Context) -> pd.DataFrame:
+    import numpy as np
+
+    from llmcost.pricing import price
+
+    total = requests(frame)
+    hits = cache_hits(frame, cfg)
+    info: dict[str, object] = {"ttl_s": cfg.ttl, "max_entries": cfg.max_entries, "key": cfg.key}
+    ctx.details["exact_cache"] = info
+    if hits is None:
+        info["note"] = "no prompt_hash or prompt text in the logs: nothing to replay"
+        info.update(requests=total, hits=0, hit_rate=0.0)
+        return frame
+    hit_requests = requests(frame, hits)
+    hit_rows = frame.loc[hits]
+    saved = price(hit_rows, ctx.catalog).total if hits.any() else Decimal(0)
+    lookup = cfg.hit_cost_usd * Decimal(repr(hit_requests))
+    ctx.extra_cost += lookup
+    info.update(
+        requests=total, hits=hit_requests, hit_rate=share(hit_requests, total),
+        input_tokens_saved=float(hit_rows["input_tokens"].sum()),
+        output_tokens_saved=float(hit_rows["output_tokens"].sum()),
+        cost_saved_usd=saved - lookup, lookup_cost_usd=lookup,
+    )
+    out = frame.loc[~hits]
+    if cfg.assumed_semantic_hit_rate:
+        rate = cfg.assumed_semantic_hit_rate
+        out = scaled(out, np.full(len(out), 1 - rate))
+        info["assumed_semantic_hit_rate"] = rate
+        ctx.assumptions.append(
+            f"exact cache: a further {rate:.0%} of misses assumed answered by a semantic cache (not replayed)"
+        )
+    return out

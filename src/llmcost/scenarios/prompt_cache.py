@@ -1,0 +1,153 @@
+"""Provider prompt caching, replayed per model in timestamp order.
+
+With ``prefix_hashes`` (ordered block ids; each names one ``block_tokens`` block of the prompt, equal
+ids = identical prefix up to that block, as in the Mooncake traces) a request's cached tokens are
+the blocks of the longest leading run already in its model's cache, capped at its input length; the
+rest of its blocked prompt is written to the cache. A block's TTL (5 minutes or 1 hour) restarts
+whenever a request uses it. Rows without prefix data use a stand-in: a shared prefix of
+``prefix_tokens`` per task (e.g. the system prompt), cached when the same model and task saw a request
+within the TTL. Requests shorter than ``min_tokens`` neither read nor write. The replay replaces any
+cache tokens in the logs. Reads and writes are priced at the catalog's cache rates (1-hour writes at
+the 1-hour rate); a model with no cache prices bills them at its input rate.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from llmcost.scenarios.common import Context, per_request, requests, share, times_ns
+from llmcost.scenarios.replay import leading_block_hits, replay_ttl
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from llmcost.scenarios.schema import PromptCache
+
+
+def _prefix_rows(frame: pd.DataFrame) -> np.ndarray:
+    import numpy as np
+
+    if "prefix_hashes" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame["prefix_hashes"].notna().to_numpy(dtype=bool)
+
+
+def _flatten_blocks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(block codes, offsets) of a list column, via Arrow (no per-row Python)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    arr = pa.array(column.to_numpy(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.fill_null([])
+    offsets = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    offsets = offsets - offsets[0]
+    flat = arr.flatten().to_numpy(zero_copy_only=False)
+    codes = pd.factorize(flat)[0].astype(np.int64)
+    return codes, offsets
+
+
+def replay_prefixes(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray,
+                    cfg: PromptCache) -> tuple[np.ndarray, np.ndarray]:
+    """(cached tokens, blocked tokens) per request, before the input cap, for rows with prefix data."""
+    import numpy as np
+
+    blocks, offsets = _flatten_blocks(frame["prefix_hashes"])
+    counts = np.diff(offsets)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    n_models = int(model_codes.max(initial=0)) + 1
+    keys = np.where(eligible[owner], blocks * n_models + model_codes[owner], -1)
+    # ineligible rows neither read nor touch: give them no keys at all
+    keep = keys >= 0
+    kept_counts = np.bincount(owner[keep], minlength=len(counts))
+    kept_offsets = np.concatenate([[0], np.cumsum(kept_counts)])
+    times = times_ns(frame)
+    lead = leading_block_hits(keys[keep], kept_offsets, times, round(cfg.ttl_seconds * 1e9))
+    blocks_total = counts.astype(np.float64)
+    return lead.astype(np.float64) * cfg.block_tokens, blocks_total * cfg.block_tokens
+
+
+def _stand_in(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray,
+              cfg: PromptCache) -> tuple[np.ndarray, np.ndarray]:
+    """(prefix tokens, hit) for rows without prefix data: a shared prefix per (model, task)."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(frame)
+    if "task" in frame.columns:
+        task = frame["task"].astype("string").fillna("")
+        prefix = task.map(cfg.prefix_tokens.by_task).astype("float64").fillna(cfg.prefix_tokens.default)
+        prefix_tokens = prefix.to_numpy(dtype=np.float64)
+        task_codes = pd.factorize(task)[0].astype(np.int64)
+    else:
+        prefix_tokens = np.full(n, float(cfg.prefix_tokens.default))
+        task_codes = np.zeros(n, dtype=np.int64)
+    n_models = int(model_codes.max(initial=0)) + 1
+    shared = np.minimum(prefix_tokens, per_request(frame, "input_tokens"))
+    ok = eligible & (shared >= max(cfg.min_tokens, 1))
+    keys = np.where(ok, task_codes * n_models + model_codes, -1)
+    times = times_ns(frame)
+    hit = replay_ttl(keys, times, round(cfg.ttl_seconds * 1e9))
+    return np.where(ok, shared, 0.0), hit
+
+
+def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> pd.DataFrame:
+    import numpy as np
+
+    model_codes = frame["model_id"].cat.codes.to_numpy().astype(np.int64)
+    inputs = per_request(frame, "input_tokens")
+    weight = frame["weight"].to_numpy(dtype=np.float64)
+    eligible = (model_codes >= 0) & (inputs >= cfg.min_tokens)
+    has_prefix = _prefix_rows(frame)
+    read = np.zeros(len(frame))
+    write = np.zeros(len(frame))
+    if has_prefix.any():
+        sub = frame.loc[has_prefix]
+        cached, blocked = replay_prefixes(sub, model_codes[has_prefix], eligible[has_prefix], cfg)
+        capped = np.minimum(cached, inputs[has_prefix])
+        read[has_prefix] = np.where(eligible[has_prefix], capped, 0)
+        write[has_prefix] = np.where(eligible[has_prefix], np.minimum(blocked, inputs[has_prefix]) - capped, 0)
+    rest = ~has_prefix
+    if rest.any() and (cfg.prefix_tokens.default or cfg.prefix_tokens.by_task):
+        sub = frame.loc[rest]
+        shared, hit = _stand_in(sub, model_codes[rest], eligible[rest], cfg)
+        read[rest] = np.where(hit, shared, 0)
+        write[rest] = np.where(hit, 0, shared)
+        ctx.assumptions.append(_stand_in_note(cfg))
+    out = frame.copy(deep=False)
+    out["cache_read_tokens"] = read * weight
+    column = "cache_write_tokens" if cfg.ttl == "5m" else "cache_write_1h_tokens"
+    other = "cache_write_1h_tokens" if cfg.ttl == "5m" else "cache_write_tokens"
+    out[column] = write * weight
+    out[other] = np.zeros(len(frame))
+    ctx.details["prompt_cache"] = _details(frame, cfg, read, write, weight, eligible, has_prefix)
+    return out
+
+
+def _stand_in_note(cfg: PromptCache) -> str:
+    tasks = ", ".join(f"{t}: {n:,}" for t, n in cfg.prefix_tokens.by_task.items())
+    return (f"prompt cache: rows without prefix_hashes assume a shared prefix of "
+            f"{cfg.prefix_tokens.default:,} tokens per model and task" + (f" ({tasks})" if tasks else ""))
+
+
+def _details(frame: pd.DataFrame, cfg: PromptCache, read: np.ndarray, write: np.ndarray, weight: np.ndarray,
+             eligible: np.ndarray, has_prefix: np.ndarray) -> dict[str, Any]:
+    total = requests(frame)
+    input_total = float(frame["input_tokens"].to_numpy(dtype="float64").sum())
+    hit_requests = requests(frame, read > 0)
+    read_tokens = float((read * weight).sum())
+    return {
+        "ttl": cfg.ttl,
+        "min_tokens": cfg.min_tokens,
+        "requests": total,
+        "replayed_from_prefix_hashes": requests(frame, has_prefix),
+        "eligible_requests": requests(frame, eligible),
+        "hit_requests": hit_requests,
+        "request_hit_rate": share(hit_requests, total),
+        "cache_read_tokens": read_tokens,
+        "cache_write_tokens": float((write * weight).sum()),
+        "token_hit_rate": share(read_tokens, input_total),
+    }

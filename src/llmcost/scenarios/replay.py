@@ -1,0 +1,90 @@
+"""Cache replays over integer-coded keys: the only sequential part of the scenario engine.
+
+Semantics shared by both caches (response cache and provider prompt cache): every request that
+reaches the cache *touches* its key, a miss writes it and a hit refreshes it, so an entry expires
+``ttl`` after its key was last seen (sliding expiration, as provider prompt caches behave). A request
+is a hit when its key was seen before and less than ``ttl`` ago: a gap of ttl − 1 s hits, exactly ttl
+or more misses. With sliding expiration the replay needs no loop: sort by (key, time), and a request
+hits exactly when the previous request with the same key is less than ``ttl`` earlier.
+
+A bounded cache (``max_entries``, least-recently-used eviction) depends on every other key's history,
+so it is replayed with one pass in timestamp order over an ``OrderedDict`` (the slower path).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def replay_ttl(keys: np.ndarray, times: np.ndarray, ttl: int) -> np.ndarray:
+    """Hits of an unbounded sliding-TTL cache. ``keys`` are int codes (< 0 = uncacheable), ``times``
+    int64 in any unit that ``ttl`` shares. Ties in time replay in row order. Returns a bool mask."""
+    import numpy as np
+
+    n = len(keys)
+    hits = np.zeros(n, dtype=bool)
+    if n < 2:
+        return hits
+    order = np.lexsort((times, keys))
+    k = keys[order]
+    t = times[order]
+    same = (k[1:] == k[:-1]) & (k[1:] >= 0)
+    hits[order[1:]] = same & ((t[1:] - t[:-1]) < ttl)
+    return hits
+
+
+def replay_lru(keys: np.ndarray, times: np.ndarray, ttl: int, max_entries: int) -> np.ndarray:
+    """Hits of a sliding-TTL cache holding at most ``max_entries`` keys, evicting the least recently
+    used. Entries past their TTL are the least recently used ones, so they are evicted first."""
+    from collections import OrderedDict
+
+    import numpy as np
+
+    order = np.argsort(times, kind="stable")
+    hits = np.zeros(len(keys), dtype=bool)
+    cache: OrderedDict[int, int] = OrderedDict()
+    key_list = keys[order].tolist()
+    time_list = times[order].tolist()
+    out = []
+    for key, now in zip(key_list, time_list, strict=True):
+        if key < 0:
+            out.append(False)
+            continue
+        seen = cache.get(key)
+        if seen is not None:
+            out.append(now - seen < ttl)
+            cache.move_to_end(key)
+        else:
+            out.append(False)
+            if len(cache) >= max_entries:
+                cache.popitem(last=False)
+        cache[key] = now
+    hits[order] = np.array(out, dtype=bool)
+    return hits
+
+
+def leading_block_hits(
+    blocks: np.ndarray, offsets: np.ndarray, times: np.ndarray, ttl: int
+) -> np.ndarray:
+    """Provider prefix caching: for request ``r`` with block keys ``blocks[offsets[r]:offsets[r+1]]``,
+    how many leading blocks were already cached (touched less than ``ttl`` before). Every request
+    touches all its blocks (it reads the cached ones and writes the rest), so each block is a
+    sliding-TTL key of its own; the request's cached prefix is the leading run of block hits."""
+    import numpy as np
+
+    counts = np.diff(offsets)
+    n_requests = len(counts)
+    if len(blocks) == 0:
+        return np.zeros(n_requests, dtype=np.int64)
+    owner = np.repeat(np.arange(n_requests), counts)
+    block_hits = replay_ttl(blocks, times[owner], ttl)
+    position = np.arange(len(blocks)) - offsets[owner]
+    first_miss = np.where(block_hits, np.iinfo(np.int64).max, position)
+    lead = counts.astype(np.int64).copy()
+    nonempty = counts > 0
+    reduced = np.minimum.reduceat(first_miss, offsets[:-1][nonempty])
+    lead[nonempty] = np.minimum(reduced, counts[nonempty])
+    return lead

@@ -1,0 +1,137 @@
+"""Routing rules: the first rule whose conditions hold sends a request to its target model.
+
+Targets are catalog ids, tier names or ``tiers[N]``; a tier means its cheapest model. A request whose
+input exceeds the target's context window is refused by that target and stays on its model (counted).
+Requests on a model the catalog does not know stay unpriced, so every scenario prices the same
+traffic as the baseline. Rerouted requests keep their token counts, re-counted with the target's
+tokenizer when the prompt text is in the logs; their logged provider-cache tokens no longer apply.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from llmcost.scenarios.common import (
+    Context,
+    blended_price,
+    clear_cache_columns,
+    per_request,
+    requests,
+    resolve_target,
+    select,
+    set_model_ids,
+    share,
+    union_codes,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from llmcost.scenarios.schema import Routing
+
+
+def model_array(categories: list[str], ctx: Context, attr: str, missing: float) -> np.ndarray:
+    """A per-category array of a catalog attribute (context window, blended price), plus a slot for -1."""
+    import numpy as np
+
+    values = []
+    for mid in categories:
+        model = ctx.catalog.model(mid)
+        value = blended_price(model) if attr == "price" else getattr(model, attr)
+        values.append(missing if value is None else float(value))
+    return np.array([*values, missing], dtype=np.float64)
+
+
+def apply_routing(frame: pd.DataFrame, cfg: Routing, ctx: Context) -> pd.DataFrame:
+    import numpy as np
+
+    targets = [resolve_target(rule.to, ctx, f"routing.rules[{i}].to") for i, rule in enumerate(cfg.rules)]
+    codes, categories = union_codes(frame, targets)
+    target_codes = np.array([categories.index(t) for t in targets], dtype=np.int64)
+    rule_of = np.full(len(frame), -1, dtype=np.int64)
+    open_rows = codes >= 0
+    for i, rule in enumerate(cfg.rules):
+        hit = select(frame, rule.when, f"route{i}") & open_rows
+        rule_of[hit] = i
+        open_rows &= ~hit
+    matched = rule_of >= 0
+    new_codes = codes.copy()
+    new_codes[matched] = target_codes[rule_of[matched]]
+    window = model_array(categories, ctx, "context_window", np.inf)
+    refused = matched & (per_request(frame, "input_tokens") > window[new_codes])
+    price = model_array(categories, ctx, "price", np.inf)
+    kept = matched & ~refused & (price[codes] < price[new_codes]) if cfg.keep_cheaper \
+        else np.zeros(len(frame), dtype=bool)
+    stay = ~matched | refused | kept
+    new_codes[stay] = codes[stay]
+    moved = new_codes != codes
+    out = frame.copy(deep=False)
+    set_model_ids(out, new_codes, categories)
+    clear_cache_columns(out, moved)
+    recounted = _recount_tokens(out, moved, codes, new_codes, categories, ctx)
+    ctx.details["routing"] = _details(frame, cfg, targets, rule_of, refused, kept, moved, recounted)
+    return out
+
+
+def _details(frame: pd.DataFrame, cfg: Routing, targets: list[str], rule_of: np.ndarray, refused: np.ndarray,
+             kept: np.ndarray, moved: np.ndarray, recounted: int) -> dict[str, Any]:
+    total = requests(frame)
+    rules = []
+    for i, rule in enumerate(cfg.rules):
+        mine = rule_of == i
+        rules.append({
+            "rule": i, "to": rule.to, "model": targets[i], "matched": requests(frame, mine),
+            "routed": requests(frame, mine & moved), "routed_share": share(requests(frame, mine & moved), total),
+            "context_window_refusals": requests(frame, mine & refused),
+            "kept_cheaper": requests(frame, mine & kept),
+        })
+    return {
+        "requests": total,
+        "routed": requests(frame, moved),
+        "routed_share": share(requests(frame, moved), total),
+        "context_window_refusals": requests(frame, refused),
+        "tokens_recounted_requests": recounted,
+        "rules": rules,
+    }
+
+
+def _recount_tokens(frame: pd.DataFrame, moved: np.ndarray, old: np.ndarray, new: np.ndarray,
+                    categories: list[str], ctx: Context) -> int:
+    """Scale moved rows' input by (target tokenizer count / source tokenizer count) of the prompt text.
+
+    Needs the prompt text, both tokenizers named in the catalog, and ``llmcost.tokens``; otherwise the
+    logged counts stand. Returns how many rows were re-counted."""
+    import numpy as np
+
+    if "prompt" not in frame.columns or not moved.any():
+        return 0
+    try:
+        from llmcost.tokens import get_encoding  # type: ignore[attr-defined]
+    except ImportError:
+        return 0
+    names = [ctx.catalog.model(m).tokenizer for m in categories] + [None]
+    src = np.array(names, dtype=object)[old]
+    dst = np.array(names, dtype=object)[new]
+    todo = np.flatnonzero(moved & (src != dst) & (src != None) & (dst != None)  # noqa: E711
+                          & frame["prompt"].notna().to_numpy())
+    if len(todo) == 0:
+        return 0
+    inputs = frame["input_tokens"].to_numpy(dtype=np.float64).copy()
+    prompts = frame["prompt"].to_numpy()
+    encodings: dict[str, Any] = {}
+    done = 0
+    for pair in {(src[i], dst[i]) for i in todo}:
+        rows = todo[(src[todo] == pair[0]) & (dst[todo] == pair[1])]
+        try:
+            enc = [encodings.setdefault(p, get_encoding(p)) for p in pair]
+        except Exception:  # an encoding that cannot be loaded offline: keep the logged counts
+            continue
+        texts = [str(prompts[i]) for i in rows]
+        before = np.array([len(t) for t in enc[0].encode_ordinary_batch(texts)], dtype=np.float64)
+        after = np.array([len(t) for t in enc[1].encode_ordinary_batch(texts)], dtype=np.float64)
+        ratio = np.where(before > 0, after / np.maximum(before, 1), 1.0)
+        inputs[rows] = np.round(inputs[rows] * ratio)
+        done += len(rows)
+    frame["input_tokens"] = inputs
+    return done

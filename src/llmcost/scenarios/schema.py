@@ -1,0 +1,184 @@
+"""The scenario file: a strict pydantic schema (unknown fields are errors, every error names its field).
+
+```yaml
+bench_results: bench.json        # optional; relative to this file; feeds `measured` values
+scenarios:
+  - name: cheap-and-cached
+    exact_cache: {ttl: 24h}
+    routing: {rules: [{when: {task: classify}, to: gpt-4o-mini}]}
+```
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Tokens = Annotated[int, Field(ge=0)]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, None: 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_duration(value: object) -> float:
+    """``300``, ``"300s"``, ``"5m"``, ``"1h"``, ``"24h"``, ``"7d"`` → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration such as 300, '5m', '1h' or '24h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError("must be a duration such as 300, '5m', '1h' or '24h'")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("must be greater than 0")
+    return seconds
+
+
+Duration = Annotated[float, Field(gt=0)]
+
+
+class TokenRange(_Strict):
+    """Inclusive bounds on a per-request token count."""
+
+    min: Tokens | None = None
+    max: Tokens | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TokenRange:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class Conditions(_Strict):
+    """Which requests a rule selects. All given conditions must hold; none given = every request."""
+
+    task: str | list[str] | None = None
+    tags: str | list[str] | None = Field(default=None, description="any of these tags")
+    model: str | list[str] | None = Field(default=None, description="model as logged, or its catalog id")
+    input_tokens: TokenRange | None = None
+    output_tokens: TokenRange | None = None
+    prompt_regex: str | None = None
+    share: Fraction | None = Field(default=None, description="deterministic hash-based share of matches")
+
+    @field_validator("prompt_regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+
+class Rule(_Strict):
+    when: Conditions = Conditions()
+    to: str = Field(min_length=1, description="catalog id, tier name, or tiers[N] (Nth cheapest tier)")
+
+
+class Routing(_Strict):
+    rules: list[Rule] = Field(min_length=1)
+    keep_cheaper: bool = Field(default=False, description="leave a request on its model when that is cheaper")
+
+
+class CascadeStep(_Strict):
+    model: str = Field(min_length=1)
+    accept: Fraction | Literal["measured"] = Field(description="probability this step's answer is accepted")
+    latency_ms: Annotated[float, Field(ge=0)] | None = None
+
+
+class Cascade(_Strict):
+    steps: list[CascadeStep] = Field(min_length=2)
+
+
+class ExactCache(_Strict):
+    ttl: Duration = 86400.0
+    max_entries: Annotated[int, Field(gt=0)] | None = None
+    key: Literal["prompt_hash", "prompt"] = "prompt_hash"
+    per_model: bool = True
+    hit_cost_usd: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    assumed_semantic_hit_rate: Fraction = 0.0
+
+    @field_validator("ttl", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        return parse_duration(value)
+
+
+class PrefixStandIn(_Strict):
+    default: Tokens = 0
+    by_task: dict[str, Tokens] = Field(default_factory=dict)
+
+
+class PromptCache(_Strict):
+    ttl: Literal["5m", "1h"] = "5m"
+    min_tokens: Tokens = 1024
+    block_tokens: Annotated[int, Field(gt=0)] = 512
+    prefix_tokens: PrefixStandIn = PrefixStandIn()
+
+    @property
+    def ttl_seconds(self) -> float:
+        return 300.0 if self.ttl == "5m" else 3600.0
+
+
+class Compression(_Strict):
+    threshold_tokens: Tokens
+    ratio: Annotated[float, Field(gt=0, le=1, description="fraction of the input kept")]
+    compressor: str | None = Field(default=None, description="catalog id or tier charged for compressing")
+
+
+class Batch(_Strict):
+    share: Fraction = 1.0
+    when: Conditions = Conditions()
+
+
+class Retries(_Strict):
+    error_rate: dict[str, Annotated[float, Field(ge=0, lt=1)] | Literal["measured"]] = Field(min_length=1)
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 1
+    fallback: list[str] = Field(default_factory=list)
+    bill_failed: bool = True
+
+
+class ScenarioSpec(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    monthly_growth: Annotated[Decimal, Field(ge=-1, le=10)] = Decimal(0)
+    exact_cache: ExactCache | None = None
+    compression: Compression | None = None
+    routing: Routing | None = None
+    cascade: Cascade | None = None
+    prompt_cache: PromptCache | None = None
+    batch: Batch | None = None
+    retries: Retries | None = None
+
+    @model_validator(mode="after")
+    def _compatible(self) -> ScenarioSpec:
+        if self.cascade is not None and self.routing is not None:
+            raise ValueError("routing and cascade cannot be combined in one scenario (both choose the model)")
+        if self.cascade is not None and self.prompt_cache is not None:
+            raise ValueError("prompt_cache cannot be combined with cascade (cascade steps are fresh requests)")
+        return self
+
+
+class ScenarioFile(_Strict):
+    bench_results: str | None = None
+    scenarios: list[ScenarioSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ScenarioFile:
+        seen: set[str] = set()
+        for spec in self.scenarios:
+            if spec.name in seen:
+                raise ValueError(f"duplicate scenario name '{spec.name}'")
+            seen.add(spec.name)
+        return self

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from llmcost import __version__
-from llmcost.cli import catalog_cmd, check_cmd, diff_cmd, estimate_cmd, logs_cmd, tokens_cmd
+from llmcost.cli import bench_cmd, catalog_cmd, check_cmd, diff_cmd, estimate_cmd, logs_cmd, tokens_cmd
 
 app = typer.Typer(
     name="llmcost",
@@ -18,6 +18,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command("estimate", no_args_is_help=True)(estimate_cmd.estimate)
+app.command("bench", no_args_is_help=True)(bench_cmd.bench)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(logs_cmd.app, name="logs")
 app.command("tokens")(tokens_cmd.tokens)

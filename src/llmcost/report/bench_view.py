@@ -1,0 +1,149 @@
+"""``llmcost bench`` renderers: pure functions from the summary dict (the JSON contract) or a plan to a
+rich renderable or a string. The CLI decides where they go."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from llmcost.report.money import usd
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from llmcost.bench.session import BenchPlan
+
+COLUMNS = ("Model", "Req", "Errors", "Pass", "$/req", "$/1k req", "Provider $", "TTFT p50", "TTFT p95",
+           "Lat p50", "Lat p95", "Lat p99", "ITL p50", "tok/s", "Goodput")
+
+
+def render_json(summary: dict[str, Any]) -> str:
+    return json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+
+
+def summary_rows(summary: dict[str, Any]) -> list[list[str]]:
+    """One row of display strings per model, in :data:`COLUMNS` order."""
+    rows = []
+    for m in summary["models"]:
+        errors = str(m["errors"])
+        if m["errors_by_type"]:
+            errors += " (" + ", ".join(f"{k} {v}" for k, v in m["errors_by_type"].items()) + ")"
+        rows.append([
+            m["model"], str(m["requests"]), errors, _rate(m["quality_pass_rate"]),
+            _usd(m["cost_per_request_usd"]), _usd(m["cost_per_1k_usd"]), _usd(m.get("provider_cost_usd"), "—"),
+            _ms(m["ttft_ms"]["p50"]), _ms(m["ttft_ms"]["p95"]), _ms(m["latency_ms"]["p50"]),
+            _ms(m["latency_ms"]["p95"]), _ms(m["latency_ms"]["p99"]), _ms(m.get("itl_ms", {}).get("p50")),
+            _num(m["output_tokens_per_s"]), _rate(m["goodput"]),
+        ])
+    return rows
+
+
+def recommendation_lines(summary: dict[str, Any]) -> list[str]:
+    out = []
+    for rec in summary["recommendation"]:
+        scope = "all prompts" if rec["task"] is None else f"task '{rec['task']}'"
+        out.append(f"{scope}: {rec['model'] or 'none'} — {rec['reason']}")
+    return out
+
+
+def notes(summary: dict[str, Any]) -> list[str]:
+    out = []
+    for m in summary["models"]:
+        if m.get("estimated_usage_requests"):
+            out.append(f"{m['model']}: {m['estimated_usage_requests']} response(s) had no usage; "
+                       "their tokens were counted locally (estimated)")
+        if m["cost_per_request_usd"] is None and m.get("successes"):
+            out.append(f"{m['model']}: unpriced (not in the catalog, or a rate is unknown)")
+    for reason, n in (summary.get("not_run") or {}).items():
+        out.append(f"{n} request(s) not sent: {reason.replace('_', ' ')} reached")
+    return out
+
+
+def render_table(summary: dict[str, Any]) -> RenderableType:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"Bench: {summary['suite']}", title_justify="left")
+    for col in COLUMNS:
+        table.add_column(col, justify="left" if col == "Model" else "right")
+    for row in summary_rows(summary):
+        table.add_row(*row)
+    text = Text()
+    text.append("Recommendation\n", style="bold")
+    text.append("\n".join(recommendation_lines(summary)))
+    extra = notes(summary)
+    parts: list[RenderableType] = [table, text]
+    if extra:
+        parts.append(Text("\n".join(extra), style="dim"))
+    return Group(*parts)
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    lines = [f"## Bench: {summary['suite']}", "", "| " + " | ".join(COLUMNS) + " |",
+             "|" + "|".join(":---" if c == "Model" else "---:" for c in COLUMNS) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in summary_rows(summary)]
+    lines += ["", "**Recommendation**", ""]
+    lines += [f"- {line}" for line in recommendation_lines(summary)]
+    extra = notes(summary)
+    if extra:
+        lines += ["", *[f"> {line}" for line in extra]]
+    return "\n".join(lines) + "\n"
+
+
+def plan_json(bench_plan: BenchPlan) -> dict[str, Any]:
+    total = bench_plan.projected_cost_usd
+    return {
+        "kind": "bench-plan",
+        "requests": len(bench_plan.jobs),
+        "already_done": len([r for r in bench_plan.previous if r.ok]),
+        "projected_cost_usd": None if total is None else float(total),
+        "unpriced": bench_plan.unpriced,
+        "models": [{"model": m.model, "requests": m.requests, "prompt_tokens": m.prompt_tokens,
+                    "max_output_tokens": m.max_output_tokens,
+                    "projected_cost_usd": None if m.projected_cost_usd is None else float(m.projected_cost_usd)}
+                   for m in bench_plan.by_model],
+    }
+
+
+def render_plan(bench_plan: BenchPlan) -> str:
+    """``--dry-run`` as text: what would be sent and what it could cost at most."""
+    lines = [f"{'Model':<28} {'Requests':>8} {'Prompt tok':>11} {'Max out tok':>11} {'Projected':>12}"]
+    for m in bench_plan.by_model:
+        lines.append(f"{m.model:<28} {m.requests:>8,} {m.prompt_tokens:>11,} {m.max_output_tokens:>11,} "
+                     f"{usd(m.projected_cost_usd):>12}")
+    total = bench_plan.projected_cost_usd
+    lines.append(f"{'Total':<28} {len(bench_plan.jobs):>8,} {'':>11} {'':>11} {usd(total):>12}")
+    lines.append("Dry run: no request sent. Projected cost = counted prompt tokens + max_tokens of output "
+                 "per request (an upper bound).")
+    if bench_plan.unpriced:
+        lines.append("Unpriced (not in the total): " + ", ".join(bench_plan.unpriced))
+    return "\n".join(lines) + "\n"
+
+
+def render_plan_markdown(bench_plan: BenchPlan) -> str:
+    lines = ["| Model | Requests | Prompt tokens | Max output tokens | Projected |", "|:---|---:|---:|---:|---:|"]
+    for m in bench_plan.by_model:
+        lines.append(f"| {m.model} | {m.requests:,} | {m.prompt_tokens:,} | {m.max_output_tokens:,} | "
+                     f"{usd(m.projected_cost_usd)} |")
+    lines.append(f"| **Total** | {len(bench_plan.jobs):,} | | | {usd(bench_plan.projected_cost_usd)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _usd(value: float | None, missing: str = "unpriced") -> str:
+    if value is None:
+        return missing
+    return usd(Decimal(str(value)))
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"

@@ -28,6 +28,8 @@ TOKEN_COLUMNS = (
     "reasoning_tokens",
 )
 REQUIRED = ("timestamp", "model", "input_tokens", "output_tokens")
+# What pricing and projection read beyond the core columns (a baseline estimate reads nothing else).
+BASELINE_EXTRA = frozenset({"cost_logged", "period_end", "task", "tags", "tokens_estimated"})
 CORE_COLUMNS = ("timestamp", "model", *TOKEN_COLUMNS, "weight", "batch")
 OPTIONAL_COLUMNS = (
     "task",
@@ -110,9 +112,7 @@ def conform(
             raise InputError(f"missing required column{hint}", source=source, field=column)
 
     out["timestamp"] = _timestamps(df["timestamp"], fail)
-    model = df["model"].astype("string")
-    fail((model.isna() | (model.str.len() == 0)).to_numpy(), "model", "empty model name")
-    out["model"] = model.fillna("").astype("category")
+    out["model"] = _models(df["model"], fail)
 
     for column in TOKEN_COLUMNS:
         out[column] = _tokens(df, column, column in REQUIRED, fail)
@@ -127,13 +127,31 @@ def conform(
     out["batch"] = _booleans(df, "batch", fail)
     for column in OPTIONAL_COLUMNS:
         if column in df.columns:
-            out[column] = df[column].to_numpy() if column != "period_end" else _timestamps(df[column], fail)
+            # Kept as pandas columns: Arrow-backed strings and lists stay zero-copy, never Python objects.
+            out[column] = df[column] if column != "period_end" else _timestamps(df[column], fail)
 
     frame = pd.DataFrame(out, copy=False)
     if bad.any():
         frame = frame.loc[~bad].reset_index(drop=True)
         frame["model"] = frame["model"].cat.remove_unused_categories()
     return Conformed(frame, skipped)
+
+
+def _models(raw: pd.Series, fail: Fail) -> pd.Series:
+    """The model column as a categorical; empty names are errors. Checks run on the categories only."""
+    import pandas as pd
+
+    model = raw if isinstance(raw.dtype, pd.CategoricalDtype) else raw.astype("string").astype("category")
+    categories = model.cat.categories.astype("string")
+    blank = categories.str.strip().str.len() == 0
+    codes = model.cat.codes.to_numpy()
+    empty = codes < 0
+    if blank.any():
+        empty |= pd.Series(blank).to_numpy(dtype=bool)[codes] & (codes >= 0)
+    fail(empty, "model", "empty model name")
+    if model.cat.categories.dtype != "string":
+        model = model.cat.rename_categories(list(categories))
+    return model
 
 
 def _estimate_prompt_tokens(df: pd.DataFrame) -> None:

@@ -51,15 +51,18 @@ def estimate(
     from llmcost.catalog import load_catalog
     from llmcost.errors import UsageError
     from llmcost.estimate import run_estimate
+    from llmcost.frame import BASELINE_EXTRA
     from llmcost.logs import read_logs
-    from llmcost.scenarios import select_scenarios
+    from llmcost.scenarios import Baseline, select_scenarios
 
     if scenarios and baseline_only:
         raise UsageError("--scenarios and --baseline-only cannot be used together")
     cat = load_catalog(catalog)
     chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
     with progress("reading logs", total=len(logs)) as bar:
+        needs_all = any(not isinstance(s, Baseline) for s in chosen)
         logset = read_logs(logs, log_format=log_format, default_model=model, skip_bad=skip_bad,
+                           columns=None if needs_all else BASELINE_EXTRA,
                            on_file=(lambda _: bar.advance(bar.task_ids[0])) if bar else None)
     for report in logset.files:
         for why, n in report.skipped.items():

@@ -28,7 +28,11 @@ class NativeReader:
         return {"timestamp", "input_tokens", "output_tokens"} <= cols
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
-        frame, bad_lines = read_flat(source, options.skip_bad)
+        wanted = None
+        if options.columns is not None:
+            # Token counts may have to be estimated from the prompt text, so it is never dropped.
+            wanted = set(CORE_COLUMNS) | options.columns | {"prompt"}
+        frame, bad_lines = read_flat(source, options.skip_bad, wanted)
         first_line = 2 if source.container == "csv" else 1
         result = conform(
             frame,
@@ -42,7 +46,7 @@ class NativeReader:
         return result
 
 
-def read_flat(source: Source, skip_bad: bool = False) -> tuple[pd.DataFrame, int]:
+def read_flat(source: Source, skip_bad: bool = False, columns: set[str] | None = None) -> tuple[pd.DataFrame, int]:
     """Read a flat CSV / JSONL / Parquet source into pandas, vectorized with pyarrow.
 
     A JSONL file pyarrow rejects (a malformed line, or mixed types in a column) is re-read line by line
@@ -50,9 +54,10 @@ def read_flat(source: Source, skip_bad: bool = False) -> tuple[pd.DataFrame, int
     second value).
     """
     try:
-        table = read_table(source)
+        table = read_table(source, columns)
     except _NeedsLineByLine:
-        return _jsonl_slow(source, skip_bad)
+        frame, bad = _jsonl_slow(source, skip_bad)
+        return (frame if columns is None else frame[[c for c in frame.columns if c in columns]]), bad
     return table_to_pandas(table), 0
 
 
@@ -60,8 +65,8 @@ class _NeedsLineByLine(Exception):
     pass
 
 
-def read_table(source: Source) -> pa.Table:
-    """Read a flat CSV / JSONL / Parquet source with pyarrow (vectorized)."""
+def read_table(source: Source, columns: set[str] | None = None) -> pa.Table:
+    """Read a flat CSV / JSONL / Parquet source with pyarrow (vectorized), only ``columns`` if given."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.json as pajson
@@ -70,13 +75,16 @@ def read_table(source: Source) -> pa.Table:
     try:
         if source.container == "parquet":
             where: Any = io.BytesIO(read_all(source)) if source.data is not None or source.gzip else source.name
-            return pq.read_table(where)
+            return pq.read_table(where, columns=_present(columns, source.columns))
         if source.container == "csv":
             with open_binary(source) as fh:
-                return pacsv.read_csv(fh, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+                convert = pacsv.ConvertOptions(strings_can_be_null=True,
+                                               include_columns=_present(columns, source.columns))
+                return pacsv.read_csv(fh, convert_options=convert)
         if source.container == "jsonl":
             with open_binary(source) as fh:
-                return pajson.read_json(fh)
+                table = pajson.read_json(fh)
+            return table if columns is None else table.select([c for c in table.column_names if c in columns])
     except pa.ArrowInvalid as exc:
         if source.container == "jsonl":
             raise _NeedsLineByLine from None
@@ -84,6 +92,10 @@ def read_table(source: Source) -> pa.Table:
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read: {exc}", source=source.name) from None
     raise InputError(f"llmcost format expects CSV, JSONL or Parquet, not {source.container}", source=source.name)
+
+
+def _present(columns: set[str] | None, available: tuple[str, ...]) -> list[str] | None:
+    return None if columns is None else [c for c in available if c in columns]
 
 
 def table_to_pandas(table: pa.Table) -> pd.DataFrame:
@@ -94,8 +106,18 @@ def table_to_pandas(table: pa.Table) -> pd.DataFrame:
         if name in table.column_names and pa.types.is_string(table.schema.field(name).type):
             idx = table.column_names.index(name)
             table = table.set_column(idx, name, table.column(name).dictionary_encode())
-    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
+    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True, types_mapper=_arrow_lists)
     return frame
+
+
+def _arrow_lists(arrow_type: pa.DataType) -> object:
+    """Keep list columns (``prefix_hashes``) Arrow-backed: no Python object per row."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return pd.ArrowDtype(arrow_type)
+    return None
 
 
 def _jsonl_slow(source: Source, skip_bad: bool) -> tuple[pd.DataFrame, int]:

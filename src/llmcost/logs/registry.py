@@ -82,13 +82,17 @@ def read_logs(
     log_format: str | None = None,
     default_model: str | None = None,
     skip_bad: bool = False,
+    columns: frozenset[str] | None = None,
     on_file: Callable[[str], None] | None = None,
 ) -> LogSet:
-    """Read every file named (globs and ``-`` allowed) into one normalized frame."""
+    """Read every file named (globs and ``-`` allowed) into one normalized frame.
+
+    ``columns`` names the optional columns the caller needs beyond the core ones (None = keep all).
+    """
     import pandas as pd
     from pandas.api.types import union_categoricals
 
-    options = ReadOptions(default_model=default_model, skip_bad=skip_bad)
+    options = ReadOptions(default_model=default_model, skip_bad=skip_bad, columns=columns)
     frames: list[pd.DataFrame] = []
     reports: list[FileReport] = []
     for name in expand(paths):

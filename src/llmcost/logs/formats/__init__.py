@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from llmcost.logs.formats.anthropic import BatchResultsReader, ClaudeCodeReader, MessageReader
 from llmcost.logs.formats.helicone import HeliconeReader
+from llmcost.logs.formats.langfuse import ObservationReader
 from llmcost.logs.formats.litellm import SpendLogsReader
 from llmcost.logs.formats.openai import BatchOutputReader, ChatCompletionReader, ResponsesReader
 from llmcost.logs.formats.openai_usage import UsageExportReader
@@ -25,4 +26,5 @@ ALL_FORMAT_READERS: list[LogReader] = [
     SpendLogsReader(),
     HeliconeReader(),
     ActivityReader(),
+    ObservationReader(),
 ]

@@ -17,7 +17,7 @@ Billing rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -158,26 +158,58 @@ def model_ids(frame: pd.DataFrame, catalog: Catalog) -> pd.Series:
     return resolve_models(frame, catalog)
 
 
+@dataclass
+class TokenGroups:
+    """Additive token sums per billing group, the unit that chunks of a big log are merged in.
+
+    ``known`` is keyed by (catalog id, batch, long-context); ``unknown`` by the model name as logged.
+    ``logged`` sums the source's own ``cost_logged`` per model (id or name) when the logs carry it.
+    """
+
+    known: dict[tuple[str, bool, bool], TokenSums] = field(default_factory=dict)
+    unknown: dict[str, TokenSums] = field(default_factory=dict)
+    logged: dict[str, float] | None = None
+
+    def merge(self, other: TokenGroups) -> TokenGroups:
+        known = dict(self.known)
+        for key, sums in other.known.items():
+            known[key] = known[key] + sums if key in known else sums
+        unknown = dict(self.unknown)
+        for name, sums in other.unknown.items():
+            unknown[name] = unknown[name] + sums if name in unknown else sums
+        logged = None
+        if self.logged is not None or other.logged is not None:
+            logged = dict(self.logged or {})
+            for name, value in (other.logged or {}).items():
+                logged[name] = logged.get(name, 0.0) + value
+        return TokenGroups(known, unknown, logged)
+
+
 def price(frame: pd.DataFrame, catalog: Catalog) -> PricedTraffic:
     """Price every row of ``frame`` and return the per-model costs."""
+    return price_groups(aggregate(frame, catalog), catalog)
+
+
+def aggregate(frame: pd.DataFrame, catalog: Catalog) -> TokenGroups:
+    """Sum the frame's tokens per billing group (vectorized: one bincount per column)."""
     import pandas as pd
 
     ids = model_ids(frame, catalog)
     known = ids.notna().to_numpy()
-    results: list[ModelCost] = []
+    groups = TokenGroups(logged={} if "cost_logged" in frame.columns else None)
     if known.any():
-        results.extend(_price_known(frame, ids, known, catalog))
+        _aggregate_known(frame, ids, known, catalog, groups)
     if (~known).any():
         unknown = frame.loc[~known]
-        sums = _group_sums(unknown, pd.Categorical(unknown["model"].astype("string")))
-        for name, tokens, logged in sums:
-            results.append(ModelCost(str(name), None, tokens, None, cost_logged=logged,
-                                     unpriced_reason="not in catalog"))
-    results.sort(key=lambda m: (m.cost is None, -(m.cost or 0), m.model))
-    return PricedTraffic(tuple(results))
+        for name, tokens, logged in _group_sums(unknown, pd.Categorical(unknown["model"].astype("string"))):
+            groups.unknown[name] = tokens
+            if groups.logged is not None and logged is not None:
+                groups.logged[name] = float(logged)
+    return groups
 
 
-def _price_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalog: Catalog) -> list[ModelCost]:
+def _aggregate_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalog: Catalog,
+                     groups: TokenGroups) -> None:
     import numpy as np
 
     categories = list(ids.cat.categories)
@@ -192,38 +224,53 @@ def _price_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalog
     group = np.where(known, codes * 4 + batch * 2 + long, -1)
     n_groups = len(categories) * 4
     sums = {col: _bincount(group, frame[col].to_numpy(), n_groups) for col in SUM_COLUMNS}
-    logged = _bincount(group, _logged(frame), n_groups) if "cost_logged" in frame.columns else None
-
-    out: list[ModelCost] = []
+    logged = _bincount(group, _logged(frame), n_groups) if groups.logged is not None else None
     for code, mid in enumerate(categories):
+        for is_batch in (False, True):
+            for is_long in (False, True):
+                g = code * 4 + is_batch * 2 + is_long
+                tokens = TokenSums(*(sums[c][g] for c in SUM_COLUMNS))
+                if tokens.requests:
+                    groups.known[(mid, is_batch, is_long)] = tokens
+        if logged is not None and groups.logged is not None:
+            groups.logged[mid] = float(sum(logged[code * 4 + k] for k in range(4)))
+
+
+def price_groups(groups: TokenGroups, catalog: Catalog) -> PricedTraffic:
+    """Price summed token groups exactly, once per (model, batch, long-context) group."""
+    per_model: dict[str, list[tuple[bool, bool, TokenSums]]] = {}
+    for (mid, is_batch, is_long), tokens in groups.known.items():
+        per_model.setdefault(mid, []).append((is_batch, is_long, tokens))
+    results: list[ModelCost] = []
+    for mid, parts in per_model.items():
         model = catalog.model(mid)
         total_tokens = ZERO
         cost: Decimal | None = Decimal(0)
         reason: str | None = None
         n_long = n_batch = 0.0
-        for is_batch in (False, True):
-            for is_long in (False, True):
-                g = code * 4 + is_batch * 2 + is_long
-                tokens = TokenSums(*(sums[c][g] for c in SUM_COLUMNS))
-                if tokens.requests == 0:
-                    continue
-                total_tokens = total_tokens + tokens
-                n_long += tokens.requests if is_long else 0
-                n_batch += tokens.requests if is_batch else 0
-                rates = model.rates_for(long_context=is_long, batch=is_batch)
-                group_cost, missing = cost_of(tokens, rates, model.request_fee)
-                if missing:
-                    reason = f"no {missing} price in catalog"
-                    cost = None
-                elif cost is not None:
-                    cost += group_cost
-        if total_tokens.requests == 0:
-            continue
-        cost_logged = None
-        if logged is not None:
-            cost_logged = _decimal(sum(logged[code * 4 + k] for k in range(4)))
-        out.append(ModelCost(mid, model.provider, total_tokens, cost, n_long, n_batch, cost_logged, reason))
-    return out
+        for is_batch, is_long, tokens in parts:
+            total_tokens = total_tokens + tokens
+            n_long += tokens.requests if is_long else 0
+            n_batch += tokens.requests if is_batch else 0
+            group_cost, missing = cost_of(tokens, model.rates_for(long_context=is_long, batch=is_batch),
+                                          model.request_fee)
+            if missing:
+                reason, cost = f"no {missing} price in catalog", None
+            elif cost is not None:
+                cost += group_cost
+        results.append(ModelCost(mid, model.provider, total_tokens, cost, n_long, n_batch,
+                                 _logged_cost(groups, mid), reason))
+    for name, tokens in groups.unknown.items():
+        results.append(ModelCost(name, None, tokens, None, cost_logged=_logged_cost(groups, name),
+                                 unpriced_reason="not in catalog"))
+    results.sort(key=lambda m: (m.cost is None, -(m.cost or 0), m.model))
+    return PricedTraffic(tuple(results))
+
+
+def _logged_cost(groups: TokenGroups, key: str) -> Decimal | None:
+    if groups.logged is None or key not in groups.logged:
+        return None
+    return _decimal(groups.logged[key])
 
 
 def cost_of(tokens: TokenSums, rates: dict[str, Decimal | None], request_fee: Decimal) -> tuple[Decimal, str | None]:

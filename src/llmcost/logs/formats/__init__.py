@@ -1,18 +1,20 @@
 """Readers for the log formats users already have (provider exports, gateways, traces).
 
 Each module owns one source's token semantics; ``ALL_FORMAT_READERS`` lists them most specific first
-(detection takes the first reader whose ``sniff`` accepts a file).
+(detection takes the first reader whose ``sniff`` accepts a file; ``--log-format NAME`` skips it).
 """
 
 from __future__ import annotations
 
 from llmcost.logs.formats.anthropic import BatchResultsReader, ClaudeCodeReader, MessageReader
+from llmcost.logs.formats.gemini import GenerateContentReader
 from llmcost.logs.formats.helicone import HeliconeReader
 from llmcost.logs.formats.langfuse import ObservationReader
 from llmcost.logs.formats.litellm import SpendLogsReader
 from llmcost.logs.formats.openai import BatchOutputReader, ChatCompletionReader, ResponsesReader
 from llmcost.logs.formats.openai_usage import UsageExportReader
 from llmcost.logs.formats.openrouter import ActivityReader
+from llmcost.logs.formats.traces import AzureTraceReader, BurstGPTReader, MooncakeTraceReader
 from llmcost.logs.interface import LogReader
 
 ALL_FORMAT_READERS: list[LogReader] = [
@@ -22,9 +24,13 @@ ALL_FORMAT_READERS: list[LogReader] = [
     ChatCompletionReader(),
     ResponsesReader(),
     MessageReader(),
+    GenerateContentReader(),
     UsageExportReader(),
     SpendLogsReader(),
     HeliconeReader(),
     ActivityReader(),
     ObservationReader(),
+    AzureTraceReader(),
+    MooncakeTraceReader(),
+    BurstGPTReader(),
 ]

@@ -24,7 +24,7 @@ from llmcost.logs.source import read_all
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Kind = Literal["int", "num", "str", "bool", "obj"]
+Kind = Literal["int", "num", "str", "bool", "obj", "ints"]  # ints: a list of whole numbers
 INVALID_JSON = "invalid JSON line"
 
 
@@ -96,7 +96,7 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
             node = node.setdefault(key, {})
             if not isinstance(node, dict):
                 return None
-        node[f.path[-1]] = getattr(pa, _ARROW_KINDS[f.kind])()
+        node[f.path[-1]] = pa.list_(pa.int64()) if f.kind == "ints" else getattr(pa, _ARROW_KINDS[f.kind])()
     schema = pa.schema(list(_arrow_type(tree)))
     options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     try:
@@ -195,6 +195,10 @@ def _dig(obj: dict[str, Any], path: tuple[str, ...], kind: Kind) -> tuple[Any, s
     if kind in ("int", "num"):
         if isinstance(cur, bool) or not isinstance(cur, int | float | str):
             return None, f"must be a number, not {_json_type(cur)}"
+        return cur, None
+    if kind == "ints":
+        if not isinstance(cur, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in cur):
+            return None, "must be an array of whole numbers"
         return cur, None
     if kind == "str":
         if isinstance(cur, dict | list):

@@ -9,7 +9,7 @@ for cache simulation).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from llmcost.frame import Conformed
 from llmcost.logs.formats._records import csv_rows, fields, json_rows
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 TRACE_START = "2025-01-01T00:00:00Z"
 
 
-def anchored(rows: Rows, field: str, unit: str) -> pd.Series:
+def anchored(rows: Rows, field: str, unit: Literal["ms", "s"]) -> pd.Series:
     """Relative times (``unit`` = "ms" or "s" since the trace began) as UTC timestamps from TRACE_START."""
     import numpy as np
     import pandas as pd

@@ -134,6 +134,17 @@ def requests(frame: pd.DataFrame, mask: np.ndarray | None = None) -> float:
     return float(weight.sum() if mask is None else weight[mask].sum())
 
 
+def category_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes (-1 = missing) and the distinct values of a column, without per-row Python."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64), [str(c) for c in values.cat.categories]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64), [str(u) for u in uniques]
+
+
 def times_ns(frame: pd.DataFrame) -> np.ndarray:
     """Timestamps as int64 nanoseconds since the epoch (UTC)."""
     import numpy as np

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from llmcost.scenarios.common import Context, per_request, requests, share, times_ns
+from llmcost.scenarios.common import Context, category_codes, per_request, requests, share, times_ns
 from llmcost.scenarios.replay import leading_block_hits, replay_ttl
 
 if TYPE_CHECKING:
@@ -74,14 +74,14 @@ def _stand_in(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray
               cfg: PromptCache) -> tuple[np.ndarray, np.ndarray]:
     """(prefix tokens, hit) for rows without prefix data: a shared prefix per (model, task)."""
     import numpy as np
-    import pandas as pd
 
     n = len(frame)
     if "task" in frame.columns:
-        task = frame["task"].astype("string").fillna("")
-        prefix = task.map(cfg.prefix_tokens.by_task).astype("float64").fillna(cfg.prefix_tokens.default)
-        prefix_tokens = prefix.to_numpy(dtype=np.float64)
-        task_codes = pd.factorize(task)[0].astype(np.int64)
+        task_codes, tasks = category_codes(frame["task"])
+        by_task = cfg.prefix_tokens.by_task
+        per_task = [float(by_task.get(t, cfg.prefix_tokens.default)) for t in tasks]
+        prefix_tokens = np.array([*per_task, float(cfg.prefix_tokens.default)])[task_codes]
+        task_codes = np.where(task_codes < 0, len(tasks), task_codes)
     else:
         prefix_tokens = np.full(n, float(cfg.prefix_tokens.default))
         task_codes = np.zeros(n, dtype=np.int64)

@@ -28,11 +28,17 @@ def replay_ttl(keys: np.ndarray, times: np.ndarray, ttl: int) -> np.ndarray:
     hits = np.zeros(n, dtype=bool)
     if n < 2:
         return hits
-    order = np.lexsort((times, keys))
-    k = keys[order]
-    t = times[order]
+    # Sort once on a composite int64 (key, time rank): several times faster than lexsort/argsort.
+    by_time = None if bool(np.all(times[1:] >= times[:-1])) else np.argsort(times, kind="stable")
+    k = keys if by_time is None else keys[by_time]
+    t = times if by_time is None else times[by_time]
+    composite = np.sort(k * n + np.arange(n, dtype=np.int64))
+    rank = composite % n
+    k = (composite - rank) // n
+    t = t[rank]
     same = (k[1:] == k[:-1]) & (k[1:] >= 0)
-    hits[order[1:]] = same & ((t[1:] - t[:-1]) < ttl)
+    where = rank if by_time is None else by_time[rank]
+    hits[where[1:]] = same & ((t[1:] - t[:-1]) < ttl)
     return hits
 
 

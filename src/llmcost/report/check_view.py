@@ -33,6 +33,15 @@ def value(amount: Decimal | None, unit: str) -> str:
     return f"{float(amount):,.0f} ms"
 
 
+def amount_past(v: Verdict, amount: Decimal) -> str:
+    """A distance from the limit: dollars or milliseconds, or percentage points for percents and rates."""
+    if v.unit == "pct":
+        return f"{float(amount):,.1f} pts"
+    if v.unit == "rate":
+        return f"{float(amount) * 100:,.1f} pts"
+    return value(amount, v.unit)
+
+
 def describe(v: Verdict) -> str:
     """One sentence: what was measured, the limit, and by how much it was missed."""
     limit = f"{'max' if v.bound == 'max' else 'min'} {value(v.limit, v.unit)}"
@@ -42,8 +51,8 @@ def describe(v: Verdict) -> str:
     excess = v.excess
     if v.breached and excess is not None:
         word = "over" if v.bound == "max" else "under"
-        text += f", {value(excess, v.unit)} {word}"
-        if v.limit:
+        text += f", {amount_past(v, excess)} {word}"
+        if v.limit and v.unit in ("usd", "ms"):
             text += f" ({float(excess / v.limit * 100):,.1f}%)"
     return text
 
@@ -61,8 +70,8 @@ def _margin(v: Verdict) -> str:
     if excess is None:
         return v.note or "n/a"
     if v.breached:
-        return f"{value(excess, v.unit)} {'over' if v.bound == 'max' else 'under'}"
-    return f"{value(-excess, v.unit)} headroom"
+        return f"{amount_past(v, excess)} {'over' if v.bound == 'max' else 'under'}"
+    return f"{amount_past(v, -excess)} headroom"
 
 
 def render_table(r: CheckResult) -> RenderableType:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from llmcost.cli.common import out_console, speaks_errors
+from llmcost.cli.common import out_console, speaks_errors, warn
 from llmcost.cli.estimate_cmd import CatalogOpt, LogFormatOpt, LogsArg, ModelOpt, SkipBadOpt
 
 app = typer.Typer(help="Look at request logs.", no_args_is_help=True)
@@ -29,6 +29,9 @@ def inspect(
 
     cat = load_catalog(catalog)
     logset = read_logs(logs, log_format=log_format, default_model=model, skip_bad=skip_bad)
+    for report in logset.files:
+        for why, n in report.skipped.items():
+            warn(f"{report.path}: skipped {n:,} row(s): {why}")
     data = inspect_dict(logset, cat)
     if as_json:
         import json
@@ -36,3 +39,17 @@ def inspect(
         typer.echo(json.dumps(data, indent=2))
     else:
         out_console().print(inspect_table(data))
+
+
+@app.command("formats")
+@speaks_errors
+def formats() -> None:
+    """List the log formats llmcost reads (names for --log-format), most specific first."""
+    from rich.table import Table
+
+    from llmcost.logs.registry import readers
+
+    table = Table("name", "what it reads")
+    for reader in readers():
+        table.add_row(reader.name, reader.description)
+    out_console().print(table)

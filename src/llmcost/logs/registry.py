@@ -27,6 +27,11 @@ def _readers() -> list[LogReader]:
     return readers
 
 
+def readers() -> list[LogReader]:
+    """Every reader, most specific first (for ``llmcost logs formats``)."""
+    return _readers()
+
+
 def reader_names() -> list[str]:
     return [r.name for r in _readers()]
 

@@ -14,39 +14,70 @@ from llmcost.pricing import resolve_models
 
 
 def inspect_dict(logset: LogSet, catalog: Catalog) -> dict[str, Any]:
+    """Formats, rows, weighted requests, window, models, token sums and skipped rows (JSON-ready)."""
+    frame = logset.frame
+    models = _models(logset, catalog)
+    end = frame["timestamp"].max()
+    if "period_end" in frame.columns:
+        end = max(end, frame["period_end"].max())
+    data: dict[str, Any] = {
+        "files": [{"path": f.path, "format": f.format, "rows": f.rows, "skipped": f.skipped,
+                   "skipped_total": f.skipped_total} for f in logset.files],
+        "rows": len(frame),
+        "requests": int(frame["weight"].sum()),
+        "window": {"start": frame["timestamp"].min().isoformat(), "end": end.isoformat(),
+                   "days": round((end - frame["timestamp"].min()).total_seconds() / 86400, 6)},
+        "batch_rows": int(frame["batch"].sum()),
+        "models": models,
+        "unresolved_models": [m["model"] for m in models if m["resolved_to"] is None],
+        "tokens": {c: int(frame[c].sum()) for c in TOKEN_COLUMNS},  # bucket rows already hold totals
+        "skipped_rows": logset.skipped_total,
+    }
+    if "status" in frame.columns:
+        counts = frame["status"].astype("string").fillna("(none)").value_counts()
+        data["status"] = {str(k): int(v) for k, v in counts.items()}
+    if "cost_logged" in frame.columns:
+        logged = frame["cost_logged"].astype("float64")
+        data["cost_logged_usd"] = round(float(logged.sum()), 6)
+        data["cost_logged_rows"] = int(logged.notna().sum())
+    return data
+
+
+def _models(logset: LogSet, catalog: Catalog) -> list[dict[str, Any]]:
     frame = logset.frame
     ids = resolve_models(frame, catalog)
     per_model = frame.assign(model_id=ids.astype("string")).groupby("model", observed=True).agg(
         rows=("weight", "size"), requests=("weight", "sum"), model_id=("model_id", "first"))
-    models = [
+    return [
         {"model": str(name), "resolved_to": None if r.model_id is None or str(r.model_id) == "<NA>"
          else str(r.model_id), "rows": int(r.rows), "requests": int(r.requests)}
         for name, r in per_model.sort_values("requests", ascending=False).iterrows()
     ]
-    return {
-        "files": [{"path": f.path, "format": f.format, "rows": f.rows, "skipped": f.skipped} for f in logset.files],
-        "rows": len(frame),
-        "requests": int(frame["weight"].sum()),
-        "window": {"start": frame["timestamp"].min().isoformat(), "end": frame["timestamp"].max().isoformat()},
-        "batch_rows": int(frame["batch"].sum()),
-        "models": models,
-        "unresolved_models": [m["model"] for m in models if m["resolved_to"] is None],
-        "tokens": {c: int(frame[c].sum()) for c in TOKEN_COLUMNS},
-        "skipped_rows": logset.skipped_total,
-    }
 
 
 def inspect_table(data: dict[str, Any]) -> RenderableType:
     files = Table(title="Files", title_justify="left")
     for col in ("path", "format", "rows", "skipped"):
-        files.add_column(col)
+        files.add_column(col, justify="right" if col in ("rows", "skipped") else "left")
     for f in data["files"]:
-        skipped = "; ".join(f"{n} {why}" for why, n in f["skipped"].items()) or "0"
-        files.add_row(f["path"], f["format"], f"{f['rows']:,}", skipped)
-    models = Table(title=f"Models ({data['rows']:,} rows, {data['requests']:,} requests, "
-                         f"{data['window']['start']} → {data['window']['end']})", title_justify="left")
+        files.add_row(f["path"], f["format"], f"{f['rows']:,}", f"{f['skipped_total']:,}")
+    window = data["window"]
+    summary = Table.grid(padding=(0, 2))
+    summary.add_row("rows", f"{data['rows']:,}")
+    summary.add_row("requests (weighted)", f"{data['requests']:,}")
+    summary.add_row("batch rows", f"{data['batch_rows']:,}")
+    summary.add_row("window", f"{window['start']} → {window['end']} ({window['days']:.3f} days)")
+    if "cost_logged_usd" in data:
+        summary.add_row("cost logged by the source",
+                        f"${data['cost_logged_usd']:,.6f} ({data['cost_logged_rows']:,} rows carry one)")
+    if "status" in data:
+        summary.add_row("status", ", ".join(f"{k} {v:,}" for k, v in data["status"].items()))
+    unresolved = len(data["unresolved_models"])
+    summary.add_row("models", f"{len(data['models']) - unresolved} resolved, {unresolved} unresolved"
+                    + (f" ({', '.join(data['unresolved_models'])})" if unresolved else ""))
+    models = Table(title="Models", title_justify="left")
     for col in ("model as logged", "catalog id", "rows", "requests"):
-        models.add_column(col)
+        models.add_column(col, justify="right" if col in ("rows", "requests") else "left")
     for m in data["models"]:
         models.add_row(m["model"], m["resolved_to"] or "UNRESOLVED", f"{m['rows']:,}", f"{m['requests']:,}")
     tokens = Table(title="Tokens", title_justify="left")
@@ -54,4 +85,13 @@ def inspect_table(data: dict[str, Any]) -> RenderableType:
     tokens.add_column("sum", justify="right")
     for kind, n in data["tokens"].items():
         tokens.add_row(kind, f"{n:,}")
-    return Group(files, models, tokens)
+    parts: list[RenderableType] = [files, summary, models, tokens]
+    skipped = [(f["path"], why, n) for f in data["files"] for why, n in f["skipped"].items()]
+    if skipped:
+        table = Table(title=f"Skipped rows ({data['skipped_rows']:,})", title_justify="left")
+        for col in ("path", "reason", "rows"):
+            table.add_column(col, justify="right" if col == "rows" else "left")
+        for path, why, n in skipped:
+            table.add_row(path, why, f"{n:,}")
+        parts.append(table)
+    return Group(*parts)

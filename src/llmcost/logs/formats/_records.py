@@ -108,7 +108,15 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
         return None
     while any(pa.types.is_struct(t) for t in table.schema.types):
         table = table.flatten()
-    return table.select([f.name for f in wanted]).to_pandas()
+    return table.select([f.name for f in wanted]).to_pandas(types_mapper=_arrow_lists)
+
+
+def _arrow_lists(arrow_type: pa.DataType) -> object:
+    """List columns (``hash_ids``) stay Arrow-backed: no Python object per row."""
+    import pandas as pd
+    import pyarrow as pa
+
+    return pd.ArrowDtype(arrow_type) if pa.types.is_list(arrow_type) else None
 
 
 def _parsed_lines(data: bytes, name: str, skip_bad: bool) -> Iterator[tuple[int, Any]]:

@@ -64,7 +64,7 @@ class MooncakeTraceReader:
         columns = {"timestamp": anchored(rows, "timestamp", "ms"),
                    "input_tokens": rows.tokens("input_length", required=True),
                    "output_tokens": rows.tokens("output_length", required=True),
-                   "prefix_hashes": rows.frame["hash_ids"].to_numpy()}
+                   "prefix_hashes": rows.frame["hash_ids"]}
         if rows.present("model").any():
             columns["model"] = rows.text("model")
         return rows.finish(columns, fields={"input_tokens": "input_length", "output_tokens": "output_length"})

@@ -160,10 +160,12 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raise PolicyError("file is empty", source=str(file))
     top = yamlfile.validate(data, PolicyFile, str(file), PolicyError)
     rules = tuple(_rule(raw, i, str(file)) for i, raw in enumerate(top.rules))
-    names = [r.name for r in rules if r.name]
+    seen: set[str] = set()
     for i, rule in enumerate(rules):
-        if rule.name and names.count(rule.name) > 1:
+        if rule.name in seen:
             raise PolicyError(f"duplicate rule name '{rule.name}'", source=str(file), field=f"rules[{i}].name")
+        if rule.name:
+            seen.add(rule.name)
     inputs = _resolve_paths(top.inputs, file.parent)
     return Policy(str(file), inputs, rules, _rule_lines(file))
 

@@ -339,3 +339,15 @@ def test_import_bad_inputs(cli: Any, tmp_path: Path) -> None:
     assert cli("catalog", "import", "helicone", str(bad)).exit_code == 2
     missing = cli("catalog", "import", "litellm", str(tmp_path / "none.json"))
     assert missing.exit_code == 2 and "none.json: cannot read file" in missing.stderr
+
+
+@pytest.mark.parametrize(("logged", "expected"), [
+    ("claude-3-7-sonnet-latest", "claude-3-7-sonnet"), ("claude-3.7-sonnet", "claude-3-7-sonnet"),
+    ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"), ("anthropic/claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
+    ("claude-opus-4-0", "claude-opus-4"), ("claude-opus-4-1-20250805", "claude-opus-4-1"),
+    ("gemini-2.0-flash-001", "gemini-2.0-flash"), ("models/gemini-2.5-flash", "gemini-2.5-flash"),
+    ("mistral-large-latest", "mistral-large"), ("gpt-4-turbo-preview", "gpt-4-turbo"), ("gpt-4-0613", "gpt-4"),
+    ("o3-mini-2025-01-31", "o3-mini"), ("xai/grok-4.3", "grok-4.3"), ("grok-code-fast", "grok-code-fast-1"),
+])
+def test_frontier_resolves_common_spellings(logged: str, expected: str) -> None:
+    assert load_catalog().resolve(logged) == expected

@@ -164,9 +164,13 @@ def _estimate_prompt_tokens(df: pd.DataFrame) -> None:
         return
     if "input_tokens" in df.columns:
         given = df["input_tokens"]
-        missing = (given.isna() | (given.astype("string").str.strip() == "")).fillna(True).to_numpy(dtype=bool)
+        missing = given.isna().to_numpy(dtype=bool)
+        if given.dtype == object:
+            missing |= (given.astype("string").str.strip() == "").fillna(True).to_numpy(dtype=bool)
     else:
         missing = np.ones(len(df), dtype=bool)
+    if not missing.any():
+        return
     prompt = df["prompt"].astype("string")
     need = missing & (prompt.str.len() > 0).fillna(False).to_numpy(dtype=bool)
     if not need.any():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from llmcost.bench.scoring import check, check_all, judge_request, judge_score, json_path, parse_json
+from llmcost.bench.scoring import check, check_all, json_path, judge_request, judge_score, parse_json
 from llmcost.bench.suite import Assertion, load_suite
 from llmcost.errors import SuiteError
 

@@ -39,11 +39,15 @@ def count_tokens(text: str, encoding: str | None) -> tuple[int, str]:
     When no encoding can be loaded, falls back to ~4 characters per token and says so."""
     try:
         from llmcost.tokens import get_encoding
-
-        enc = get_encoding(encoding or DEFAULT_ENCODING)
-        return len(enc.encode(text, disallowed_special=())), "tiktoken"
-    except (ImportError, LlmcostError, ValueError, KeyError, OSError):
+    except ImportError:  # pragma: no cover - llmcost.tokens ships with llmcost
         return (len(text) + 3) // 4, "chars/4"
+    for name in dict.fromkeys([encoding or DEFAULT_ENCODING, DEFAULT_ENCODING]):
+        try:
+            enc = get_encoding(name)
+        except (LlmcostError, ValueError, KeyError, OSError):
+            continue  # an encoding llmcost cannot load offline: try the default one
+        return len(enc.encode(text, disallowed_special=())), "tiktoken"
+    return (len(text) + 3) // 4, "chars/4"
 
 
 def prompt_tokens(case: PromptCase, target: Target) -> int:

@@ -150,7 +150,7 @@ class PromptCase:
     @property
     def text(self) -> str:
         """Everything the model reads, for counting prompt tokens."""
-        return "\n".join([self.system or "", *(content for _, content in self.messages)])
+        return "\n".join([*([self.system] if self.system else []), *(content for _, content in self.messages)])
 
 
 @dataclass(frozen=True)

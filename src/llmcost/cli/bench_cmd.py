@@ -53,6 +53,8 @@ def bench(
     arrivals: Annotated[ArrivalsName, Opt("--arrivals", help="Spacing with --rate.")] = ArrivalsName.fixed,
     timeout: Annotated[float, Opt("--timeout", min=0.01, help="Per-request timeout, seconds.")] = 60.0,
     retries: Annotated[int, Opt("--retries", min=0, help="Retries on 429/5xx/timeouts/dropped connections.")] = 2,
+    backoff: Annotated[float, Opt("--backoff", min=0, help="Base of the exponential backoff between retries, "
+                                  "seconds (doubles each retry, with jitter).")] = 0.5,
     deadline: Annotated[float | None, Opt("--deadline", min=0.01, help="Stop the whole run after this many "
                                           "seconds; unfinished requests are recorded as 'deadline'.")] = None,
     max_cost: Annotated[float | None, Opt("--max-cost", min=0, help="Stop scheduling before the projected "
@@ -101,7 +103,7 @@ def bench(
     if max_cost is not None and bench_plan.unpriced:
         warn("--max-cost cannot cap unpriced models: " + ", ".join(bench_plan.unpriced))
     options = RunOptions(concurrency=concurrency, rate=rate, arrivals=arrivals.value, timeout_s=timeout,
-                         retries=retries, deadline_s=deadline,
+                         retries=retries, backoff_base_s=backoff, deadline_s=deadline,
                          max_cost=Decimal(str(max_cost)) if max_cost is not None else None,
                          stream=not no_stream, seed=seed)
     gates = Gates(min_quality, slo_ttft_ms, slo_latency_ms)

@@ -262,3 +262,39 @@ def test_usage_errors(cli: Cli, write_catalog: Any, suite_file: Path, tmp_path: 
     bad_suite.write_text("prompts:\n  - prompt: hi\n    asert: []\n")
     out = cli("bench", bad_suite, "-c", catalog, "--models", "nope")
     assert out.exit_code == 2 and "bad.yaml: field 'prompts[0].asert': unknown field" in out.stderr
+
+
+def test_judge_rubric_scores_answers(cli: Cli, write_catalog: Any, tmp_path: Path, key: str) -> None:
+    suite = tmp_path / "judged.yaml"
+    suite.write_text("judge: {model: judge, min_score: 4}\n"
+                     "prompts:\n  - {id: poem, prompt: Write a haiku about rain., rubric: 'Is a haiku about rain.'}\n")
+    behaviors = {"poet": Behavior(reply="Soft rain on the roof"), "judge": Behavior(reply="Good.\nSCORE: 5")}
+    with serve(behaviors) as fake:
+        catalog = write_catalog([model_entry("poet", fake.url), model_entry("judge", fake.url)])
+        results = tmp_path / "r.jsonl"
+        out = cli("bench", suite, "-c", catalog, "--models", "poet", "--results", results, "-f", "json")
+    assert out.exit_code == 0, out.stderr
+    row = records(results)[0]
+    assert (row["judge_score"], row["passed"], row["checks"]) == (5, True, [
+        {"kind": "judge", "passed": True, "detail": "score 5"}])
+    judged = next(b for b in fake.bodies if b["model"] == "judge")
+    assert "Is a haiku about rain." in judged["messages"][0]["content"] and "stream" not in judged
+    assert json.loads(out.stdout)["models"][0]["quality_pass_rate"] == 1.0
+
+
+def test_table_and_markdown_views(cli: Cli, write_catalog: Any, suite_file: Path, key: str) -> None:
+    from llmcost.report.bench_view import COLUMNS, render_markdown, summary_rows
+
+    with serve({"oa": Behavior(reply=smart), "bad": Behavior(fail_first=9, fail_status=500)}) as fake:
+        catalog = write_catalog([model_entry("oa", fake.url), model_entry("bad", fake.url)])
+        out = cli("bench", suite_file, "-c", catalog, "--models", "oa,bad", "--retries", "0", "-f", "json")
+        table = cli("bench", suite_file, "-c", catalog, "--models", "oa,bad", "--retries", "0")
+    summary = json.loads(out.stdout)
+    rows = summary_rows(summary)
+    assert rows[0][:7] == ["oa", "2", "0", "100%", "$0.0000155", "$0.0155", "—"]
+    assert rows[1][:7] == ["bad", "2", "2 (http_500 2)", "0%", "unpriced", "unpriced", "—"]
+    md = render_markdown(summary).splitlines()
+    assert md[2] == "| " + " | ".join(COLUMNS) + " |"
+    assert md[4].startswith("| oa | 2 | 0 | 100% |")
+    assert "- all prompts: oa — cheapest meeting no gates ($0.000016/request)" in md
+    assert "Bench: e2e" in table.stdout and "all prompts: oa" in table.stdout

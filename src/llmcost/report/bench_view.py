@@ -4,6 +4,7 @@ rich renderable or a string. The CLI decides where they go."""
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -132,9 +133,13 @@ def render_plan_markdown(bench_plan: BenchPlan) -> str:
 
 
 def _usd(value: float | None, missing: str = "unpriced") -> str:
+    """Dollars; amounts under a dollar (typical per request) keep three significant digits: ``$0.0000155``."""
     if value is None:
         return missing
-    return usd(Decimal(str(value)))
+    if value == 0 or abs(value) >= 1:
+        return usd(Decimal(str(value)))
+    digits = 2 - math.floor(math.log10(abs(value)))
+    return f"${value:.{digits}f}"
 
 
 def _ms(value: float | None) -> str:

@@ -8,6 +8,7 @@ system prompt), completion tokens = number of streamed pieces.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -80,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
         if n <= b.fail_first:
             return self._fail(b)
         if b.mode == "reset":
-            self.connection.close()
+            self.connection.shutdown(socket.SHUT_RDWR)
             return None
         if b.mode == "hang":
             time.sleep(b.hang_s)
@@ -203,6 +204,7 @@ def _anthropic_body(body: dict[str, Any], text: str, usage: tuple[int, int], b: 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 64
     fake: FakeLLM
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -227,8 +229,6 @@ def serve(behaviors: dict[str, Behavior]) -> Iterator[FakeLLM]:
 
 def closed_port_url() -> str:
     """A URL where nothing listens (connection refused)."""
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

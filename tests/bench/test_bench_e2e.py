@@ -105,7 +105,7 @@ def test_streaming_timing_tokens_and_cost_both_apis(cli: Cli, write_catalog: Any
     assert oa["provider_cost_usd"] == 0.00004
     assert [t["task"] for t in oa["by_task"]] == ["math", "qa"]
     assert summary["recommendation"][0] == {"task": None, "model": "oa",
-                                            "reason": "cheapest meeting no gates ($0.000016/request)"}
+                                            "reason": "cheapest meeting no gates ($0.0000155/request)"}
     assert SECRET not in out.stdout + out.stderr + results.read_text()
 
 
@@ -158,7 +158,7 @@ def test_every_failure_is_recorded_and_the_run_finishes(cli: Cli, write_catalog:
                                  model_entry("down", closed_port_url())])
         results = tmp_path / "r.jsonl"
         out = cli("bench", suite_file, "-c", catalog, "--models", "slow,drop,garbled,reset,down", "--retries", "0",
-                  "--timeout", "0.3", "--results", results, "-f", "json", "--concurrency", "10")
+                  "--timeout", "0.5", "--results", results, "-f", "json", "--concurrency", "10")
     assert out.exit_code == 0, out.stderr
     got = {m["model"]: m["errors_by_type"] for m in json.loads(out.stdout)["models"]}
     assert got == {"slow": {"timeout": 2}, "drop": {"incomplete_stream": 2}, "garbled": {"malformed_chunk": 2},
@@ -334,10 +334,11 @@ def test_table_and_markdown_views(cli: Cli, write_catalog: Any, suite_file: Path
         table = cli("bench", suite_file, "-c", catalog, "--models", "oa,bad", "--retries", "0")
     summary = json.loads(out.stdout)
     rows = summary_rows(summary)
-    assert rows[0][:7] == ["oa", "2", "0", "100%", "$0.0000155", "$0.0155", "—"]
-    assert rows[1][:7] == ["bad", "2", "2 (http_500 2)", "0%", "unpriced", "unpriced", "—"]
+    assert rows[0][:6] == ["oa", "2", "0", "100%", "$0.0000155", "$0.0155"]
+    assert rows[1][:6] == ["bad", "2", "2 (http_500 2)", "0%", "unpriced", "unpriced"]
+    assert len(rows[0]) == len(COLUMNS) - 1  # no response reported its own cost: no "Provider $" column
     md = render_markdown(summary).splitlines()
-    assert md[2] == "| " + " | ".join(COLUMNS) + " |"
+    assert md[2] == "| " + " | ".join(c for c in COLUMNS if c != "Provider $") + " |"
     assert md[4].startswith("| oa | 2 | 0 | 100% |")
-    assert "- all prompts: oa — cheapest meeting no gates ($0.000016/request)" in md
+    assert "- all prompts: oa — cheapest meeting no gates ($0.0000155/request)" in md
     assert "Bench: e2e" in table.stdout and "all prompts: oa" in table.stdout

@@ -181,7 +181,7 @@ def test_summary_values_and_recommendation() -> None:
     assert good["quality_pass_rate"] == 1.0 and good["cost_per_request_usd"] == 0.01
     rec_all, rec_a, rec_b = summary["recommendation"]
     assert (rec_all["task"], rec_all["model"]) == (None, "good")
-    assert rec_all["reason"] == "cheapest meeting quality ≥ 90%, p95 TTFT ≤ 250 ms ($0.010000/request)"
+    assert rec_all["reason"] == "cheapest meeting quality ≥ 90%, p95 TTFT ≤ 250 ms ($0.0100/request)"
     assert (rec_a["model"], rec_b["model"]) == ("good", "good")
     summary = build_summary(sample_records(), suite="s", models=["cheap", "good"], gates=Gates(slo_ttft_ms=250))
     assert [r["model"] for r in summary["recommendation"]] == ["good", "cheap", "good"]

@@ -132,12 +132,20 @@ def recommend(models: Sequence[dict[str, Any]], gates: Gates) -> list[dict[str, 
         if fits:
             name, s = fits[0]
             price = s["cost_per_request_usd"]
-            cost = f"${price:.6f}/request" if price is not None else "unpriced"
+            cost = f"{fine_usd(price)}/request" if price is not None else "unpriced"
             out.append({"task": task, "model": name, "reason": f"cheapest meeting {wanted} ({cost})"})
         else:
             why = "; ".join(f"{name}: {_fails(s, gates)}" for name, s in rows) or "no results"
             out.append({"task": task, "model": None, "reason": f"no model meets {wanted} ({why})"})
     return out
+
+
+def fine_usd(value: float) -> str:
+    """Dollars with three significant digits for amounts under a dollar: ``$0.0000155``."""
+    if value == 0 or abs(value) >= 1:
+        return f"${value:,.2f}"
+    digits = 2 - math.floor(math.log10(abs(value)))
+    return f"${value:.{digits}f}"
 
 
 def _fails(stats: dict[str, Any], gates: Gates) -> str | None:

@@ -77,15 +77,18 @@ def read_keys(targets: list[Target], environ: Mapping[str, str] | None = None) -
     raised before any request is sent; the message names the variable, never a value."""
     env = os.environ if environ is None else environ
     keys: dict[str, str | None] = {}
-    missing: list[str] = []
+    missing: dict[str, list[str]] = {}
     for t in targets:
         if t.api_key_env is None:
             keys[t.name] = None
             continue
         value = env.get(t.api_key_env, "")
         if not value.strip():
-            missing.append(f"{t.api_key_env} (for {t.name})")
+            missing.setdefault(t.api_key_env, []).append(t.name)
         keys[t.name] = value.strip() or None
     if missing:
-        raise UsageError("API key not set: environment variable " + ", ".join(missing) + " is empty or missing")
+        names = ", ".join(f"{var} (for {', '.join(models)})" for var, models in missing.items())
+        plural = len(missing) > 1
+        raise UsageError(f"API key not set: environment variable{'s' if plural else ''} {names} "
+                         f"{'are' if plural else 'is'} empty or missing")
     return keys

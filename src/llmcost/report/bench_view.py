@@ -4,10 +4,10 @@ rich renderable or a string. The CLI decides where they go."""
 from __future__ import annotations
 
 import json
-import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from llmcost.bench.stats import fine_usd
 from llmcost.report.money import usd
 
 if TYPE_CHECKING:
@@ -15,16 +15,24 @@ if TYPE_CHECKING:
 
     from llmcost.bench.session import BenchPlan
 
-COLUMNS = ("Model", "Req", "Errors", "Pass", "$/req", "$/1k req", "Provider $", "TTFT p50", "TTFT p95",
-           "Lat p50", "Lat p95", "Lat p99", "ITL p50", "tok/s", "Goodput")
+COLUMNS = ("Model", "Req", "Errors", "Pass", "$/req", "$/1k req", "Provider $", "TTFT p50/p95 ms",
+           "Latency p50/p95/p99 ms", "ITL p50 ms", "tok/s", "Goodput")
 
 
 def render_json(summary: dict[str, Any]) -> str:
     return json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
 
 
+def columns(summary: dict[str, Any]) -> list[str]:
+    """:data:`COLUMNS`, without "Provider $" when no response reported its own cost."""
+    if any(m.get("provider_cost_usd") is not None for m in summary["models"]):
+        return list(COLUMNS)
+    return [c for c in COLUMNS if c != "Provider $"]
+
+
 def summary_rows(summary: dict[str, Any]) -> list[list[str]]:
-    """One row of display strings per model, in :data:`COLUMNS` order."""
+    """One row of display strings per model, in :func:`columns` order."""
+    keep_provider = "Provider $" in columns(summary)
     rows = []
     for m in summary["models"]:
         errors = str(m["errors"])
@@ -33,10 +41,11 @@ def summary_rows(summary: dict[str, Any]) -> list[list[str]]:
         rows.append([
             m["model"], str(m["requests"]), errors, _rate(m["quality_pass_rate"]),
             _usd(m["cost_per_request_usd"]), _usd(m["cost_per_1k_usd"]), _usd(m.get("provider_cost_usd"), "—"),
-            _ms(m["ttft_ms"]["p50"]), _ms(m["ttft_ms"]["p95"]), _ms(m["latency_ms"]["p50"]),
-            _ms(m["latency_ms"]["p95"]), _ms(m["latency_ms"]["p99"]), _ms(m.get("itl_ms", {}).get("p50")),
-            _num(m["output_tokens_per_s"]), _rate(m["goodput"]),
+            _ms(m["ttft_ms"], "p50", "p95"), _ms(m["latency_ms"], "p50", "p95", "p99"),
+            _ms(m.get("itl_ms") or {}, "p50"), _num(m["output_tokens_per_s"]), _rate(m["goodput"]),
         ])
+        if not keep_provider:
+            del rows[-1][6]
     return rows
 
 
@@ -67,8 +76,8 @@ def render_table(summary: dict[str, Any]) -> RenderableType:
     from rich.text import Text
 
     table = Table(title=f"Bench: {summary['suite']}", title_justify="left")
-    for col in COLUMNS:
-        table.add_column(col, justify="left" if col == "Model" else "right")
+    for col in columns(summary):
+        table.add_column(col, justify="left" if col == "Model" else "right", no_wrap=True)
     for row in summary_rows(summary):
         table.add_row(*row)
     text = Text()
@@ -82,8 +91,9 @@ def render_table(summary: dict[str, Any]) -> RenderableType:
 
 
 def render_markdown(summary: dict[str, Any]) -> str:
-    lines = [f"## Bench: {summary['suite']}", "", "| " + " | ".join(COLUMNS) + " |",
-             "|" + "|".join(":---" if c == "Model" else "---:" for c in COLUMNS) + "|"]
+    cols = columns(summary)
+    lines = [f"## Bench: {summary['suite']}", "", "| " + " | ".join(cols) + " |",
+             "|" + "|".join(":---" if c == "Model" else "---:" for c in cols) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in summary_rows(summary)]
     lines += ["", "**Recommendation**", ""]
     lines += [f"- {line}" for line in recommendation_lines(summary)]
@@ -133,17 +143,16 @@ def render_plan_markdown(bench_plan: BenchPlan) -> str:
 
 
 def _usd(value: float | None, missing: str = "unpriced") -> str:
-    """Dollars; amounts under a dollar (typical per request) keep three significant digits: ``$0.0000155``."""
     if value is None:
         return missing
-    if value == 0 or abs(value) >= 1:
-        return usd(Decimal(str(value)))
-    digits = 2 - math.floor(math.log10(abs(value)))
-    return f"${value:.{digits}f}"
+    return usd(Decimal(str(value))) if value == 0 or abs(value) >= 1 else fine_usd(value)
 
 
-def _ms(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f} ms" if value >= 10 else f"{value:.1f} ms"
+def _ms(stats: dict[str, float | None], *keys: str) -> str:
+    values = [stats.get(k) for k in keys]
+    if all(v is None for v in values):
+        return "—"
+    return " / ".join("—" if v is None else f"{v:,.0f}" if v >= 10 else f"{v:.1f}" for v in values)
 
 
 def _rate(value: float | None) -> str:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import FORMATS, TRACES
 from llmcost.logs import read_logs
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"  # as tests/conftest.py FORMATS / TRACES
+FORMATS = SHARED / "formats"
+TRACES = SHARED / "traces"
 
 pytestmark = pytest.mark.skipif(not FORMATS.is_dir(), reason="../shared/formats is not present")
 

@@ -115,5 +115,11 @@ def read_logs(
         frame = pd.concat(frames, ignore_index=True)
         frame["model"] = pd.Categorical(frame["model"].astype("string"), categories=models.categories)
     if frame.empty:
-        raise InputError("the logs hold no requests", source=", ".join(r.path for r in reports))
+        skipped: dict[str, int] = {}
+        for report in reports:
+            for why, n in report.skipped.items():
+                skipped[why] = skipped.get(why, 0) + n
+        detail = "; ".join(f"skipped {n:,} row(s): {why}" for why, n in skipped.items())
+        raise InputError("the logs hold no requests" + (f" ({detail})" if detail else ""),
+                         source=", ".join(r.path for r in reports))
     return LogSet(frame, tuple(reports))

@@ -110,11 +110,7 @@ def _sniff_text(head: bytes, label: str) -> tuple[Container, tuple[str, ...], di
         first = _first_array_item(text)
         return "json", tuple(first) if first else (), first
     if stripped.startswith("{"):
-        first_line = stripped.split("\n", 1)[0].strip()
-        try:
-            obj = json.loads(first_line)
-        except json.JSONDecodeError:
-            obj = None
+        obj = _first_line_object(stripped)
         if isinstance(obj, dict) and ("\n" in stripped.rstrip() or len(head) < SNIFF_BYTES):
             return "jsonl", tuple(obj), obj
         # a pretty-printed single JSON document
@@ -125,6 +121,22 @@ def _sniff_text(head: bytes, label: str) -> tuple[Container, tuple[str, ...], di
     if not header:
         raise InputError("cannot tell the format: no CSV header or JSON object found", source=label)
     return "csv", tuple(h.strip() for h in header), None
+
+
+def _first_line_object(text: str) -> object:
+    """The first of the first lines that parses as a JSON object: a malformed first line must not stop
+    detection (the reader then reports it with its line number)."""
+    lines = text.split("\n", 8)
+    for line in lines[:8] if len(lines) > 1 else lines:
+        if not line.startswith("{"):  # indented objects belong to a pretty-printed document
+            continue
+        try:
+            obj = json.loads(line.strip())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            return obj
+    return None
 
 
 def _first_array_item(text: str) -> dict[str, object] | None:

@@ -220,7 +220,7 @@ def _json_type(value: Any) -> str:
 
 
 def csv_rows(source: Source, wanted: Sequence[str], options: ReadOptions) -> Rows:
-    """The ``wanted`` columns (those present) of a CSV source; row i is file line i + 2."""
+    """The ``wanted`` columns (those present) of a CSV source, typed by pyarrow, with file lines per row."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -229,17 +229,58 @@ def csv_rows(source: Source, wanted: Sequence[str], options: ReadOptions) -> Row
         raise InputError(f"expected a CSV file, got {source.container}", source=source.name)
     present = [c for c in dict.fromkeys(wanted) if c in source.columns]
     data = read_all(source)
-    parse = pacsv.ParseOptions(newlines_in_values=True)
+    short: list[Any] = []
+
+    def invalid_row(row: Any) -> str:
+        short.append(row)
+        return "skip" if options.skip_bad else "error"
+
+    parse = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid_row)
     table = None
-    for text_only in (False, True):
+    for text_only in (False, True):  # typed first; all-text when a value does not fit the inferred type
+        short.clear()
         types = {c: pa.string() for c in present} if text_only else None
         convert = pacsv.ConvertOptions(include_columns=present, strings_can_be_null=True, column_types=types)
         try:
             table = pacsv.read_csv(io.BytesIO(data), parse_options=parse, convert_options=convert)
             break
         except pa.ArrowInvalid as exc:
+            if short:
+                row = short[0]
+                raise InputError(f"row has {row.actual_columns} fields, expected {row.expected_columns}",
+                                 source=source.name, line=_line_of_text(data, row.text)) from None
             if text_only:
                 raise InputError(f"cannot parse CSV: {str(exc).splitlines()[0]}", source=source.name) from None
     assert table is not None
     frame = table.to_pandas()
-    return Rows(frame, np.arange(2, len(frame) + 2), source.name, options)
+    skipped = {"malformed CSV row (wrong number of fields)": len(short)} if short else {}
+    rows = Rows(frame, np.arange(2, len(frame) + 2), source.name, options, skipped=skipped)
+    if short or b'"' in data:  # quoted values may span lines: find real lines only when reporting
+        rows.locate = lambda naive: _csv_line(data, naive - 2, {r.text for r in short})
+    return rows
+
+
+def _line_of_text(data: bytes, text: str) -> int | None:
+    """The line holding exactly ``text`` (a row pyarrow rejected), when it can be found."""
+    raw = text.encode("utf-8")
+    at = data.find(b"\n" + raw + b"\n")
+    if at < 0:
+        at = data.find(b"\n" + raw)
+    return None if at < 0 else data.count(b"\n", 0, at + 1) + 1
+
+
+def _csv_line(data: bytes, row: int, dropped: set[str]) -> int:
+    """The file line where data row ``row`` (0-based, after rows pyarrow dropped) starts."""
+    import csv
+
+    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""))
+    next(reader, None)
+    start = reader.line_num + 1
+    index = 0
+    for record in reader:
+        if ",".join(record) not in dropped or not dropped:
+            if index == row:
+                return start
+            index += 1
+        start = reader.line_num + 1
+    return start

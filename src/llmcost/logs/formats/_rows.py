@@ -8,7 +8,7 @@ with the source's own line and field name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import InputError
@@ -34,6 +34,7 @@ class Rows:
         self.unit = unit  # "line" (JSONL, CSV) or "item" (JSON array)
         self.bad = np.zeros(len(self.frame), dtype=bool)
         self.skipped: dict[str, int] = dict(skipped or {})
+        self.locate: Callable[[int], int] | None = None  # maps a row's nominal line to the real one
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -43,6 +44,8 @@ class Rows:
 
     def error(self, row: int, field: str | None, why: str) -> InputError:
         where = int(self.lines[row])
+        if self.locate is not None:
+            where = self.locate(where)
         if self.unit == "item":
             return InputError(f"array item {where}: {why}", source=self.source, field=field)
         return InputError(why, source=self.source, line=where, field=field)
@@ -115,6 +118,8 @@ class Rows:
         """A token-count column as int64 (missing → 0, or an error when ``required``)."""
         import numpy as np
 
+        if required and field not in self.frame.columns:
+            raise InputError("missing required column", source=self.source, field=field)
         values = self.numbers(field)
         if required:
             self.fail(np.isnan(values), field, "is missing")
@@ -123,6 +128,8 @@ class Rows:
 
     def require(self, field: str) -> None:
         """A field every record must carry."""
+        if field not in self.frame.columns:
+            raise InputError("missing required column", source=self.source, field=field)
         self.fail(~self.present(field), field, "is missing")
 
     def finish(self, columns: dict[str, Any], *, fields: Mapping[str, str] | None = None) -> Conformed:

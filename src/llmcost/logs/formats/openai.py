@@ -117,19 +117,24 @@ class BatchOutputReader:
         return "custom_id" in first and "response" in first and "error" in first
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
+        import numpy as np
+
         body = "response.body."
         wanted = [*_chat_fields(body), *_responses_fields(body),
                   *fields("str", f"{body}model", f"{body}object", "error.code"),
                   *fields("num", f"{body}created", f"{body}created_at", "response.status_code")]
         rows = json_rows(source, wanted, options)
         _drop_batch_failures(rows)
-        responses = rows.present(f"{body}usage.input_tokens") & ~rows.present(f"{body}usage.prompt_tokens")
+        responses = (rows.text(f"{body}object") == "response").fillna(False).to_numpy() | (
+            rows.present(f"{body}usage.input_tokens") & ~rows.present(f"{body}usage.prompt_tokens"))
+        rows.fail(responses & ~rows.present(f"{body}usage.input_tokens"), f"{body}usage.input_tokens", "is missing")
         rows.fail(~responses & ~rows.present(f"{body}usage.prompt_tokens"), f"{body}usage.prompt_tokens", "is missing")
         chat = chat_tokens(rows, body, required=False) if (~responses).any() else {}
         resp = responses_tokens(rows, body, required=False) if responses.any() else {}
         columns: dict[str, Any] = {k: _either(responses, resp.get(k), chat.get(k)) for k in (*chat, *resp)}
-        created = rows.frame[f"{body}created"].fillna(rows.frame[f"{body}created_at"])
-        rows.fail(created.isna().to_numpy(), f"{body}created", "is missing")
+        created = rows.numbers(f"{body}created", integer=False)
+        created = np.where(np.isnan(created), rows.numbers(f"{body}created_at", integer=False), created)
+        rows.fail(np.isnan(created), f"{body}created", "is missing")
         columns.update(timestamp=created, model=rows.text(f"{body}model"), batch=True)
         return rows.finish(columns, fields=_field_names(body, responses=False))
 

@@ -90,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(401, {"error": {"message": f"invalid key {secret}"}})
         prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
         text = b.reply(prompt) if callable(b.reply) else b.reply
-        usage = (prompt_words(body), len(pieces(text)))
+        usage = (prompt_words(body), len(pieces(text)) + (len(pieces(b.reasoning)) if b.reasoning else 0))
         if not body.get("stream"):
             time.sleep(b.ttft_s)
             return self._json(200, _anthropic_body(body, text, usage, b) if anthropic else

@@ -90,6 +90,7 @@ def test_streaming_timing_tokens_and_cost_both_apis(cli: Cli, write_catalog: Any
         assert r["ok"] and r["usage_source"] == "api" and r["passed"] is True
         assert within(r["ttft_ms"], injected_ttft), (model, r["ttft_ms"])
         assert abs(r["itl_ms"] - injected_itl) <= 20.0, (model, r["itl_ms"])
+        assert abs(r["tpot_ms"] - injected_itl) <= 20.0, (model, r["tpot_ms"])  # one token per event here
         assert r["latency_ms"] >= r["ttft_ms"]
     capital = rows[("oa", "capital")]
     assert (capital["input_tokens"], capital["output_tokens"]) == (6, 6)
@@ -285,6 +286,7 @@ def test_reasoning_delta_starts_ttft(cli: Cli, write_catalog: Any, suite_file: P
     assert out.exit_code == 0
     capital = {r["prompt_id"]: r for r in records(results)}["capital"]
     assert within(capital["ttft_ms"], 100.0) and capital["reasoning_tokens"] == 3
+    assert capital["output_tokens"] == 9 and abs(capital["itl_ms"] - 50.0) <= 20.0  # 3 reasoning + 6 text
     assert capital["output"] == "Paris is the capital of France."
 
 

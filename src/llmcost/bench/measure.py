@@ -81,6 +81,8 @@ async def success_record(job: Job, completion: Completion, attempts: int, starte
         attempts=attempts, started_at=started_at,
         ttft_ms=_ms(completion.ttft_s), latency_ms=_ms(completion.latency_s),
         itl_ms=_ms(statistics.fmean(completion.gaps_s)) if completion.gaps_s else None,
+        tpot_ms=_ms(sum(completion.gaps_s) / (usage.output_tokens - 1))
+        if completion.gaps_s and usage.output_tokens > 1 else None,
         output_tokens_per_s=round(usage.output_tokens / completion.latency_s, 3) if completion.latency_s > 0 else None,
         input_tokens=usage.input_tokens, cache_read_tokens=usage.cache_read_tokens,
         cache_write_tokens=usage.cache_write_tokens, cache_write_1h_tokens=usage.cache_write_1h_tokens,

@@ -36,6 +36,7 @@ class Record:
     ttft_ms: float | None = None
     latency_ms: float | None = None
     itl_ms: float | None = None
+    tpot_ms: float | None = None
     output_tokens_per_s: float | None = None
     input_tokens: int | None = None
     cache_read_tokens: int | None = None

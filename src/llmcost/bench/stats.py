@@ -83,6 +83,7 @@ def group_stats(records: Sequence[Record], gates: Gates) -> dict[str, Any]:
         "ttft_ms": percentiles([r.ttft_ms for r in ok if r.ttft_ms is not None]),
         "latency_ms": percentiles([r.latency_ms for r in ok if r.latency_ms is not None]),
         "itl_ms": percentiles([r.itl_ms for r in ok if r.itl_ms is not None]),
+        "tpot_ms": percentiles([r.tpot_ms for r in ok if r.tpot_ms is not None]),
         "output_tokens_per_s": percentile(rates, 50),
         "goodput": _ratio(good, n),
         "input_tokens": sum(r.input_tokens or 0 for r in ok),

@@ -221,7 +221,7 @@ def test_dry_run_sends_nothing_and_projects_cost(cli: Cli, write_catalog: Any, s
     assert plan["models"][0]["max_output_tokens"] == 3 * (50 + 10)
     assert plan["projected_cost_usd"] == 0.000435  # (75 × $1 + 180 × $2) / 1M
     text = cli("bench", suite_file, "-c", catalog, "--models", "oa", "--dry-run")
-    assert "Dry run: no request sent." in text.stdout and "$0.0001" in text.stdout  # $0.000145
+    assert "Dry run: no request sent." in text.stdout and " $0.000145\n" in text.stdout
 
 
 def test_max_cost_stops_before_the_cap(cli: Cli, write_catalog: Any, suite_file: Path, key: str) -> None:

@@ -123,9 +123,9 @@ def render_plan(bench_plan: BenchPlan) -> str:
     lines = [f"{'Model':<28} {'Requests':>8} {'Prompt tok':>11} {'Max out tok':>11} {'Projected':>12}"]
     for m in bench_plan.by_model:
         lines.append(f"{m.model:<28} {m.requests:>8,} {m.prompt_tokens:>11,} {m.max_output_tokens:>11,} "
-                     f"{usd(m.projected_cost_usd):>12}")
+                     f"{_usd(_f(m.projected_cost_usd)):>12}")
     total = bench_plan.projected_cost_usd
-    lines.append(f"{'Total':<28} {len(bench_plan.jobs):>8,} {'':>11} {'':>11} {usd(total):>12}")
+    lines.append(f"{'Total':<28} {len(bench_plan.jobs):>8,} {'':>11} {'':>11} {_usd(_f(total)):>12}")
     lines.append("Dry run: no request sent. Projected cost = counted prompt tokens + max_tokens of output "
                  "per request (an upper bound).")
     if bench_plan.unpriced:
@@ -137,8 +137,8 @@ def render_plan_markdown(bench_plan: BenchPlan) -> str:
     lines = ["| Model | Requests | Prompt tokens | Max output tokens | Projected |", "|:---|---:|---:|---:|---:|"]
     for m in bench_plan.by_model:
         lines.append(f"| {m.model} | {m.requests:,} | {m.prompt_tokens:,} | {m.max_output_tokens:,} | "
-                     f"{usd(m.projected_cost_usd)} |")
-    lines.append(f"| **Total** | {len(bench_plan.jobs):,} | | | {usd(bench_plan.projected_cost_usd)} |")
+                     f"{_usd(_f(m.projected_cost_usd))} |")
+    lines.append(f"| **Total** | {len(bench_plan.jobs):,} | | | {_usd(_f(bench_plan.projected_cost_usd))} |")
     return "\n".join(lines) + "\n"
 
 
@@ -161,3 +161,7 @@ def _rate(value: float | None) -> str:
 
 def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}"
+
+
+def _f(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)

@@ -344,3 +344,18 @@ def test_table_and_markdown_views(cli: Cli, write_catalog: Any, suite_file: Path
     assert md[4].startswith("| oa | 2 | 0 | 100% |")
     assert "- all prompts: oa — cheapest meeting no gates ($0.0000155/request)" in md
     assert "Bench: e2e" in table.stdout and "all prompts: oa" in table.stdout
+
+
+def test_deadline_and_rate_through_the_cli(cli: Cli, write_catalog: Any, suite_file: Path, key: str,
+                                           tmp_path: Path) -> None:
+    with serve({"slow": Behavior(mode="hang", hang_s=1.0, reply=smart)}) as fake:
+        catalog = write_catalog([model_entry("slow", fake.url)])
+        results = tmp_path / "r.jsonl"
+        out = cli("bench", suite_file, "-c", catalog, "--models", "slow", "-n", "3", "--concurrency", "2",
+                  "--rate", "20", "--arrivals", "poisson", "--seed", "3", "--deadline", "0.3",
+                  "--results", results, "-f", "json")
+    assert out.exit_code == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["models"][0]["errors_by_type"] == {"deadline": 2}
+    assert summary["not_run"] == {"deadline": 4}
+    assert [r["error_type"] for r in records(results)] == ["deadline", "deadline"]

@@ -214,3 +214,28 @@ def test_estimate_skip_bad_warns_and_prices_the_rest(cli: Any, tmp_path: Path) -
     baseline = json.loads(result.stdout)["scenarios"][0]
     assert baseline["by_model"][0]["requests"] == 2
     assert baseline["observed_cost_usd"] == pytest.approx(0.288 + 1.065)
+
+
+def test_fallback_reads_in_runs_and_keeps_line_numbers(cli: Any, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmcost.logs.formats import _records
+
+    monkeypatch.setattr(_records, "CHUNK_BYTES", 600)  # a few lines per run
+    good = (DATA / "cross_openai.jsonl").read_text().splitlines()
+    lines = good * 4
+    lines[5] = lines[5][:40]  # truncated: its run is parsed line by line
+    obj = json.loads(lines[9])
+    obj["usage"]["completion_tokens"] = -3
+    lines[9] = json.dumps(obj)  # negative: found after parsing, named by its real line
+    path = tmp_path / "chat.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    message = _one_line_error(cli("logs", "inspect", path), path, 6, None)
+    assert "invalid JSON" in message
+    data = _skipped(cli, path)
+    assert data["rows"] == 10
+    assert data["files"][0]["skipped"] == {"invalid JSON line": 1,
+                                           "usage.completion_tokens: must not be negative": 1}
+    lines[5] = good[2]
+    path.write_text("\n".join(lines) + "\n")
+    message = _one_line_error(cli("logs", "inspect", path), path, 10, "usage.completion_tokens")
+    assert "must not be negative" in message

@@ -24,7 +24,8 @@ from llmcost.logs.source import read_all
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Kind = Literal["int", "num", "str", "bool", "obj", "ints"]  # ints: a list of whole numbers
+# ints: a list of whole numbers; time: ISO text or epoch number (whichever the file uses)
+Kind = Literal["int", "num", "str", "bool", "obj", "ints", "time"]
 INVALID_JSON = "invalid JSON line"
 
 
@@ -55,14 +56,45 @@ def json_rows(source: Source, wanted: Sequence[Field], options: ReadOptions) -> 
         fast = _arrow_lines(data, wanted)
         if fast is not None:
             return Rows(fast, np.arange(1, len(fast) + 1), source.name, options)
-        records: Iterable[tuple[int, Any]] = _parsed_lines(data, source.name, options.skip_bad)
-        unit = "line"
-    else:
-        records = enumerate(_document_items(data, source.name), start=1)
-        unit = "item"
-    columns, lines, skipped = _extract(records, wanted, source.name, options.skip_bad, unit)
+        return _chunked_lines(data, wanted, source.name, options)
+    records = enumerate(_document_items(data, source.name), start=1)
+    columns, lines, skipped = _extract(records, wanted, source.name, options.skip_bad, "item")
     frame = pd.DataFrame(columns)
-    return Rows(frame, np.asarray(lines, dtype=np.int64), source.name, options, skipped=skipped, unit=unit)
+    return Rows(frame, np.asarray(lines, dtype=np.int64), source.name, options, skipped=skipped, unit="item")
+
+
+CHUNK_BYTES = 8 << 20
+
+
+def _chunked_lines(data: bytes, wanted: Sequence[Field], name: str, options: ReadOptions) -> Rows:
+    """pyarrow rejected the file: retry it in ~8 MB runs of whole lines, parsing line by line only the
+    runs pyarrow rejects too (so one bad line costs one run, not the file)."""
+    import numpy as np
+    import pandas as pd
+
+    frames: list[pd.DataFrame] = []
+    lines: list[np.ndarray] = []
+    skipped: dict[str, int] = {}
+    start, first_line = 0, 1
+    while start < len(data):
+        end = data.find(b"\n", start + CHUNK_BYTES)
+        end = len(data) if end < 0 else end + 1
+        chunk = data[start:end]
+        fast = _arrow_lines(chunk, wanted)
+        if fast is not None:
+            frames.append(fast)
+            lines.append(np.arange(first_line, first_line + len(fast)))
+        else:
+            records = _parsed_lines(chunk, name, options.skip_bad, first_line)
+            columns, found, bad = _extract(records, wanted, name, options.skip_bad, "line")
+            frames.append(pd.DataFrame(columns, columns=[f.name for f in wanted]))
+            lines.append(np.asarray(found, dtype=np.int64))
+            for why, n in bad.items():
+                skipped[why] = skipped.get(why, 0) + n
+        first_line += chunk.count(b"\n")
+        start = end
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return Rows(frame, np.concatenate(lines), name, options, skipped=skipped)
 
 
 def _looks_like_lines(data: bytes) -> bool:
@@ -89,19 +121,23 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
 
     if any(f.kind == "obj" for f in wanted):
         return None
-    tree: dict[str, Any] = {}
-    for f in wanted:
-        node = tree
-        for key in f.path[:-1]:
-            node = node.setdefault(key, {})
-            if not isinstance(node, dict):
-                return None
-        node[f.path[-1]] = pa.list_(pa.int64()) if f.kind == "ints" else getattr(pa, _ARROW_KINDS[f.kind])()
-    schema = pa.schema(list(_arrow_type(tree)))
-    options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
-    try:
-        table = pajson.read_json(io.BytesIO(data), parse_options=options)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+    table = None
+    for time_type in ("str", "num") if any(f.kind == "time" for f in wanted) else ("str",):
+        tree: dict[str, Any] = {}
+        for f in wanted:
+            node = tree
+            for key in f.path[:-1]:
+                node = node.setdefault(key, {})
+            kind = time_type if f.kind == "time" else f.kind
+            node[f.path[-1]] = pa.list_(pa.int64()) if kind == "ints" else getattr(pa, _ARROW_KINDS[kind])()
+        schema = pa.schema(list(_arrow_type(tree)))
+        options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+        try:
+            table = pajson.read_json(io.BytesIO(data), parse_options=options)
+            break
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            continue
+    if table is None:
         return None
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if table.num_rows != lines:  # blank lines: row numbers would not be line numbers
@@ -119,8 +155,8 @@ def _arrow_lists(arrow_type: pa.DataType) -> object:
     return pd.ArrowDtype(arrow_type) if pa.types.is_list(arrow_type) else None
 
 
-def _parsed_lines(data: bytes, name: str, skip_bad: bool) -> Iterator[tuple[int, Any]]:
-    for lineno, line in enumerate(data.splitlines(), start=1):
+def _parsed_lines(data: bytes, name: str, skip_bad: bool, first: int = 1) -> Iterator[tuple[int, Any]]:
+    for lineno, line in enumerate(data.split(b"\n"), start=first):
         if not line.strip():
             continue
         try:
@@ -207,6 +243,10 @@ def _dig(obj: dict[str, Any], path: tuple[str, ...], kind: Kind) -> tuple[Any, s
     if kind == "ints":
         if not isinstance(cur, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in cur):
             return None, "must be an array of whole numbers"
+        return cur, None
+    if kind == "time":
+        if isinstance(cur, bool) or not isinstance(cur, int | float | str):
+            return None, f"must be a date/time or epoch number, not {_json_type(cur)}"
         return cur, None
     if kind == "str":
         if isinstance(cur, dict | list):

@@ -67,7 +67,11 @@ def request_times(rows: Rows, source: Source) -> tuple[pd.Series, str]:
 
     for name in ("timestamp", "created_at"):
         if rows.has(name) and rows.present(name).any():
-            return rows.frame[name], name
+            given = rows.frame[name]
+            epoch = pd.to_numeric(given, errors="coerce")
+            if (epoch.notna() | given.isna()).all():  # epoch numbers (they arrive as text from JSON)
+                return epoch, name
+            return given, name
     return pd.Series(file_time(source), index=rows.frame.index), "timestamp"
 
 
@@ -92,7 +96,7 @@ class MessageReader:
         return first.get("type") == "message" and isinstance(usage, dict) and "input_tokens" in usage
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
-        wanted = [*usage_fields(""), *fields("str", "model", "timestamp", "created_at")]
+        wanted = [*usage_fields(""), *fields("str", "model"), *fields("time", "timestamp", "created_at")]
         rows = json_rows(source, wanted, options)
         times, tname = request_times(rows, source)
         columns = {"timestamp": times, "model": rows.text("model"), **anthropic_tokens(rows, "")}
@@ -110,7 +114,8 @@ class BatchResultsReader:
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
         msg = "result.message."
-        wanted = [*usage_fields(msg), *fields("str", "result.type", f"{msg}model", "timestamp", "created_at")]
+        wanted = [*usage_fields(msg), *fields("str", "result.type", f"{msg}model"),
+                  *fields("time", "timestamp", "created_at")]
         rows = json_rows(source, wanted, options)
         kind = rows.text("result.type").fillna("")
         for value in sorted(set(kind[kind != "succeeded"])):

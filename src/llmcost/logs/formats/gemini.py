@@ -28,10 +28,10 @@ class GenerateContentReader:
         counts = ("promptTokenCount", "cachedContentTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount",
                   "thoughtsTokenCount")
         wanted = [*fields("int", *(_U + c for c in counts)),
-                  *fields("str", "modelVersion", "model", "createTime", "timestamp")]
+                  *fields("str", "modelVersion", "model", "createTime"), *fields("time", "timestamp")]
         rows = json_rows(source, wanted, options)
-        if rows.present("createTime").any():
-            rows.frame["timestamp"] = rows.frame["timestamp"].fillna(rows.frame["createTime"])
+        if rows.present("createTime").any() and not rows.present("timestamp").any():
+            rows.frame["timestamp"] = rows.frame["createTime"]
         times, tname = request_times(rows, source)
         thoughts = rows.tokens(_U + "thoughtsTokenCount")
         model = rows.text("modelVersion")

@@ -173,3 +173,18 @@ def test_traces_without_model_need_one(cli: Any) -> None:
     result = cli("logs", "inspect", DATA / "azure_trace.csv")
     assert result.exit_code == 2
     assert "field 'model'" in result.stderr and "--model" in result.stderr
+
+
+def test_gzip_and_stdin(cli: Any, tmp_path: Path) -> None:
+    import gzip
+    import json
+
+    packed = tmp_path / "session.jsonl.gz"
+    packed.write_bytes(gzip.compress((DATA / "claude_code.jsonl").read_bytes()))
+    result = cli("logs", "inspect", packed, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["tokens"]["cache_write_tokens"] == 21300
+    piped = cli("logs", "inspect", "-", "--json", input=(DATA / "litellm_spendlogs.csv").read_text())
+    assert piped.exit_code == 0, piped.stderr
+    data = json.loads(piped.stdout)
+    assert (data["files"][0]["format"], data["rows"], data["tokens"]["cache_read_tokens"]) == ("litellm", 3, 19920)

@@ -220,7 +220,8 @@ def test_fallback_reads_in_runs_and_keeps_line_numbers(cli: Any, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from llmcost.logs.formats import _records
 
-    monkeypatch.setattr(_records, "CHUNK_BYTES", 600)  # a few lines per run
+    monkeypatch.setattr(_records, "RUN_BYTES", 900)  # a few lines per run
+    monkeypatch.setattr(_records, "SMALLEST_RUN", 400)  # rejected runs are split once more
     good = (DATA / "cross_openai.jsonl").read_text().splitlines()
     lines = good * 4
     lines[5] = lines[5][:40]  # truncated: its run is parsed line by line

@@ -24,8 +24,9 @@ from llmcost.logs.source import read_all
 if TYPE_CHECKING:
     import pyarrow as pa
 
-# ints: a list of whole numbers; time: ISO text or epoch number (whichever the file uses)
-Kind = Literal["int", "num", "str", "bool", "obj", "ints", "time"]
+# ints: a list of whole numbers; scalar: text or a number, whichever the file uses (an epoch or ISO time,
+# an HTTP status): pyarrow tries text first, then numbers
+Kind = Literal["int", "num", "str", "bool", "obj", "ints", "scalar"]
 INVALID_JSON = "invalid JSON line"
 
 
@@ -63,38 +64,57 @@ def json_rows(source: Source, wanted: Sequence[Field], options: ReadOptions) -> 
     return Rows(frame, np.asarray(lines, dtype=np.int64), source.name, options, skipped=skipped, unit="item")
 
 
-CHUNK_BYTES = 8 << 20
+RUN_BYTES = 32 << 20
+SMALLEST_RUN = 256 << 10
 
 
 def _chunked_lines(data: bytes, wanted: Sequence[Field], name: str, options: ReadOptions) -> Rows:
-    """pyarrow rejected the file: retry it in ~8 MB runs of whole lines, parsing line by line only the
-    runs pyarrow rejects too (so one bad line costs one run, not the file)."""
+    """pyarrow rejected the file: retry it in runs of whole lines; a rejected run is split again, down to
+    small runs that are parsed line by line (so one bad line costs one small run, not the file)."""
     import numpy as np
     import pandas as pd
 
     frames: list[pd.DataFrame] = []
     lines: list[np.ndarray] = []
     skipped: dict[str, int] = {}
-    start, first_line = 0, 1
-    while start < len(data):
-        end = data.find(b"\n", start + CHUNK_BYTES)
-        end = len(data) if end < 0 else end + 1
-        chunk = data[start:end]
-        fast = _arrow_lines(chunk, wanted)
-        if fast is not None:
-            frames.append(fast)
-            lines.append(np.arange(first_line, first_line + len(fast)))
-        else:
-            records = _parsed_lines(chunk, name, options.skip_bad, first_line)
-            columns, found, bad = _extract(records, wanted, name, options.skip_bad, "line")
-            frames.append(pd.DataFrame(columns, columns=[f.name for f in wanted]))
-            lines.append(np.asarray(found, dtype=np.int64))
-            for why, n in bad.items():
-                skipped[why] = skipped.get(why, 0) + n
-        first_line += chunk.count(b"\n")
-        start = end
+    for run, first_line in _runs(data, RUN_BYTES, 1):
+        _read_run(run, first_line, wanted, name, options, (frames, lines, skipped))
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return Rows(frame, np.concatenate(lines), name, options, skipped=skipped)
+
+
+def _runs(data: bytes, size: int, first_line: int) -> Iterator[tuple[bytes, int]]:
+    """Consecutive slices of about ``size`` bytes ending at a newline, with the line each starts on."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + size)
+        end = len(data) if end < 0 else end + 1
+        run = data[start:end]
+        yield run, first_line
+        first_line += run.count(b"\n")
+        start = end
+
+
+def _read_run(run: bytes, first_line: int, wanted: Sequence[Field], name: str, options: ReadOptions,
+              out: tuple[list[Any], list[Any], dict[str, int]]) -> None:
+    import numpy as np
+    import pandas as pd
+
+    frames, lines, skipped = out
+    fast = _arrow_lines(run, wanted)
+    if fast is not None:
+        frames.append(fast)
+        lines.append(np.arange(first_line, first_line + len(fast)))
+    elif len(run) > SMALLEST_RUN:
+        for part, start in _runs(run, len(run) // 8, first_line):
+            _read_run(part, start, wanted, name, options, out)
+    else:
+        records = _parsed_lines(run, name, options.skip_bad, first_line)
+        columns, found, bad = _extract(records, wanted, name, options.skip_bad, "line")
+        frames.append(pd.DataFrame(columns, columns=[f.name for f in wanted]))
+        lines.append(np.asarray(found, dtype=np.int64))
+        for why, n in bad.items():
+            skipped[why] = skipped.get(why, 0) + n
 
 
 def _looks_like_lines(data: bytes) -> bool:
@@ -122,13 +142,13 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
     if any(f.kind == "obj" for f in wanted):
         return None
     table = None
-    for time_type in ("str", "num") if any(f.kind == "time" for f in wanted) else ("str",):
+    for scalar in ("str", "num") if any(f.kind == "scalar" for f in wanted) else ("str",):
         tree: dict[str, Any] = {}
         for f in wanted:
             node = tree
             for key in f.path[:-1]:
                 node = node.setdefault(key, {})
-            kind = time_type if f.kind == "time" else f.kind
+            kind = scalar if f.kind == "scalar" else f.kind
             node[f.path[-1]] = pa.list_(pa.int64()) if kind == "ints" else getattr(pa, _ARROW_KINDS[kind])()
         schema = pa.schema(list(_arrow_type(tree)))
         options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
@@ -244,9 +264,9 @@ def _dig(obj: dict[str, Any], path: tuple[str, ...], kind: Kind) -> tuple[Any, s
         if not isinstance(cur, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in cur):
             return None, "must be an array of whole numbers"
         return cur, None
-    if kind == "time":
+    if kind == "scalar":
         if isinstance(cur, bool) or not isinstance(cur, int | float | str):
-            return None, f"must be a date/time or epoch number, not {_json_type(cur)}"
+            return None, f"must be text or a number, not {_json_type(cur)}"
         return cur, None
     if kind == "str":
         if isinstance(cur, dict | list):

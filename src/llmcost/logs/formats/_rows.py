@@ -161,6 +161,18 @@ class Rows:
         return Conformed(result.frame, skipped)
 
 
+def fill_millis(values: np.ndarray, start: pd.Series, end: pd.Series) -> np.ndarray:
+    """``values`` (ms), with ``end − start`` where a value is missing (times parsed only for those rows)."""
+    import numpy as np
+
+    missing = np.isnan(values)
+    if not missing.any():
+        return values
+    out = values.copy()
+    out[missing] = millis_between(start[missing], end[missing]).to_numpy(dtype=float)
+    return out
+
+
 def millis_between(start: pd.Series, end: pd.Series) -> pd.Series:
     """``end − start`` in milliseconds as float (NaN where either is missing or unparseable)."""
     a = to_utc(start)

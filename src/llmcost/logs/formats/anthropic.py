@@ -96,7 +96,7 @@ class MessageReader:
         return first.get("type") == "message" and isinstance(usage, dict) and "input_tokens" in usage
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
-        wanted = [*usage_fields(""), *fields("str", "model"), *fields("time", "timestamp", "created_at")]
+        wanted = [*usage_fields(""), *fields("str", "model"), *fields("scalar", "timestamp", "created_at")]
         rows = json_rows(source, wanted, options)
         times, tname = request_times(rows, source)
         columns = {"timestamp": times, "model": rows.text("model"), **anthropic_tokens(rows, "")}
@@ -115,7 +115,7 @@ class BatchResultsReader:
     def read(self, source: Source, options: ReadOptions) -> Conformed:
         msg = "result.message."
         wanted = [*usage_fields(msg), *fields("str", "result.type", f"{msg}model"),
-                  *fields("time", "timestamp", "created_at")]
+                  *fields("scalar", "timestamp", "created_at")]
         rows = json_rows(source, wanted, options)
         kind = rows.text("result.type").fillna("")
         for value in sorted(set(kind[kind != "succeeded"])):

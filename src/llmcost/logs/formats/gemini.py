@@ -28,7 +28,7 @@ class GenerateContentReader:
         counts = ("promptTokenCount", "cachedContentTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount",
                   "thoughtsTokenCount")
         wanted = [*fields("int", *(_U + c for c in counts)),
-                  *fields("str", "modelVersion", "model", "createTime"), *fields("time", "timestamp")]
+                  *fields("str", "modelVersion", "model", "createTime"), *fields("scalar", "timestamp")]
         rows = json_rows(source, wanted, options)
         if rows.present("createTime").any() and not rows.present("timestamp").any():
             rows.frame["timestamp"] = rows.frame["createTime"]

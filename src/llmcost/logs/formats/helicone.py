@@ -16,8 +16,7 @@ from llmcost.logs.formats._records import csv_rows, fields, json_rows
 from llmcost.logs.formats._rows import Rows
 from llmcost.logs.interface import ReadOptions, Source
 
-_TEXT = ("request_created_at", "model", "response_model", "request_model", "request_user_id",
-         "response_status", "provider")
+_TEXT = ("request_created_at", "model", "response_model", "request_model", "request_user_id", "provider")
 _NUMBERS = ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_cache_read_tokens",
             "prompt_cache_write_tokens", "delay_ms", "latency", "time_to_first_token", "costUSD", "cost")
 
@@ -32,9 +31,10 @@ class HeliconeReader:
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
         if source.container == "csv":
-            rows = csv_rows(source, (*_TEXT, *_NUMBERS), options)
+            rows = csv_rows(source, (*_TEXT, *_NUMBERS, "response_status"), options)
         else:
-            rows = json_rows(source, [*fields("str", *_TEXT), *fields("num", *_NUMBERS)], options)
+            wanted = [*fields("str", *_TEXT), *fields("num", *_NUMBERS), *fields("scalar", "response_status")]
+            rows = json_rows(source, wanted, options)
         return rows.finish(_columns(rows), fields={
             "timestamp": "request_created_at", "input_tokens": "prompt_tokens",
             "output_tokens": "completion_tokens", "cache_read_tokens": "prompt_cache_read_tokens",

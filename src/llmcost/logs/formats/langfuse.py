@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmcost.frame import Conformed
 from llmcost.logs.formats._records import Field, fields, json_rows
-from llmcost.logs.formats._rows import Rows, millis_between
+from llmcost.logs.formats._rows import Rows, fill_millis
 from llmcost.logs.interface import ReadOptions, Source
 
 if TYPE_CHECKING:
@@ -133,8 +133,8 @@ def _columns(rows: Rows, usage: dict[str, np.ndarray]) -> dict[str, Any]:
         "cache_write_tokens": np.where(has, usage["write"], 0),
         "output_tokens": np.where(has, usage["output"], legacy_out),
         "reasoning_tokens": np.where(has, usage["reasoning"], 0),
-        "latency_ms": np.where(np.isnan(latency), millis_between(start, rows.text("endTime")), latency),
-        "ttft_ms": np.where(np.isnan(ttft), millis_between(start, rows.text("completionStartTime")), ttft),
+        "latency_ms": fill_millis(latency, start, rows.text("endTime")),
+        "ttft_ms": fill_millis(ttft, start, rows.text("completionStartTime")),
         "cost_logged": rows.numbers("calculatedTotalCost", integer=False),
         "status": np.where(level == "ERROR", "error", "success"),
         "task": rows.text("name").to_numpy(),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmcost.frame import Conformed
 from llmcost.logs.formats._records import csv_rows, fields, json_rows
-from llmcost.logs.formats._rows import Rows, millis_between
+from llmcost.logs.formats._rows import Rows, fill_millis, millis_between
 from llmcost.logs.interface import ReadOptions, Source
 
 if TYPE_CHECKING:
@@ -68,8 +68,6 @@ def _columns(rows: Rows) -> dict[str, Any]:
     inp = np.where(read + write > prompt, prompt + write, prompt)
     model = rows.text("model")
     model = model.where(model.str.len() > 0, rows.text("model_group"))
-    duration = rows.numbers("request_duration_ms", integer=False)
-    elapsed = millis_between(rows.frame["startTime"], rows.text("endTime")).to_numpy(dtype=float)
     user = rows.text("user")
     return {
         "timestamp": rows.frame["startTime"],
@@ -81,7 +79,8 @@ def _columns(rows: Rows) -> dict[str, Any]:
         "reasoning_tokens": meta["reasoning"],
         "status": rows.text("status").to_numpy(),
         "ttft_ms": millis_between(rows.frame["startTime"], rows.text("completionStartTime")).to_numpy(float),
-        "latency_ms": np.where(np.isnan(duration), elapsed, duration),
+        "latency_ms": fill_millis(rows.numbers("request_duration_ms", integer=False), rows.frame["startTime"],
+                                  rows.frame["endTime"] if rows.has("endTime") else rows.text("endTime")),
         "cost_logged": rows.numbers("spend", integer=False),
         "user": user.where(user.str.len() > 0, rows.text("end_user")).to_numpy(),
         "tags": _tags(rows.text("request_tags")),

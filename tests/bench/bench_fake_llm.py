@@ -8,9 +8,12 @@ system prompt), completion tokens = number of streamed pieces.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import socket
 import threading
 import time
+import urllib.request
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -66,6 +69,18 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:
+        fake = self.server.fake
+        if self.path != "/_state":
+            return self._json(404, {"error": {"message": "not found"}})
+        with fake.lock:
+            state = {"seen": dict(fake.seen), "auth": list(fake.auth), "bodies": list(fake.bodies)}
+        return self._json(200, state)
+
+    def setup(self) -> None:
+        self.arrived = self.server.arrivals.pop(self.request.fileno(), time.perf_counter())
+        super().setup()
+
     def do_POST(self) -> None:
         with suppress(BrokenPipeError, ConnectionResetError, OSError):
             self._serve()
@@ -84,7 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return None
         if b.mode == "hang":
-            time.sleep(b.hang_s)
+            self._sleep_until(b.hang_s)
         if b.mode == "error_echo":
             secret = self.headers.get("x-api-key") or self.headers.get("authorization") or ""
             return self._json(401, {"error": {"message": f"invalid key {secret}"}})
@@ -92,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
         text = b.reply(prompt) if callable(b.reply) else b.reply
         usage = (prompt_words(body), len(pieces(text)) + (len(pieces(b.reasoning)) if b.reasoning else 0))
         if not body.get("stream"):
-            time.sleep(b.ttft_s)
+            self._sleep_until(b.ttft_s)
             return self._json(200, _anthropic_body(body, text, usage, b) if anthropic else
                               _openai_body(body, text, usage, b))
         events = _anthropic_events(body, text, usage, b) if anthropic else _openai_events(body, text, usage, b)
@@ -102,13 +117,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._stream(events, b)
         return None
 
+    def _sleep_until(self, offset_s: float) -> None:
+        """Sleep until ``offset_s`` after the connection was accepted: injected delays are measured from
+        the request's arrival, so the fake's own processing time does not add to them."""
+        time.sleep(max(self.arrived + offset_s - time.perf_counter(), 0.0))
+
     def _stream(self, events: Iterator[tuple[bool, str]], b: Behavior) -> None:
-        first = True
         sent = 0
         for is_token, line in events:
             if is_token:
-                time.sleep(b.ttft_s if first else b.itl_s)
-                first = False
+                self._sleep_until(b.ttft_s + sent * b.itl_s)
                 sent += 1
                 if b.mode == "drop" and sent == 3:
                     self.wfile.flush()
@@ -205,26 +223,81 @@ def _anthropic_body(body: dict[str, Any], text: str, usage: tuple[int, int], b: 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
+    arrivals: dict[int, float]
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        self.arrivals[sock.fileno()] = time.perf_counter()
+        return sock, address
     fake: FakeLLM
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass
 
 
-@contextmanager
-def serve(behaviors: dict[str, Behavior]) -> Iterator[FakeLLM]:
-    """Run the fake on an ephemeral 127.0.0.1 port for the duration of the block."""
-    fake = FakeLLM(behaviors)
+@dataclass
+class ServerHandle:
+    """The test's view of a fake running in a child process: its URL and what it has seen."""
+
+    url: str
+    _final: dict[str, Any] | None = None
+
+    def _state(self) -> dict[str, Any]:
+        if self._final is not None:
+            return self._final
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+        with opener.open(f"{self.url}/_state", timeout=5) as response:
+            data: dict[str, Any] = json.loads(response.read())
+        return data
+
+    @property
+    def seen(self) -> Counter[str]:
+        return Counter(self._state()["seen"])
+
+    @property
+    def auth(self) -> list[str]:
+        return list(self._state()["auth"])
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        return list(self._state()["bodies"])
+
+
+def _child(behaviors: dict[str, Behavior], conn: Any) -> None:
     server = _Server(("127.0.0.1", 0), _Handler)
-    server.fake = fake
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    server.fake = FakeLLM(behaviors)
+    server.arrivals = {}
+    conn.send(server.server_address[1])
+    conn.close()
+    server.serve_forever(poll_interval=0.05)
+
+
+@contextmanager
+def serve(behaviors: dict[str, Behavior]) -> Iterator[ServerHandle]:
+    """Run the fake on an ephemeral 127.0.0.1 port in a forked child process for the duration of the block.
+
+    A separate process keeps the server's Python work off the client's GIL, so measured timings reflect
+    the injected delays even on a busy machine."""
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(behaviors, sender), daemon=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads alive
+        proc.start()
+    sender.close()
     try:
-        yield fake
+        if not receiver.poll(10):
+            raise RuntimeError("fake LLM server did not start")
+        handle = ServerHandle(f"http://127.0.0.1:{receiver.recv()}")
     finally:
-        server.shutdown()
-        server.server_close()
+        receiver.close()
+    try:
+        yield handle
+        handle._final = handle._state()
+    finally:
+        proc.terminate()
+        proc.join(5)
+        proc.close()
 
 
 def closed_port_url() -> str:

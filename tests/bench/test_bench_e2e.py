@@ -73,37 +73,44 @@ def within(measured: float, injected: float) -> bool:
 
 def test_streaming_timing_tokens_and_cost_both_apis(cli: Cli, write_catalog: Any, suite_file: Path, key: str,
                                                     tmp_path: Path) -> None:
-    behaviors = {"oa": Behavior(reply=smart, ttft_s=0.15, itl_s=0.05, cost=0.00002),
-                 "an": Behavior(reply=smart, ttft_s=0.10, itl_s=0.03, cached_tokens=2)}
+    """Injected delays come back in the measurements. The server schedules each token relative to the
+    request's arrival, so a measured TTFT can never be below the injected one; the p50 over 6 requests per
+    model must be within 10 % or 20 ms of it (the median keeps a busy machine's scheduler hiccups out)."""
+    behaviors = {"oa": Behavior(reply=smart, ttft_s=0.12, itl_s=0.03, cost=0.00002),
+                 "an": Behavior(reply=smart, ttft_s=0.08, itl_s=0.02, cached_tokens=2)}
     with serve(behaviors) as fake:
         catalog = write_catalog([model_entry("oa", fake.url),
                                  model_entry("an", fake.url, api="anthropic", input_mtok=3, output_mtok=15)])
         results = tmp_path / "r.jsonl"
         out = cli("bench", suite_file, "--catalog", catalog, "--models", "oa,an", "--format", "json",
-                  "--results", results, "--concurrency", "4")
+                  "--results", results, "--concurrency", "2", "-n", "3")
     assert out.exit_code == 0, out.stderr
-    assert sorted(fake.auth) == sorted([f"Bearer {SECRET}"] * 2 + [SECRET] * 2)
-    rows = {(r["model"], r["prompt_id"]): r for r in records(results)}
-    assert len(rows) == 4
-    for (model, _), r in rows.items():
-        injected_ttft, injected_itl = (150.0, 50.0) if model == "oa" else (100.0, 30.0)
+    assert sorted(fake.auth) == sorted([f"Bearer {SECRET}"] * 6 + [SECRET] * 6)
+    rows = {(r["model"], r["prompt_id"], r["repetition"]): r for r in records(results)}
+    assert len(rows) == 12
+    injected = {"oa": (120.0, 30.0), "an": (80.0, 20.0)}
+    for (model, _, _), r in rows.items():
+        ttft, itl = injected[model]
         assert r["ok"] and r["usage_source"] == "api" and r["passed"] is True
-        assert within(r["ttft_ms"], injected_ttft), (model, r["ttft_ms"])
-        assert abs(r["itl_ms"] - injected_itl) <= 20.0, (model, r["itl_ms"])
-        assert abs(r["tpot_ms"] - injected_itl) <= 20.0, (model, r["tpot_ms"])  # one token per event here
-        assert r["latency_ms"] >= r["ttft_ms"]
-    capital = rows[("oa", "capital")]
+        assert r["ttft_ms"] >= ttft and r["latency_ms"] > r["ttft_ms"]
+        assert r["itl_ms"] > 0 and r["tpot_ms"] > 0  # one token per event here: ITL and TPOT agree (below)
+    summary = json.loads(out.stdout)
+    for m in summary["models"]:
+        ttft, itl = injected[m["model"]]
+        assert within(m["ttft_ms"]["p50"], ttft), m["ttft_ms"]
+        assert abs(m["itl_ms"]["p50"] - itl) <= max(0.10 * itl, 10.0), m["itl_ms"]
+        assert abs(m["tpot_ms"]["p50"] - itl) <= max(0.10 * itl, 10.0), m["tpot_ms"]
+    capital = rows[("oa", "capital", 0)]
     assert (capital["input_tokens"], capital["output_tokens"]) == (6, 6)
     assert Decimal(capital["cost_usd"]) == Decimal("0.000018")  # 6 × $1/M + 6 × $2/M
     assert capital["provider_cost_usd"] == "0.00002"
-    an = rows[("an", "sum")]  # Anthropic: 3 uncached + 2 cached input (cache read billed at input rate), 4 output
+    an = rows[("an", "sum", 2)]  # Anthropic: 3 uncached + 2 cached input (cache read billed at input rate), 4 output
     assert (an["input_tokens"], an["cache_read_tokens"], an["output_tokens"]) == (5, 2, 4)
     assert Decimal(an["cost_usd"]) == Decimal("0.000075")  # 5 × $3/M + 4 × $15/M
-    summary = json.loads(out.stdout)
     oa = summary["models"][0]
-    assert (oa["model"], oa["requests"], oa["errors"], oa["quality_pass_rate"]) == ("oa", 2, 0, 1.0)
-    assert oa["cost_usd"] == 0.000031 and oa["cost_per_request_usd"] == 0.0000155
-    assert oa["provider_cost_usd"] == 0.00004
+    assert (oa["model"], oa["requests"], oa["errors"], oa["quality_pass_rate"]) == ("oa", 6, 0, 1.0)
+    assert oa["cost_usd"] == 0.000093 and oa["cost_per_request_usd"] == 0.0000155
+    assert oa["provider_cost_usd"] == 0.00012
     assert [t["task"] for t in oa["by_task"]] == ["math", "qa"]
     assert summary["recommendation"][0] == {"task": None, "model": "oa",
                                             "reason": "cheapest meeting no gates ($0.0000155/request)"}
@@ -279,14 +286,16 @@ def test_non_streaming_and_adhoc_endpoint(cli: Cli, write_catalog: Any, suite_fi
 
 def test_reasoning_delta_starts_ttft(cli: Cli, write_catalog: Any, suite_file: Path, key: str,
                                      tmp_path: Path) -> None:
-    with serve({"thinker": Behavior(reply=smart, reasoning="let me think", ttft_s=0.1, itl_s=0.05)}) as fake:
+    """The first reasoning delta arrives at 60 ms, the first text delta at 60 + 3 × 40 = 180 ms."""
+    with serve({"thinker": Behavior(reply=smart, reasoning="let me think", ttft_s=0.06, itl_s=0.04)}) as fake:
         catalog = write_catalog([model_entry("thinker", fake.url)])
         results = tmp_path / "r.jsonl"
         out = cli("bench", suite_file, "-c", catalog, "--models", "thinker", "--results", results)
     assert out.exit_code == 0
-    capital = {r["prompt_id"]: r for r in records(results)}["capital"]
-    assert within(capital["ttft_ms"], 100.0) and capital["reasoning_tokens"] == 3
-    assert capital["output_tokens"] == 9 and abs(capital["itl_ms"] - 50.0) <= 20.0  # 3 reasoning + 6 text
+    rows = {r["prompt_id"]: r for r in records(results)}
+    assert all(60.0 <= r["ttft_ms"] < 120.0 for r in rows.values()), [r["ttft_ms"] for r in rows.values()]
+    capital = rows["capital"]
+    assert (capital["reasoning_tokens"], capital["output_tokens"]) == (3, 9)  # 3 reasoning + 6 text tokens
     assert capital["output"] == "Paris is the capital of France."
 
 

@@ -159,7 +159,7 @@ def _fails(stats: dict[str, Any], gates: Gates) -> str | None:
     for slo, key, label in ((gates.slo_ttft_ms, "ttft_ms", "TTFT"), (gates.slo_latency_ms, "latency_ms", "latency")):
         p95 = stats[key]["p95"]
         if slo is not None and (p95 is None or p95 > slo):
-            return f"p95 {label} not measured" if p95 is None else f"p95 {label} {p95:g} ms"
+            return f"p95 {label} not measured" if p95 is None else f"p95 {label} {p95:,.0f} ms"
     return None
 
 

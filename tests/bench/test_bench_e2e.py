@@ -255,6 +255,9 @@ def test_resume_skips_finished_requests(cli: Cli, write_catalog: Any, suite_file
     assert again.exit_code == 0 and fake.seen["oa"] == 4  # only repetition 1 was sent
     assert json.loads(again.stdout)["models"][0]["requests"] == 4
     assert len(records(results)) == 4
+    fewer = cli("bench", suite_file, "-c", catalog, "--models", "oa", "-n", "1", "--results", results,
+                "--resume", "-f", "json", "--dry-run")
+    assert json.loads(fewer.stdout)["requests"] == 0 and json.loads(fewer.stdout)["already_done"] == 2
 
 
 def test_min_quality_gate_exit_codes(cli: Cli, write_catalog: Any, suite_file: Path, key: str) -> None:

@@ -55,6 +55,8 @@ def make_plan(suite: Suite, targets: Sequence[Target], *, repetitions: int, resu
     bad = 0
     if resume and results is not None and results.exists():
         previous, bad = read_records(results)
+        wanted = {(c.id, t.name, rep) for c in suite.cases for t in targets for rep in range(repetitions)}
+        previous = [r for r in previous if r.key in wanted]  # prompts, models or repetitions no longer asked for
     jobs = plan(suite.cases, targets, repetitions, finished_keys(previous))
     tokens = {(c.id, t.name): prompt_tokens(c, t) for c in suite.cases for t in targets}
     projected = {j.key: j.target.projected_cost(tokens[(j.case.id, j.target.name)], j.case.max_tokens)

@@ -114,3 +114,31 @@ def test_json_helpers_and_judge() -> None:
     assert judge_score("Meets it well.\nSCORE: 5") == 5
     assert judge_score("score=2 ... final SCORE: 4") == 4
     assert judge_score("no verdict") is None
+
+
+def test_bench_help_imports_no_network_or_dataframe_library() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom llmcost.cli.main import app\n"
+            "assert CliRunner().invoke(app, ['bench', '--help']).exit_code == 0\n"
+            "print(','.join(m for m in ('httpx', 'pandas', 'numpy', 'tiktoken') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_read_keys_names_variables_never_values() -> None:
+    from llmcost.bench.targets import Target, read_keys
+    from llmcost.errors import UsageError
+
+    targets = [Target("a", "openai", "http://x", "a", "KEY_A"), Target("b", "openai", "http://x", "b", "KEY_B"),
+               Target("c", "openai", "http://x", "c", "KEY_A"), Target("local", "openai", "http://x", "local")]
+    assert read_keys(targets, {"KEY_A": " sk-a ", "KEY_B": "sk-b"}) == {"a": "sk-a", "b": "sk-b", "c": "sk-a",
+                                                                       "local": None}
+    with pytest.raises(UsageError) as info:
+        read_keys(targets, {"KEY_B": "sk-b-secret", "KEY_A": "  "})
+    assert str(info.value) == "API key not set: environment variable KEY_A (for a, c) is empty or missing"
+    with pytest.raises(UsageError) as info:
+        read_keys(targets, {})
+    assert str(info.value) == ("API key not set: environment variables KEY_A (for a, c), KEY_B (for b) "
+                               "are empty or missing")

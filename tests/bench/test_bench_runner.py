@@ -222,3 +222,16 @@ def test_results_file_round_trip_and_resume_keys(tmp_path: Path) -> None:
     assert ("p3", "cheap", 0) not in finished_keys(records) and ("p2", "cheap", 0) in finished_keys(records)
     line = json.loads(path.read_text().splitlines()[0])
     assert line["cost_usd"] == "0.001" and line["kind"] == "bench-request"
+
+
+def test_results_file_loads_as_a_summary(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    writer = ResultsWriter(path, append=False)
+    for r in sample_records():
+        writer.write(r)
+    writer.close()
+    loaded = load_bench_summary(path)
+    expected = parse_bench_summary(build_summary(sample_records(), suite="run", models=["cheap", "good"],
+                                                 gates=Gates()))
+    assert loaded == expected and loaded.suite == "run"
+    assert [m.model for m in loaded.models] == ["cheap", "good"]

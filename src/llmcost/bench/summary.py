@@ -93,15 +93,38 @@ class BenchSummary:
 
 
 def load_bench_summary(path: str | Path) -> BenchSummary:
-    """Read a bench summary JSON (``llmcost bench --format json`` output); errors name file and field."""
+    """Read a bench summary JSON (``llmcost bench --format json`` output) — or a per-request results file
+    (``--results``, JSONL), summarized on the fly; errors name file and field."""
     source = str(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read bench results: {exc.strerror or exc}", source=source) from None
+    if _is_results_file(text):
+        return _summarize_results(Path(path))
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", source=source, line=exc.lineno) from None
     return parse_bench_summary(data, source)
+
+
+def _is_results_file(text: str) -> bool:
+    first = text.lstrip().split("\n", 1)[0]
+    try:
+        data = json.loads(first)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and data.get("kind") == "bench-request"
+
+
+def _summarize_results(path: Path) -> BenchSummary:
+    from llmcost.bench.results import read_records
+    from llmcost.bench.stats import Gates, build_summary
+
+    records, _ = read_records(path)
+    models = list(dict.fromkeys(r.model for r in records))
+    return parse_bench_summary(build_summary(records, suite=path.stem, models=models, gates=Gates()), str(path))
 
 
 def parse_bench_summary(data: Any, source: str = "<bench>") -> BenchSummary:

@@ -240,3 +240,35 @@ def test_fallback_reads_in_runs_and_keeps_line_numbers(cli: Any, tmp_path: Path,
     path.write_text("\n".join(lines) + "\n")
     message = _one_line_error(cli("logs", "inspect", path), path, 10, "usage.completion_tokens")
     assert "must not be negative" in message
+
+
+# JSON documents (arrays): file, item (1-based), field to delete, (field, wrong value)
+DOCUMENTS = [
+    ("openai_responses.json", 2, "usage.input_tokens", ("usage.output_tokens", "7 tokens")),
+    ("litellm_spendlogs.json", 1, "prompt_tokens", ("completion_tokens", {"n": 300})),
+    ("langfuse_observations.json", 3, "startTime", ("usageDetails.input", -1)),
+]
+
+
+@pytest.mark.parametrize(("name", "item", "missing", "wrong"), DOCUMENTS, ids=[d[0] for d in DOCUMENTS])
+def test_json_document_malformed(cli: Any, tmp_path: Path, name: str, item: int, missing: str,
+                                 wrong: tuple[str, Any]) -> None:
+    def items(doc: Any) -> list[dict[str, Any]]:
+        return doc["data"] if isinstance(doc, dict) else doc  # type: ignore[no-any-return]
+
+    doc = json.loads((DATA / name).read_text())
+    _set(items(doc)[item - 1], missing, None, delete=True)
+    absent = tmp_path / f"missing-{name}"
+    absent.write_text(json.dumps(doc, indent=2))
+    message = _one_line_error(cli("logs", "inspect", absent), absent, None, missing)
+    assert f"array item {item}: " in message and "missing" in message
+
+    doc = json.loads((DATA / name).read_text())
+    _set(items(doc)[item - 1], wrong[0], wrong[1])
+    typed = tmp_path / f"wrong-{name}"
+    typed.write_text(json.dumps(doc, indent=2))
+    message = _one_line_error(cli("logs", "inspect", typed), typed, None, wrong[0])
+    assert f"array item {item}: " in message
+    if len(items(doc)) > 1:
+        data = _skipped(cli, typed)
+        assert sum(n for why, n in data["files"][0]["skipped"].items() if why.startswith(wrong[0])) == 1

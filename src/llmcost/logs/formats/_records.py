@@ -2,8 +2,9 @@
 
 JSON Lines are read by pyarrow with an explicit schema of just those fields (every other field is
 ignored, so varying message content costs nothing): vectorized and multi-threaded. When pyarrow rejects
-the file (a truncated line, a field of the wrong type, blank lines) the same fields are extracted line by
-line with ``json.loads``, which names the exact line and field, or skips bad lines under ``--skip-bad``.
+the file (a truncated line, a field of the wrong type, blank lines) it is retried in runs of lines, and
+only the small runs pyarrow still rejects are parsed line by line with ``json.loads``, which names the
+exact line and field, or skips bad lines under ``--skip-bad``.
 A single JSON document (an object, an array, or ``{"data": [...]}``) is parsed whole. CSV is read by
 pyarrow with typed columns, falling back to all-text columns so bad values can be located by row.
 """

@@ -40,7 +40,8 @@ class SpendLogsReader:
     description = "LiteLLM proxy LiteLLM_SpendLogs export (CSV or JSON): spend → cost_logged, TTFT, cache details"
 
     def sniff(self, source: Source) -> bool:
-        return {"spend", "startTime", "prompt_tokens"} <= set(source.columns)
+        cols = set(source.columns)
+        return {"spend", "startTime"} <= cols and bool(cols & {"prompt_tokens", "call_type", "request_id"})
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
         if source.container == "csv":

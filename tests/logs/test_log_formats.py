@@ -41,6 +41,12 @@ CASES: list[tuple[str, str, dict[str, list[Any]], dict[str, int]]] = [
         "weight": [12, 300], "batch": [False, True],
         "timestamp": ["2025-10-05T00:00:00Z"] * 2, "period_end": ["2025-10-06T00:00:00Z"] * 2,
     }, {"empty bucket (0 requests)": 1}),
+    ("openai_usage_api.json", "openai-usage", {  # the Usage API's page of buckets, same numbers
+        "input_tokens": [64000, 450000], "cache_read_tokens": [12800, 0], "cache_write_tokens": [0, 0],
+        "cache_write_1h_tokens": [0, 0], "output_tokens": [9100, 60000], "reasoning_tokens": [0, 0],
+        "weight": [12, 300], "batch": [False, True],
+        "timestamp": ["2025-10-05T00:00:00Z"] * 2, "period_end": ["2025-10-06T00:00:00Z"] * 2,
+    }, {}),
     ("anthropic_messages.jsonl", "anthropic-messages", {  # input = input + cache writes + cache reads
         "input_tokens": [14 + 2048 + 18000, 100 + 5000, 300 + 700], "cache_read_tokens": [18000, 0, 0],
         "cache_write_tokens": [2048, 1000, 700], "cache_write_1h_tokens": [0, 4000, 0],

@@ -1,4 +1,5 @@
-"""The OpenAI platform usage export (completions CSV): one row per time bucket, not per request.
+"""The OpenAI platform usage export (completions CSV, or the Usage API's JSON pages of buckets): one row
+per time bucket (and group), not per request.
 
 ``weight`` = ``num_model_requests``; the bucket's ``start_time`` is the timestamp and ``end_time`` becomes
 ``period_end``, so the observed window covers whole buckets. ``input_tokens`` includes
@@ -7,9 +8,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from llmcost.errors import InputError
 from llmcost.frame import Conformed
 from llmcost.logs.formats._records import csv_rows
+from llmcost.logs.formats._rows import Rows
 from llmcost.logs.interface import ReadOptions, Source
+from llmcost.logs.source import read_all
 
 COLUMNS = ("start_time", "end_time", "num_model_requests", "model", "batch", "input_tokens", "output_tokens",
            "input_cached_tokens", "user_id", "project_id", "service_tier")
@@ -17,13 +23,19 @@ COLUMNS = ("start_time", "end_time", "num_model_requests", "model", "batch", "in
 
 class UsageExportReader:
     name = "openai-usage"
-    description = "OpenAI platform usage export CSV (completions): time buckets of num_model_requests"
+    description = "OpenAI usage export CSV or Usage API JSON (completions): time buckets of num_model_requests"
 
     def sniff(self, source: Source) -> bool:
-        return {"start_time", "end_time", "num_model_requests", "input_tokens"} <= set(source.columns)
+        if {"start_time", "end_time", "num_model_requests", "input_tokens"} <= set(source.columns):
+            return True
+        first = source.first_object or {}
+        data = first.get("data")
+        if first.get("object") == "page" and isinstance(data, list) and data and isinstance(data[0], dict):
+            first = data[0]
+        return first.get("object") == "bucket" and "results" in first
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
-        rows = csv_rows(source, COLUMNS, options)
+        rows = csv_rows(source, COLUMNS, options) if source.container == "csv" else _bucket_rows(source, options)
         requests = rows.tokens("num_model_requests", required=True)
         inp = rows.tokens("input_tokens", required=True)
         out = rows.tokens("output_tokens", required=True)
@@ -44,3 +56,33 @@ class UsageExportReader:
         names = {"timestamp": "start_time", "period_end": "end_time", "weight": "num_model_requests",
                  "cache_read_tokens": "input_cached_tokens"}
         return rows.finish(columns, fields=names)
+
+
+def _bucket_rows(source: Source, options: ReadOptions) -> Rows:
+    """Usage API JSON (a page, pages as JSONL, or a list of buckets): one row per bucket result."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    text = read_all(source)
+    try:
+        docs = [json.loads(text)] if source.container == "json" else [
+            json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError as exc:
+        raise InputError(f"invalid JSON ({str(exc).split(': line ')[0]})", source=source.name) from None
+    buckets: list[Any] = []
+    for doc in docs:
+        page = doc.get("data") if isinstance(doc, dict) and doc.get("object") == "page" else doc
+        buckets.extend(page if isinstance(page, list) else [page])
+    records: list[dict[str, Any]] = []
+    items: list[int] = []
+    for number, bucket in enumerate(buckets, start=1):
+        if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list):
+            raise InputError(f"array item {number}: not a usage bucket with results", source=source.name)
+        for result in bucket["results"]:
+            if isinstance(result, dict):
+                records.append({**result, "start_time": bucket.get("start_time"), "end_time": bucket.get("end_time")})
+                items.append(number)
+    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS)) if records else pd.DataFrame(columns=COLUMNS)
+    return Rows(frame, np.asarray(items, dtype=np.int64), source.name, options, unit="item")

@@ -272,3 +272,30 @@ def test_json_document_malformed(cli: Any, tmp_path: Path, name: str, item: int,
     if len(items(doc)) > 1:
         data = _skipped(cli, typed)
         assert sum(n for why, n in data["files"][0]["skipped"].items() if why.startswith(wrong[0])) == 1
+
+
+def test_normalized_checks_name_the_source_line_and_field(cli: Any, tmp_path: Path) -> None:
+    """Checks made on the normalized frame (cache ⊆ input, timestamps) report the source's line and field,
+    also after rows that were dropped before them (the stream chunk on line 2)."""
+    def cached_over_prompt(text: str) -> str:
+        obj = json.loads(text)
+        obj["usage"]["prompt_tokens_details"] = {"cached_tokens": 50}
+        return json.dumps(obj)
+
+    over = tmp_path / "over.jsonl"
+    _rewrite_line("openai_chat.jsonl", over, 4, cached_over_prompt)
+    message = _one_line_error(cli("logs", "inspect", over), over, 4, "usage.prompt_tokens_details.cached_tokens")
+    assert "cache tokens exceed input_tokens" in message
+
+    def bad_time(text: str) -> str:
+        obj = json.loads(text)
+        obj["created"] = "yesterday"
+        return json.dumps(obj)
+
+    when = tmp_path / "when.jsonl"
+    _rewrite_line("openai_chat.jsonl", when, 3, bad_time)
+    _one_line_error(cli("logs", "inspect", when), when, 3, "created")
+    data = _skipped(cli, when)
+    assert data["files"][0]["skipped"] == {"stream chunk without usage": 1,
+                                           "created: not a date/time (expected ISO 8601 or epoch seconds)": 1}
+    assert data["rows"] == 2

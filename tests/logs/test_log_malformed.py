@@ -297,5 +297,5 @@ def test_normalized_checks_name_the_source_line_and_field(cli: Any, tmp_path: Pa
     _one_line_error(cli("logs", "inspect", when), when, 3, "created")
     data = _skipped(cli, when)
     assert data["files"][0]["skipped"] == {"stream chunk without usage": 1,
-                                           "created: not a date/time (expected ISO 8601 or epoch seconds)": 1}
+                                           "created: must be a number (got non-numeric value)": 1}
     assert data["rows"] == 2

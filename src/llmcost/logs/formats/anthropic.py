@@ -71,7 +71,7 @@ def request_times(rows: Rows, source: Source) -> tuple[pd.Series, str]:
             epoch = pd.to_numeric(given, errors="coerce")
             if (epoch.notna() | given.isna()).all():  # epoch numbers (they arrive as text from JSON)
                 return epoch, name
-            return given, name
+            return given.astype("string"), name  # ISO text (an epoch among them is then an error)
     return pd.Series(file_time(source), index=rows.frame.index), "timestamp"
 
 

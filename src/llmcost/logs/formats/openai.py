@@ -84,7 +84,8 @@ class ChatCompletionReader:
         chunk = rows.text("object").fillna("").to_numpy() == "chat.completion.chunk"
         rows.drop(chunk & ~rows.present("usage.prompt_tokens"), "stream chunk without usage")
         rows.require("created")
-        columns = {"timestamp": rows.frame["created"], "model": rows.text("model"), **chat_tokens(rows, "")}
+        columns = {"timestamp": rows.numbers("created", integer=False), "model": rows.text("model"),
+                   **chat_tokens(rows, "")}
         columns["batch"] = rows.text("service_tier").fillna("").to_numpy() == "batch"
         return rows.finish(columns, fields=_field_names("", responses=False))
 
@@ -102,7 +103,7 @@ class ResponsesReader:
                   Field(("created_at",), "num")]
         rows = json_rows(source, wanted, options)
         rows.require("created_at")
-        columns = {"timestamp": rows.frame["created_at"], "model": rows.text("model"),
+        columns = {"timestamp": rows.numbers("created_at", integer=False), "model": rows.text("model"),
                    **responses_tokens(rows, ""), "status": rows.text("status").to_numpy(),
                    "batch": rows.text("service_tier").fillna("").to_numpy() == "batch"}
         return rows.finish(columns, fields=_field_names("", responses=True))

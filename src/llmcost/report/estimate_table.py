@@ -8,12 +8,20 @@ from rich.text import Text
 
 from llmcost.estimate import Estimate, ScenarioOutcome
 from llmcost.report.money import count, pct, usd
+from llmcost.report.scenario_details import summary_lines
 
 
 def render_table(est: Estimate) -> RenderableType:
     parts: list[RenderableType] = [_header(est)]
     if len(est.scenarios) > 1:
         parts.append(_comparison(est))
+        parts.append(_requests_by_model(est))
+        notes = _details(est)
+        if notes is not None:
+            parts.append(notes)
+        measured = _measured(est)
+        if measured is not None:
+            parts.append(measured)
     parts.append(_by_model(est, est.baseline))
     footer = _unpriced_lines(est.baseline)
     if footer:
@@ -36,13 +44,79 @@ def _header(est: Estimate) -> Text:
 
 def _comparison(est: Estimate) -> Table:
     table = Table(title="Scenarios", title_justify="left")
-    for col in ("Scenario", "Observed", "Monthly", "Saves / month", "Saves %"):
+    for col in ("Scenario", "Provider requests", "Input tokens", "Cached input", "Output tokens", "Observed",
+                "Monthly", "Saves / month", "Saves %"):
         table.add_column(col, justify="left" if col == "Scenario" else "right")
     for s in est.scenarios:
         saved, p = est.savings(s)
-        table.add_row(s.name, usd(s.observed_cost), usd(s.monthly_cost),
+        t = s.priced.tokens
+        table.add_row(s.name, count(round(t.requests, 1)), count(round(t.input_tokens)),
+                      count(round(t.cache_read_tokens)), count(round(t.output_tokens)),
+                      usd(s.observed_cost), usd(s.monthly_cost),
                       "—" if s is est.baseline else usd(saved), "—" if s is est.baseline else pct(p))
     return table
+
+
+def _requests_by_model(est: Estimate) -> Table:
+    """Requests and monthly cost per model under each scenario, side by side."""
+    table = Table(title="Requests and monthly cost by model", title_justify="left")
+    table.add_column("Model")
+    models: dict[str, None] = {}
+    for s in est.scenarios:
+        table.add_column(s.name, justify="right")
+        models.update((m.model, None) for m in s.priced.by_model)
+    for name in models:
+        row = [name]
+        for s in est.scenarios:
+            found = next((m for m in s.priced.by_model if m.model == name), None)
+            if found is None or not found.tokens.requests:
+                row.append("—")
+            else:
+                money = usd(s.monthly(found.cost)) if found.cost is not None else "unpriced"
+                row.append(f"{count(round(found.tokens.requests, 1))} · {money}")
+        table.add_row(*row)
+    return table
+
+
+def _details(est: Estimate) -> Text | None:
+    text = Text()
+    for s in est.scenarios:
+        lines = summary_lines(s.details)
+        assumptions = s.details.get("assumptions") or []
+        if not lines and not assumptions:
+            continue
+        text.append(f"{s.name}\n", style="bold")
+        for line in lines:
+            text.append(f"  {line}\n")
+        for note in assumptions:
+            text.append(f"  ASSUMPTION: {note}\n", style="yellow")
+        if s.extra_cost:
+            text.append(f"  non-token costs included: {usd(s.extra_cost)}\n", style="dim")
+    return text if text.plain else None
+
+
+def _measured(est: Estimate) -> Table | None:
+    """Bench-measured quality and latency of the models each scenario uses."""
+    rows = [(s.name, m) for s in est.scenarios for m in s.details.get("measured") or []]
+    if not rows:
+        return None
+    table = Table(title="Measured quality and latency (bench results)", title_justify="left")
+    for col in ("Scenario", "Model", "Share of requests", "Pass rate", "Error rate", "Latency p50",
+                "Latency p95", "TTFT p50"):
+        table.add_column(col, justify="left" if col in ("Scenario", "Model") else "right")
+    for name, m in rows:
+        table.add_row(name, m["model"], pct(m["request_share"] * 100), _rate(m["quality_pass_rate"]),
+                      _rate(m["error_rate"]), _ms(m["latency_ms_p50"]), _ms(m["latency_ms_p95"]),
+                      _ms(m["ttft_ms_p50"]))
+    return table
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else pct(value * 100)
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f} ms"
 
 
 def _by_model(est: Estimate, s: ScenarioOutcome) -> Table:

@@ -15,7 +15,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
 
 Fraction = Annotated[float, Field(ge=0, le=1)]
 Tokens = Annotated[int, Field(ge=0)]
@@ -44,6 +44,28 @@ def parse_duration(value: object) -> float:
 
 
 Duration = Annotated[float, Field(gt=0)]
+
+
+def _rate_or_measured(upper_inclusive: bool) -> PlainValidator:
+    """A probability, or the word ``measured`` (taken from bench results). One error message, no
+    pydantic union branch names in the field path."""
+
+    def check(value: object) -> float | str:
+        if value == "measured":
+            return "measured"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number from 0 to 1, or 'measured'")
+        ok = 0 <= value <= 1 if upper_inclusive else 0 <= value < 1
+        if not ok:
+            raise ValueError("must be from 0 to 1" + ("" if upper_inclusive else " (less than 1)")
+                             + ", or 'measured'")
+        return float(value)
+
+    return PlainValidator(check)
+
+
+Acceptance = Annotated[float | str, _rate_or_measured(True)]
+ErrorRate = Annotated[float | str, _rate_or_measured(False)]
 
 
 class TokenRange(_Strict):
@@ -93,7 +115,7 @@ class Routing(_Strict):
 
 class CascadeStep(_Strict):
     model: str = Field(min_length=1)
-    accept: Fraction | Literal["measured"] = Field(description="probability this step's answer is accepted")
+    accept: Acceptance = Field(description="probability this step's answer is accepted, or 'measured'")
     latency_ms: Annotated[float, Field(ge=0)] | None = None
 
 
@@ -143,7 +165,7 @@ class Batch(_Strict):
 
 
 class Retries(_Strict):
-    error_rate: dict[str, Annotated[float, Field(ge=0, lt=1)] | Literal["measured"]] = Field(min_length=1)
+    error_rate: dict[str, ErrorRate] = Field(min_length=1)
     max_retries: Annotated[int, Field(ge=0, le=10)] = 1
     fallback: list[str] = Field(default_factory=list)
     bill_failed: bool = True

@@ -16,11 +16,17 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 Fraction = Annotated[float, Field(ge=0, le=1)]
 Tokens = Annotated[int, Field(ge=0)]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, None: 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def _invalid(message: str) -> PydanticCustomError:
+    """A validation error whose message is shown as is (no "Value error," prefix)."""
+    return PydanticCustomError("invalid", message)
 
 
 class _Strict(BaseModel):
@@ -30,16 +36,16 @@ class _Strict(BaseModel):
 def parse_duration(value: object) -> float:
     """``300``, ``"300s"``, ``"5m"``, ``"1h"``, ``"24h"``, ``"7d"`` → seconds."""
     if isinstance(value, bool):
-        raise ValueError("must be a duration such as 300, '5m', '1h' or '24h'")
+        raise _invalid("must be a duration such as 300, '5m', '1h' or '24h'")
     if isinstance(value, int | float):
         seconds = float(value)
     else:
         match = _DURATION.match(str(value))
         if not match:
-            raise ValueError("must be a duration such as 300, '5m', '1h' or '24h'")
+            raise _invalid("must be a duration such as 300, '5m', '1h' or '24h'")
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
-        raise ValueError("must be greater than 0")
+        raise _invalid("must be greater than 0")
     return seconds
 
 
@@ -54,10 +60,10 @@ def _rate_or_measured(upper_inclusive: bool) -> PlainValidator:
         if value == "measured":
             return "measured"
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError("must be a number from 0 to 1, or 'measured'")
+            raise _invalid("must be a number from 0 to 1, or 'measured'")
         ok = 0 <= value <= 1 if upper_inclusive else 0 <= value < 1
         if not ok:
-            raise ValueError("must be from 0 to 1" + ("" if upper_inclusive else " (less than 1)")
+            raise _invalid("must be from 0 to 1" + ("" if upper_inclusive else " (less than 1)")
                              + ", or 'measured'")
         return float(value)
 
@@ -77,7 +83,7 @@ class TokenRange(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> TokenRange:
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min must not exceed max")
+            raise _invalid("min must not exceed max")
         return self
 
 
@@ -99,7 +105,7 @@ class Conditions(_Strict):
             try:
                 re.compile(value)
             except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
+                raise _invalid(f"not a valid regular expression: {exc}") from None
         return value
 
 
@@ -186,9 +192,9 @@ class ScenarioSpec(_Strict):
     @model_validator(mode="after")
     def _compatible(self) -> ScenarioSpec:
         if self.cascade is not None and self.routing is not None:
-            raise ValueError("routing and cascade cannot be combined in one scenario (both choose the model)")
+            raise _invalid("routing and cascade cannot be combined in one scenario (both choose the model)")
         if self.cascade is not None and self.prompt_cache is not None:
-            raise ValueError("prompt_cache cannot be combined with cascade (cascade steps are fresh requests)")
+            raise _invalid("prompt_cache cannot be combined with cascade (cascade steps are fresh requests)")
         return self
 
 
@@ -201,6 +207,6 @@ class ScenarioFile(_Strict):
         seen: set[str] = set()
         for spec in self.scenarios:
             if spec.name in seen:
-                raise ValueError(f"duplicate scenario name '{spec.name}'")
+                raise _invalid(f"duplicate scenario name '{spec.name}'")
             seen.add(spec.name)
         return self

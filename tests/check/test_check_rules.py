@@ -32,7 +32,7 @@ def test_all_rules_pass_exit_0(cli: Any, write_policy: PolicyWriter) -> None:
     assert code == 0
     assert report["passed"] is True
     assert [v["actual"] for v in report["verdicts"]] == [153.0, 72.0, 75.0, 1020.0]
-    assert report["summary"] == {"failed": 0, "warnings": 0, "passed": 4}
+    assert report["summary"] == {"failed": 0, "warnings": 0, "skipped": 0, "passed": 4}
     assert report["monthly_cost_usd"] == 153.0
 
 
@@ -210,3 +210,19 @@ def test_relative_paths_resolve_against_the_policy_file(cli: Any, tmp_path: Path
     monkeypatch.chdir(project)  # and the default policy is ./llmcost.yaml
     result = cli("check")
     assert result.exit_code == 0, result.stderr
+
+
+def test_increase_rule_skips_without_baseline_when_not_required(cli: Any, write_policy: PolicyWriter,
+                                                                 tmp_path: Path) -> None:
+    policy = write_policy([{"kind": "increase_vs_baseline", "max_usd": 10, "max_pct": 5},
+                           {"kind": "monthly_spend", "max_usd": 200}],
+                          baseline=str(tmp_path / "not-there.json"), baseline_required=False)
+    code, report = check_json(cli, policy)
+    assert code == 0
+    assert statuses(report)[:2] == [("total", "increase vs baseline", "skip"),
+                                    ("total", "increase vs baseline %", "skip")]
+    assert report["verdicts"][0]["note"] == "skipped: no baseline estimate to compare with"
+    assert report["summary"] == {"failed": 0, "warnings": 0, "skipped": 2, "passed": 1}
+    assert "change_vs_baseline" not in report
+    junit = cli("check", "--policy", policy, "--format", "junit").stdout
+    assert junit.count("<skipped ") == 2 and 'skipped="2"' in junit

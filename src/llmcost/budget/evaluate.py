@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
@@ -178,6 +178,15 @@ Make = Callable[..., Verdict]
 
 
 def _increase(ctx: Context, rule: IncreaseVsBaseline, where: str, verdict: Make) -> Iterator[Verdict]:
+    if ctx.diff is None and not ctx.policy.inputs.baseline_required:
+        note = "skipped: no baseline estimate to compare with"
+        for metric, limit, unit in (("increase vs baseline", rule.max_usd, "usd"),
+                                    ("increase vs baseline %", rule.max_pct, "pct")):
+            if limit is not None:
+                made = verdict((rule.model and f"model {rule.model}") or "total", metric, "max", limit, None, unit,
+                               note)
+                yield replace(made, skipped=True)
+        return
     if ctx.diff is None:
         raise PolicyError("an increase_vs_baseline rule needs a baseline estimate (inputs.baseline or "
                           "--baseline FILE)", source=ctx.policy.source, field="inputs.baseline")

@@ -40,6 +40,7 @@ class Inputs(_Strict):
     projection_days: int = Field(default=30, gt=0)
     bench: str | None = None
     baseline: str | None = None
+    baseline_required: bool = Field(default=True, description="false: skip increase rules without a baseline")
     strict: bool = False
     skip_bad: bool = False
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcost.budget.evaluate import Context, drivers, evaluate
@@ -52,7 +53,10 @@ def run_check(policy: Policy) -> CheckRun:
     gated = next((s for s in scenarios if s.name == inputs.scenario), None)
     frame = gated.apply(logset.frame, catalog).frame if gated is not None else logset.frame
     bench = load_bench_summary(inputs.bench) if inputs.bench else None
-    diff = _baseline_diff(inputs.baseline, estimate)
+    baseline = inputs.baseline
+    if baseline is not None and not inputs.baseline_required and not Path(baseline).exists():
+        baseline = None
+    diff = _baseline_diff(baseline, estimate)
     ctx = Context(policy, estimate, outcome, frame, catalog, bench, diff)
     verdicts = evaluate(ctx)
     result = CheckResult(
@@ -65,7 +69,7 @@ def run_check(policy: Policy) -> CheckRun:
         verdicts=verdicts,
         drivers=drivers(ctx),
         diff=diff,
-        baseline_source=inputs.baseline,
+        baseline_source=baseline,
         unpriced=tuple((m.model, m.tokens.requests) for m in outcome.priced.unpriced),
     )
     return CheckRun(result, estimate, logset.files)

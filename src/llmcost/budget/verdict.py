@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from llmcost.diff import EstimateDiff
 
-Status = Literal["pass", "warn", "fail"]
+Status = Literal["pass", "warn", "fail", "skip"]
 Unit = Literal["usd", "pct", "rate", "ms"]
 
 
@@ -19,7 +19,8 @@ class Verdict:
 
     ``limit`` is a maximum when ``bound`` is ``"max"`` and a minimum when it is ``"min"``.
     ``actual`` is None when the value could not be measured (a model missing from the bench results);
-    such a verdict fails closed.
+    such a verdict fails closed. ``skipped`` marks a rule that had nothing to compare with (no baseline,
+    with ``inputs.baseline_required: false``); it neither passes nor fails.
     """
 
     rule: str
@@ -33,15 +34,20 @@ class Verdict:
     unit: Unit
     line: int | None = None
     note: str = ""
+    skipped: bool = False
 
     @property
     def breached(self) -> bool:
+        if self.skipped:
+            return False
         if self.actual is None:
             return True
         return self.actual > self.limit if self.bound == "max" else self.actual < self.limit
 
     @property
     def status(self) -> Status:
+        if self.skipped:
+            return "skip"
         if not self.breached:
             return "pass"
         return "fail" if self.severity == "error" else "warn"
@@ -49,7 +55,7 @@ class Verdict:
     @property
     def excess(self) -> Decimal | None:
         """How far past the limit (positive when breached), in the verdict's unit."""
-        if self.actual is None:
+        if self.actual is None or self.skipped:
             return None
         return self.actual - self.limit if self.bound == "max" else self.limit - self.actual
 

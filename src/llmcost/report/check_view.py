@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
 SCHEMA_VERSION = 1
-ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
-LABEL = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
+ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skip": "⏭️"}
+LABEL = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 
 
 def value(amount: Decimal | None, unit: str) -> str:
@@ -59,9 +59,12 @@ def describe(v: Verdict) -> str:
 
 def headline(r: CheckResult) -> str:
     n_fail, n_warn = len(r.failed), len(r.warnings)
-    n_pass = len(r.verdicts) - n_fail - n_warn
+    n_skip = len(r.with_status("skip"))
+    n_pass = len(r.verdicts) - n_fail - n_warn - n_skip
     state = "FAILED" if n_fail else "passed"
-    return (f"Budget check {state}: {n_fail} failed, {n_warn} warning{'s' * (n_warn != 1)}, {n_pass} passed "
+    skipped = f", {n_skip} skipped" if n_skip else ""
+    return (f"Budget check {state}: {n_fail} failed, {n_warn} warning{'s' * (n_warn != 1)}, {n_pass} passed"
+            f"{skipped} "
             f"— scenario '{r.scenario}' projects {usd(r.monthly_cost)} per {r.projection_days} days")
 
 
@@ -82,7 +85,7 @@ def render_table(r: CheckResult) -> RenderableType:
     table = Table(title="Budget check", title_justify="left")
     for col in ("Status", "Rule", "Subject", "Metric", "Actual", "Limit", "Margin"):
         table.add_column(col, justify="right" if col in ("Actual", "Limit", "Margin") else "left")
-    style = {"pass": "green", "warn": "yellow", "fail": "red"}
+    style = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
     for v in r.verdicts:
         table.add_row(Text(LABEL[v.status], style=style[v.status]), v.rule, v.subject, v.metric,
                       value(v.actual, v.unit), f"{v.bound} {value(v.limit, v.unit)}", _margin(v))
@@ -104,7 +107,8 @@ def to_dict(r: CheckResult) -> dict[str, Any]:
         "projection_days": r.projection_days,
         "monthly_cost_usd": json_usd(r.monthly_cost),
         "summary": {"failed": len(r.failed), "warnings": len(r.warnings),
-                    "passed": len(r.verdicts) - len(r.failed) - len(r.warnings)},
+                    "skipped": len(r.with_status("skip")),
+                    "passed": len(r.with_status("pass"))},
         "verdicts": [_verdict(v) for v in r.verdicts],
         "top_drivers": [{"by": d.by, "name": d.name, "requests": count_json(d.requests),
                          "monthly_cost_usd": json_usd(d.monthly_cost), "share_pct": round(float(d.share_pct), 4)}
@@ -192,7 +196,7 @@ def render_junit(r: CheckResult) -> str:
     suites = ET.Element("testsuites", name="llmcost check", tests=str(len(r.verdicts)),
                         failures=str(len(r.failed)), errors="0")
     suite = ET.SubElement(suites, "testsuite", name=f"llmcost budget: {r.policy}", tests=str(len(r.verdicts)),
-                          failures=str(len(r.failed)), errors="0", skipped="0")
+                          failures=str(len(r.failed)), errors="0", skipped=str(len(r.with_status("skip"))))
     props = ET.SubElement(suite, "properties")
     for name, val in (("scenario", r.scenario), ("monthly_cost_usd", str(json_usd(r.monthly_cost)))):
         ET.SubElement(props, "property", name=name, value=val)
@@ -202,6 +206,8 @@ def render_junit(r: CheckResult) -> str:
         if v.status == "fail":
             failure = ET.SubElement(case, "failure", message=describe(v), type=v.kind)
             failure.text = describe(v)
+        elif v.status == "skip":
+            ET.SubElement(case, "skipped", message=describe(v))
         elif v.status == "warn":
             ET.SubElement(case, "system-out").text = f"warning: {describe(v)}"
     ET.indent(suites)

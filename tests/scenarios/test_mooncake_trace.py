@@ -1,0 +1,87 @@
+"""Prompt-caching replay end to end on the real Mooncake conversation trace (kvcache-ai/Mooncake,
+FAST25-release/traces/conversation_trace.jsonl, Apache-2.0; Qin et al., "Mooncake", FAST 2025).
+
+The frame is built from the JSONL here (each hash_id names one 512-token block); the vectorized
+replay must agree exactly with a straightforward dict-based replay of the same semantics.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from scenario_helpers import tiny
+
+from llmcost.frame import conform
+from llmcost.pricing import price
+from llmcost.scenarios.engine import ComposedScenario
+from llmcost.scenarios.schema import ScenarioSpec
+
+TRACE = Path(__file__).resolve().parents[3] / "shared" / "traces" / "mooncake_conversation_trace.jsonl"
+pytestmark = pytest.mark.skipif(not TRACE.exists(), reason="shared Mooncake trace not available")
+
+
+def mooncake_frame() -> pd.DataFrame:
+    raw = pd.read_json(TRACE, lines=True)
+    df = pd.DataFrame({
+        "timestamp": pd.Timestamp("2026-11-02T00:00:00Z") + pd.to_timedelta(raw["timestamp"], unit="ms"),
+        "model": "big",  # tiny catalog: $10 in, $1 cache read, $12.50 / $20 writes, $20 out
+        "input_tokens": raw["input_length"],
+        "output_tokens": raw["output_length"],
+        "prefix_hashes": raw["hash_ids"],
+    })
+    return conform(df, source=str(TRACE)).frame
+
+
+def dict_replay(df: pd.DataFrame, ttl_s: float, min_tokens: int = 1024) -> list[int]:
+    """The reference: walk requests in time order, one dict of block → last use."""
+    last: dict[int, float] = {}
+    out = []
+    secs = (df["timestamp"] - df["timestamp"].min()).dt.total_seconds().tolist()
+    for now, blocks, n in zip(secs, df["prefix_hashes"], df["input_tokens"], strict=True):
+        if n < min_tokens:
+            out.append(0)
+            continue
+        lead = 0
+        for b in blocks:
+            if b in last and now - last[b] < ttl_s:
+                lead += 1
+            else:
+                break
+        for b in blocks:
+            last[b] = now
+        out.append(min(lead * 512, int(n)))
+    return out
+
+
+# (ttl, requests reading the cache, cached tokens, tokens written, token hit rate)
+EXPECTED = [
+    ("5m", 10_676, 41_742_504, 101_809_256, 0.288289),
+    ("1h", 10_676, 53_393_666, 90_158_094, 0.368757),
+]
+
+
+@pytest.mark.parametrize(("ttl", "hits", "read", "written", "token_rate"), EXPECTED)
+def test_mooncake_prompt_cache_replay(ttl: str, hits: int, read: int, written: int, token_rate: float) -> None:
+    df = mooncake_frame()
+    catalog = tiny()
+    spec = ScenarioSpec.model_validate({"name": f"pc-{ttl}", "prompt_cache": {"ttl": ttl}})
+    applied = ComposedScenario(spec).apply(df, catalog)
+    expected = dict_replay(df, 300 if ttl == "5m" else 3600)
+    assert applied.frame["cache_read_tokens"].astype(int).tolist() == expected
+    info = applied.details["prompt_cache"]
+    assert info["requests"] == 12_031
+    assert info["replayed_from_prefix_hashes"] == 12_031
+    assert info["eligible_requests"] == 10_677  # the rest are under 1,024 tokens
+    # every request shares block 0, so every eligible request after the first reads at least 512 tokens
+    assert info["hit_requests"] == hits
+    assert (info["cache_read_tokens"], info["cache_write_tokens"]) == (read, written)
+    assert info["token_hit_rate"] == token_rate
+    total_in = int(df["input_tokens"].sum())
+    total_out = int(df["output_tokens"].sum())
+    write_rate = Decimal("12.5") if ttl == "5m" else Decimal(20)
+    by_hand = (Decimal(total_in - read - written) * 10 + Decimal(read) * 1 + Decimal(written) * write_rate
+               + Decimal(total_out) * 20) / 1_000_000
+    assert price(applied.frame, catalog).total == by_hand

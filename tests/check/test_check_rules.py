@@ -221,7 +221,7 @@ def test_increase_rule_skips_without_baseline_when_not_required(cli: Any, write_
     assert code == 0
     assert statuses(report)[:2] == [("total", "increase vs baseline", "skip"),
                                     ("total", "increase vs baseline %", "skip")]
-    assert report["verdicts"][0]["note"] == "skipped: no baseline estimate to compare with"
+    assert report["verdicts"][0]["note"] == "skipped: no baseline"
     assert report["summary"] == {"failed": 0, "warnings": 0, "skipped": 2, "passed": 1}
     assert "change_vs_baseline" not in report
     junit = cli("check", "--policy", policy, "--format", "junit").stdout

@@ -179,11 +179,11 @@ Make = Callable[..., Verdict]
 
 def _increase(ctx: Context, rule: IncreaseVsBaseline, where: str, verdict: Make) -> Iterator[Verdict]:
     if ctx.diff is None and not ctx.policy.inputs.baseline_required:
-        note = "skipped: no baseline estimate to compare with"
+        note = "skipped: no baseline"
         for metric, limit, unit in (("increase vs baseline", rule.max_usd, "usd"),
                                     ("increase vs baseline %", rule.max_pct, "pct")):
             if limit is not None:
-                made = verdict((rule.model and f"model {rule.model}") or "total", metric, "max", limit, None, unit,
+                made = verdict(f"model {rule.model}" if rule.model else "total", metric, "max", limit, None, unit,
                                note)
                 yield replace(made, skipped=True)
         return

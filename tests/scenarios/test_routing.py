@@ -69,3 +69,18 @@ def test_tier_targets_resolve_to_the_cheapest_model_in_the_tier() -> None:
     with pytest.raises(ScenarioError) as err:
         resolve_target("nope", ctx, "routing.rules[0].to")
     assert err.value.field == "scenarios[0].routing.rules[0].to"
+
+
+def test_rerouted_prompts_are_recounted_with_the_target_tokenizer() -> None:
+    from llmcost.tokens import get_encoding
+
+    text = "Quantum chromodynamics überprüfung 東京 tokenization"
+    before = len(get_encoding("o200k_base").encode_ordinary(text))
+    after = len(get_encoding("cl100k_base").encode_ordinary(text))
+    assert before != after
+    df = frame([{"input_tokens": 800, "prompt": text}, {"input_tokens": 800, "prompt": text, "task": "x"}])
+    spec = {"routing": {"rules": [{"when": {"task": "x"}, "to": "mid"}, {"to": "small"}]}}
+    applied = apply(spec, df)
+    # big (o200k) → mid (cl100k): re-counted; big → small (both o200k): unchanged
+    assert applied.frame["input_tokens"].tolist() == [800, round(800 * after / before)]
+    assert applied.details["routing"]["tokens_recounted_requests"] == 1

@@ -69,7 +69,8 @@ def test_builtin_default_set_runs_without_scenarios(cli: Any, tmp_path: Path) ->
          "scenarios[0].routing.rules[0].wen", "unknown field"),
         ("scenarios:\n  - name: x\n    routing: {rules: [{to: no-such-model}]}\n",
          "scenarios[0].routing.rules[0].to", "neither a model nor a tier"),
-        ("scenarios:\n  - name: x\n    cascade: {steps: [{model: gpt-4o-mini, accept: 1.5}, {model: gpt-4o, accept: 1}]}\n",
+        ("scenarios:\n  - name: x\n    cascade: {steps: [{model: gpt-4o-mini, accept: 1.5}, "
+         "{model: gpt-4o, accept: 1}]}\n",
          "scenarios[0].cascade.steps[0].accept", "from 0 to 1"),
     ],
 )

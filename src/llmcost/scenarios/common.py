@@ -87,7 +87,7 @@ def set_model_ids(frame: pd.DataFrame, codes: np.ndarray, categories: list[str])
     """Replace ``frame['model_id']`` from integer codes into ``categories`` (-1 = unknown)."""
     import pandas as pd
 
-    frame["model_id"] = pd.Categorical.from_codes(codes, categories=categories)
+    frame["model_id"] = pd.Categorical.from_codes(codes, categories=pd.Index(categories))
 
 
 def union_codes(frame: pd.DataFrame, extra: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -103,7 +103,9 @@ def per_request(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A token column per request (bucket rows carry ``weight`` requests)."""
     import numpy as np
 
-    return frame[column].to_numpy(dtype=np.float64) / np.maximum(frame["weight"].to_numpy(dtype=np.float64), 1)
+    values: np.ndarray = frame[column].to_numpy(dtype=np.float64)
+    out: np.ndarray = values / np.maximum(frame["weight"].to_numpy(dtype=np.float64), 1)
+    return out
 
 
 def scaled(frame: pd.DataFrame, factor: np.ndarray) -> pd.DataFrame:
@@ -150,7 +152,7 @@ def times_ns(frame: pd.DataFrame) -> np.ndarray:
     import numpy as np
 
     stamps = frame["timestamp"].dt.as_unit("ns")
-    return np.asarray(stamps.array.asi8, dtype=np.int64)  # type: ignore[attr-defined]
+    return np.asarray(stamps.array.asi8, dtype=np.int64)
 
 
 def share(part: float, whole: float) -> float:

@@ -107,7 +107,7 @@ def _recount_tokens(frame: pd.DataFrame, moved: np.ndarray, old: np.ndarray, new
     if "prompt" not in frame.columns or not moved.any():
         return 0
     try:
-        from llmcost.tokens import get_encoding  # type: ignore[attr-defined]
+        from llmcost.tokens import get_encoding
     except ImportError:
         return 0
     names = [ctx.catalog.model(m).tokenizer for m in categories] + [None]

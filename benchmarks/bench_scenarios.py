@@ -33,7 +33,7 @@ def generate(rows: int, seed: int = 7) -> pd.DataFrame:
     """A week of traffic: Zipf-distributed repeated prompts, log-normal token counts, 3 models."""
     rng = np.random.default_rng(seed)
     start = np.datetime64("2026-11-01T00:00:00", "ns").astype(np.int64)
-    times = np.sort(rng.integers(0, 7 * 86400 * 10**9, rows)) + start
+    times = np.sort(rng.integers(0, 7 * 86400 * 10**6, rows)) * 1000 + start  # whole microseconds
     distinct = max(rows // 3, 1)
     prompt = np.minimum(rng.zipf(1.3, rows), distinct) - 1
     prompt = np.where(rng.random(rows) < 0.5, rng.integers(0, distinct, rows), prompt)

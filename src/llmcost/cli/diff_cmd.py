@@ -18,8 +18,10 @@ class Format(StrEnum):
 
 @speaks_errors
 def diff(
-    base: Annotated[str, typer.Argument(help="The earlier result (estimate or bench JSON).", show_default=False)],
-    head: Annotated[str, typer.Argument(help="The later result, of the same kind.", show_default=False)],
+    base: Annotated[str, typer.Argument(help="The earlier result (estimate or bench JSON).", show_default=False,
+                                       metavar="BASE.json")],
+    head: Annotated[str, typer.Argument(help="The later result, of the same kind.", show_default=False,
+                                       metavar="HEAD.json")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write results here (- = stdout).")] = None,
 ) -> None:

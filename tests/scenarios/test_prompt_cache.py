@@ -69,3 +69,14 @@ def test_stand_in_prefix_per_model_and_task() -> None:
     # 2000×1.25 + 1000 | 2000×0.1 + 1000 | 3000
     assert cost(applied) == usd(3500 + 1200 + 3000)
     assert "assume a shared prefix of 2,000 tokens" in applied.details["assumptions"][0]
+
+
+def test_writes_reused_only_pays_for_blocks_a_later_request_reads() -> None:
+    applied = apply({"prompt_cache": {"ttl": "5m", "writes": "reused"}}, frame(ROWS))
+    out = applied.frame
+    assert out["cache_read_tokens"].tolist() == [0, 1024, 1300, 0, 0, 0]
+    # row 0: blocks 1, 2 are read at t=60 (block 3 never again); row 1: 1, 2, 4 read at t=359
+    assert out["cache_write_tokens"].tolist() == [1024, 512, 0, 0, 0, 0]
+    # small: (1280 + 376) + (102.4 + 640 + 464) + 130 + 1100 + 500 = 4592.4; big: 1024 × 10 = 10240
+    assert cost(applied) == usd("14832.4")
+    assert any("foresight" in a for a in applied.details["assumptions"])

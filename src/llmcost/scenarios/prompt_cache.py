@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from llmcost.scenarios.common import Context, category_codes, per_request, requests, share, times_ns
-from llmcost.scenarios.replay import leading_block_hits, replay_ttl
+from llmcost.scenarios.replay import prefix_replay, replay_ttl_reuse
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,9 +65,9 @@ def replay_prefixes(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.n
     kept_counts = np.bincount(owner[keep], minlength=len(counts))
     kept_offsets = np.concatenate([[0], np.cumsum(kept_counts)])
     times = times_ns(frame)
-    lead = leading_block_hits(keys[keep], kept_offsets, times, round(cfg.ttl_seconds * 1e9))
-    blocks_total = counts.astype(np.float64)
-    return lead.astype(np.float64) * cfg.block_tokens, blocks_total * cfg.block_tokens
+    lead, useful = prefix_replay(keys[keep], kept_offsets, times, round(cfg.ttl_seconds * 1e9))
+    written = counts if cfg.writes == "all" else useful
+    return lead.astype(np.float64) * cfg.block_tokens, written.astype(np.float64) * cfg.block_tokens
 
 
 def _stand_in(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray,
@@ -90,7 +90,9 @@ def _stand_in(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray
     ok = eligible & (shared >= max(cfg.min_tokens, 1))
     keys = np.where(ok, task_codes * n_models + model_codes, -1)
     times = times_ns(frame)
-    hit = replay_ttl(keys, times, round(cfg.ttl_seconds * 1e9))
+    hit, reused = replay_ttl_reuse(keys, times, round(cfg.ttl_seconds * 1e9))
+    if cfg.writes == "reused":
+        ok &= reused | hit
     return np.where(ok, shared, 0.0), hit
 
 
@@ -109,7 +111,8 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
         cached, blocked = replay_prefixes(sub, model_codes[has_prefix], eligible[has_prefix], cfg)
         capped = np.minimum(cached, inputs[has_prefix])
         read[has_prefix] = np.where(eligible[has_prefix], capped, 0)
-        write[has_prefix] = np.where(eligible[has_prefix], np.minimum(blocked, inputs[has_prefix]) - capped, 0)
+        written = np.maximum(np.minimum(blocked, inputs[has_prefix]) - capped, 0)
+        write[has_prefix] = np.where(eligible[has_prefix], written, 0)
     rest = ~has_prefix
     if rest.any() and (cfg.prefix_tokens.default or cfg.prefix_tokens.by_task):
         sub = frame.loc[rest]
@@ -117,6 +120,9 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
         read[rest] = np.where(hit, shared, 0)
         write[rest] = np.where(hit, 0, shared)
         ctx.assumptions.append(_stand_in_note(cfg))
+    if cfg.writes == "reused":
+        ctx.assumptions.append("prompt cache: breakpoints placed after the longest prefix a later request "
+                               "reuses (writes only what pays off; needs foresight a live system lacks)")
     out = frame.copy(deep=False)
     out["cache_read_tokens"] = read * weight
     column = "cache_write_tokens" if cfg.ttl == "5m" else "cache_write_1h_tokens"

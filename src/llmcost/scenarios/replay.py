@@ -22,12 +22,19 @@ if TYPE_CHECKING:
 def replay_ttl(keys: np.ndarray, times: np.ndarray, ttl: int) -> np.ndarray:
     """Hits of an unbounded sliding-TTL cache. ``keys`` are int codes (< 0 = uncacheable), ``times``
     int64 in any unit that ``ttl`` shares. Ties in time replay in row order. Returns a bool mask."""
+    return replay_ttl_reuse(keys, times, ttl)[0]
+
+
+def replay_ttl_reuse(keys: np.ndarray, times: np.ndarray, ttl: int) -> tuple[np.ndarray, np.ndarray]:
+    """(hits, reused): ``reused[i]`` is true when the next request with the same key hits (comes within
+    ``ttl``), i.e. storing request i's entry pays off later."""
     import numpy as np
 
     n = len(keys)
     hits = np.zeros(n, dtype=bool)
+    reused = np.zeros(n, dtype=bool)
     if n < 2:
-        return hits
+        return hits, reused
     # Sort once on a composite int64 (key, time rank): several times faster than lexsort/argsort.
     by_time = None if bool(np.all(times[1:] >= times[:-1])) else np.argsort(times, kind="stable")
     k = keys if by_time is None else keys[by_time]
@@ -36,10 +43,11 @@ def replay_ttl(keys: np.ndarray, times: np.ndarray, ttl: int) -> np.ndarray:
     rank = composite % n
     k = (composite - rank) // n
     t = t[rank]
-    same = (k[1:] == k[:-1]) & (k[1:] >= 0)
+    follows = (k[1:] == k[:-1]) & (k[1:] >= 0) & ((t[1:] - t[:-1]) < ttl)
     where = rank if by_time is None else by_time[rank]
-    hits[where[1:]] = same & ((t[1:] - t[:-1]) < ttl)
-    return hits
+    hits[where[1:]] = follows
+    reused[where[:-1]] = follows
+    return hits, reused
 
 
 def replay_lru(keys: np.ndarray, times: np.ndarray, ttl: int, max_entries: int) -> np.ndarray:
@@ -79,18 +87,28 @@ def leading_block_hits(
     how many leading blocks were already cached (touched less than ``ttl`` before). Every request
     touches all its blocks (it reads the cached ones and writes the rest), so each block is a
     sliding-TTL key of its own; the request's cached prefix is the leading run of block hits."""
+    return prefix_replay(blocks, offsets, times, ttl)[0]
+
+
+def prefix_replay(
+    blocks: np.ndarray, offsets: np.ndarray, times: np.ndarray, ttl: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(leading cached blocks, blocks up to the last one a later request reuses) per request."""
     import numpy as np
 
     counts = np.diff(offsets)
     n_requests = len(counts)
     if len(blocks) == 0:
-        return np.zeros(n_requests, dtype=np.int64)
+        return np.zeros(n_requests, dtype=np.int64), np.zeros(n_requests, dtype=np.int64)
     owner = np.repeat(np.arange(n_requests), counts)
-    block_hits = replay_ttl(blocks, times[owner], ttl)
+    block_hits, reused = replay_ttl_reuse(blocks, times[owner], ttl)
     position = np.arange(len(blocks)) - offsets[owner]
     first_miss = np.where(block_hits, np.iinfo(np.int64).max, position)
+    last_reused = np.where(reused, position + 1, 0)
     lead = counts.astype(np.int64).copy()
+    useful = np.zeros(n_requests, dtype=np.int64)
     nonempty = counts > 0
-    reduced = np.minimum.reduceat(first_miss, offsets[:-1][nonempty])
-    lead[nonempty] = np.minimum(reduced, counts[nonempty])
-    return lead
+    starts = offsets[:-1][nonempty]
+    lead[nonempty] = np.minimum(np.minimum.reduceat(first_miss, starts), counts[nonempty])
+    useful[nonempty] = np.maximum.reduceat(last_reused, starts)
+    return lead, useful

@@ -152,6 +152,8 @@ class PromptCache(_Strict):
     ttl: Literal["5m", "1h"] = "5m"
     min_tokens: Tokens = 1024
     block_tokens: Annotated[int, Field(gt=0)] = 512
+    writes: Literal["all", "reused"] = Field(
+        default="all", description="write every uncached block, or only up to the last block reused later")
     prefix_tokens: PrefixStandIn = PrefixStandIn()
 
     @property

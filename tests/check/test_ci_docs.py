@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def make_repo(tmp_path: Path, *, policy_on_main: bool = True) -> Path:
     _git(repo, "checkout", "-q", "-b", "pr")
     shutil.copy(POLICY, repo / "examples" / "llmcost.yaml")
     with gzip.open(SAMPLE, "rt", encoding="utf-8") as fh:
-        extra = [line.replace('"task":"summarize"', '"task":"digest"') for _, line in zip(range(700), fh)]
+        extra = [line.replace('"task":"summarize"', '"task":"digest"') for line in islice(fh, 700)]
     with gzip.open(repo / "sample_logs" / "digest_feature.jsonl.gz", "wt", encoding="utf-8") as out:
         out.writelines(extra)
     _git(repo, "add", "-A")

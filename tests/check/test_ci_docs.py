@@ -155,3 +155,30 @@ def test_gitlab_job_uses_the_same_commands() -> None:
     assert "--baseline /tmp/base-estimate.json --markdown llmcost-report.md --format junit" in checks[1]
     assert job["artifacts"]["reports"]["junit"] == "llmcost-junit.xml"
     assert "merge_requests/$CI_MERGE_REQUEST_IID/notes" in job["after_script"][0]
+
+
+def _doc_output(command: str) -> list[str]:
+    """The lines printed under ``$ command`` in docs/ci.md (up to the end of that code block)."""
+    text = DOC.read_text(encoding="utf-8")
+    block = text.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
+    return [line.rstrip() for line in block.splitlines()]
+
+
+def test_documented_check_output_is_real(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = cli("check", "--policy", "examples/llmcost.yaml")
+    assert result.exit_code == 0, result.stderr
+    assert [line.rstrip() for line in result.stdout.splitlines()] == _doc_output(
+        "llmcost check --policy examples/llmcost.yaml")
+
+
+def test_documented_diff_output_is_real(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from check_support import BASE, CATALOG, HEAD
+
+    monkeypatch.chdir(tmp_path)
+    for log, name in ((BASE, "base.json"), (HEAD, "head.json")):
+        made = cli("estimate", log, "--catalog", CATALOG, "--baseline-only", "-f", "json", "-o", name)
+        assert made.exit_code == 0, made.stderr
+    result = cli("diff", "base.json", "head.json")
+    assert result.exit_code == 0
+    assert [line.rstrip() for line in result.stdout.splitlines()] == _doc_output("llmcost diff base.json head.json")

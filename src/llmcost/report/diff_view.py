@@ -107,18 +107,20 @@ def _bench_rows(d: BenchDiff) -> list[list[str]]:
 def render_table(d: EstimateDiff | BenchDiff) -> RenderableType:
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
+    header = Text(f"{d.base} → {d.head}", style="dim")
     if isinstance(d, BenchDiff):
-        table = Table(title=f"Bench: {d.base} → {d.head}", title_justify="left")
+        table = Table(title="Bench results by model", title_justify="left")
         for col in ("Model", "Status", *(label for _, label, _ in BENCH_COLUMNS)):
             table.add_column(col)
         for row in _bench_rows(d):
             table.add_row(*row)
-        return table
-    tables: list[RenderableType] = []
+        return Group(header, table)
+    tables: list[RenderableType] = [header]
     for s in d.scenarios:
-        table = Table(title=f"{s.name}: monthly cost ({d.projection_days} days), {d.base} → {d.head}",
-                      title_justify="left", show_footer=True)
+        table = Table(title=f"{s.name}: monthly cost ({d.projection_days} days)", title_justify="left",
+                      show_footer=True)
         total = change_cells(s.total)
         for i, col in enumerate(("Model", "Before", "After", "Change", "Change %")):
             table.add_column(col, footer="Total" if i == 0 else total[i - 1], justify="left" if i == 0 else "right")

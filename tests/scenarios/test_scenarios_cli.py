@@ -91,3 +91,33 @@ def test_missing_scenario_file(cli: Any, tmp_path: Path) -> None:
     result = cli("estimate", write_log(tmp_path / "log.jsonl"), "--scenarios", tmp_path / "nope.yaml")
     assert result.exit_code == 2
     assert "no such scenario file" in result.stderr
+
+
+def test_bench_results_feed_a_measured_cascade_and_the_quality_table(cli: Any, tmp_path: Path) -> None:
+    bench = {"kind": "bench", "schema_version": 1, "suite": "s", "models": [
+        {"model": "gpt-4o-mini", "requests": 20, "quality_pass_rate": 0.8, "error_rate": 0.05,
+         "latency_ms": {"p50": 500, "p95": 900}, "ttft_ms": {"p50": 200},
+         "by_task": [{"task": "classify", "requests": 10, "quality_pass_rate": 1.0}]},
+        {"model": "gpt-4o", "requests": 20, "quality_pass_rate": 0.95, "latency_ms": {"p50": 1500, "p95": 2500}},
+    ]}
+    (tmp_path / "bench.json").write_text(json.dumps(bench), encoding="utf-8")
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "bench_results: bench.json\n"
+        "scenarios:\n"
+        "  - name: cascade\n"
+        "    cascade: {steps: [{model: gpt-4o-mini, accept: measured}, {model: gpt-4o, accept: 1}]}\n"
+        "    retries: {error_rate: {default: measured}, max_retries: 0}\n",
+        encoding="utf-8",
+    )
+    log = write_log(tmp_path / "log.jsonl")
+    data = json.loads(cli("estimate", log, "--scenarios", spec, "--format", "json").stdout)
+    details = data["scenarios"][1]["details"]
+    steps = details["cascade"]["steps"]
+    # classify (a quarter of the log) passes at 1.0, the rest at 0.8 (requests too long for a step aside)
+    assert steps[0]["answered_share"] == pytest.approx(0.25 * 1.0 + 0.75 * 0.8, abs=0.02)
+    assert details["cascade"]["expected_latency_ms"] > 500
+    assert details["retries"]["error_rates"]["gpt-4o-mini"] == 0.05
+    assert {m["model"] for m in details["measured"]} == {"gpt-4o-mini", "gpt-4o"}
+    table = cli("estimate", log, "--scenarios", spec).stdout
+    assert "Measured quality and latency" in table

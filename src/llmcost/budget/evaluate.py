@@ -81,10 +81,15 @@ class Context:
     @functools.cached_property
     def by_task(self) -> dict[str, PricedTraffic]:
         """The gated scenario's traffic priced per task: one groupby, then one ``price`` per subset."""
-        from llmcost.pricing import price
+        import pandas as pd
 
-        groups = self.frame.groupby(self.frame["task"].astype("string"), sort=True, observed=True,
-                                    dropna=False)
+        from llmcost.pricing import SUM_COLUMNS, price
+
+        task = self.frame["task"]
+        if not isinstance(task.dtype, pd.CategoricalDtype):
+            task = task.astype("category")
+        wanted = [c for c in (*SUM_COLUMNS, "model", "model_id", "batch", "cost_logged") if c in self.frame.columns]
+        groups = self.frame[wanted].groupby(task, sort=True, observed=True, dropna=False)
         return {("(none)" if _missing(key) else str(key)): price(sub, self.catalog) for key, sub in groups}
 
     def tasks(self, field: str) -> list[Spend]:

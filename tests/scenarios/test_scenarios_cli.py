@@ -48,7 +48,7 @@ def test_example_scenario_file_end_to_end(cli: Any, tmp_path: Path) -> None:
     table = cli("estimate", log, "--scenarios", EXAMPLE)
     assert table.exit_code == 0
     assert "exact cache (TTL 6 h" in table.stdout
-    assert "Requests and monthly cost by model" in table.stdout
+    assert "Requests and monthly cost by model (tier)" in table.stdout
 
 
 def test_builtin_default_set_runs_without_scenarios(cli: Any, tmp_path: Path) -> None:

@@ -59,14 +59,17 @@ def _comparison(est: Estimate) -> Table:
 
 def _requests_by_model(est: Estimate) -> Table:
     """Requests and monthly cost per model under each scenario, side by side."""
-    table = Table(title="Requests and monthly cost by model", title_justify="left")
-    table.add_column("Model")
+    table = Table(title="Requests and monthly cost by model (tier)", title_justify="left")
+    table.add_column("Model (tier)")
     models: dict[str, None] = {}
     for s in est.scenarios:
         table.add_column(s.name, justify="right")
         models.update((m.model, None) for m in s.priced.by_model)
+    tiers: dict[str, str] = {}
+    for s in est.scenarios:
+        tiers.update((m, t) for m, t in (s.details.get("model_tiers") or {}).items() if t)
     for name in models:
-        row = [name]
+        row = [f"{name} ({tiers[name]})" if name in tiers else name]
         for s in est.scenarios:
             found = next((m for m in s.priced.by_model if m.model == name), None)
             if found is None or not found.tokens.requests:

@@ -91,6 +91,7 @@ class ComposedScenario:
             out = apply_retries(out, spec.retries, ctx)
         if ctx.assumptions:
             ctx.details["assumptions"] = list(ctx.assumptions)
+        ctx.details["model_tiers"] = {str(m): catalog.model(str(m)).tier for m in out["model_id"].cat.categories}
         if self.bench is not None:
             ctx.details["measured"] = measured_by_model(out, self.bench)
         return Applied(out, ctx.extra_cost, ctx.details)

@@ -150,3 +150,22 @@ def test_escaping_of_workflow_commands() -> None:
     assert check_view.render_annotations(result) == (
         "::error file=p.yaml,title=llmcost budget%3A r%2C1%3Ax::"
         "task a%0Ab: monthly cost $2.00 (limit max $1.00), $1.00 over (100.0%25)\n")
+
+
+def test_annotation_path_is_relative_to_the_workspace(cli: Any, write_policy: PolicyWriter, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    result = cli("check", "--policy", write_policy(RULES[:1]))
+    assert result.stdout.startswith("::error file=llmcost.yaml,line=")
+
+
+def test_increase_needs_the_gated_scenario_in_the_baseline(cli: Any, write_policy: PolicyWriter,
+                                                           baseline_json: Path) -> None:
+    from check_support import SCENARIOS
+
+    policy = write_policy([{"kind": "increase_vs_baseline", "max_pct": 10}], scenarios=str(SCENARIOS),
+                          scenario="chat-to-small", baseline=str(baseline_json))
+    result = cli("check", "--policy", policy)
+    assert result.exit_code == 2
+    assert f"{baseline_json}: field 'scenarios': the baseline has no scenario 'chat-to-small'" in result.stderr

@@ -81,7 +81,7 @@ def _emit(result: CheckResult, fmt: Format, output: str | None, markdown: str | 
     to_stdout = output in (None, "-")
     summary = check_view.render_markdown(result)
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        annotations = check_view.render_annotations(result)
+        annotations = check_view.render_annotations(result, _repo_relative(result.policy))
         # Workflow commands are read from stdout and stderr alike; keep machine output on stdout clean.
         stream = sys.stderr if to_stdout and fmt in (Format.json, Format.junit) else sys.stdout
         stream.write(annotations)
@@ -102,6 +102,19 @@ def _emit(result: CheckResult, fmt: Format, output: str | None, markdown: str | 
         info(f"wrote {markdown}")
     if not to_stdout:
         info(check_view.headline(result))
+
+
+def _repo_relative(path: str) -> str:
+    """The policy path relative to $GITHUB_WORKSPACE, which is what annotations must name."""
+    from pathlib import Path
+
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if not workspace:
+        return path
+    try:
+        return Path(path).resolve().relative_to(Path(workspace).resolve()).as_posix()
+    except ValueError:
+        return path
 
 
 def _append_step_summary(text: str) -> None:

@@ -224,14 +224,15 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_annotations(r: CheckResult) -> str:
-    """``::error``/``::warning`` lines for every breached rule, pointing at the rule in the policy file."""
+def render_annotations(r: CheckResult, file: str | None = None) -> str:
+    """``::error``/``::warning`` lines for every breached rule, pointing at the rule in the policy file
+    (``file``: the policy's path relative to the repository, when it differs from ``r.policy``)."""
     lines = []
     for v in r.verdicts:
         if not v.breached:
             continue
         level = "error" if v.status == "fail" else "warning"
-        props = [f"file={escape_property(r.policy)}"]
+        props = [f"file={escape_property(file or r.policy)}"]
         if v.line is not None:
             props.append(f"line={v.line}")
         props.append(f"title={escape_property(f'llmcost budget: {v.rule}')}")

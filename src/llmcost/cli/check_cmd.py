@@ -26,7 +26,7 @@ class Format(StrEnum):
 def check(
     policy: Annotated[
         str | None,
-        typer.Option("--policy", "-p", help="Policy YAML file [env: LLMCOST_POLICY].", envvar="LLMCOST_POLICY",
+        typer.Option("--policy", "-p", help="Policy YAML file.", envvar="LLMCOST_POLICY",
                      show_default="llmcost.yaml"),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
@@ -44,6 +44,8 @@ def check(
     strict: Annotated[bool, typer.Option("--strict", help="Unpriced traffic is an error (exit 2).")] = False,
 ) -> None:
     """Gate a change on the LLM bill: evaluate every rule of a budget policy and print the verdicts.
+
+    Exit codes: 0 every rule passed (warnings allowed), 1 a rule failed, 2 invalid input.
 
     Under GitHub Actions (GITHUB_ACTIONS=true) breached rules also become ::error/::warning annotations,
     and the Markdown summary is appended to $GITHUB_STEP_SUMMARY.

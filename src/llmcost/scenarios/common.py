@@ -103,8 +103,11 @@ def per_request(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A token column per request (bucket rows carry ``weight`` requests)."""
     import numpy as np
 
-    values: np.ndarray = frame[column].to_numpy(dtype=np.float64)
-    out: np.ndarray = values / np.maximum(frame["weight"].to_numpy(dtype=np.float64), 1)
+    values: np.ndarray = frame[column].to_numpy()
+    weight: np.ndarray = frame["weight"].to_numpy()
+    if weight.dtype.kind in "iu" and int(weight.max(initial=1)) <= 1:
+        return values  # one request per row: nothing to divide (read-only view; callers never write)
+    out: np.ndarray = values / np.maximum(weight.astype(np.float64), 1)
     return out
 
 
@@ -132,8 +135,8 @@ def clear_cache_columns(frame: pd.DataFrame, mask: np.ndarray | None = None) -> 
 
 def requests(frame: pd.DataFrame, mask: np.ndarray | None = None) -> float:
     """Requests (sum of weight) in ``frame`` or in its ``mask`` rows."""
-    weight = frame["weight"].to_numpy(dtype="float64")
-    return float(weight.sum() if mask is None else weight[mask].sum())
+    weight = frame["weight"].to_numpy()
+    return float(weight.sum() if mask is None else weight.sum(where=mask))
 
 
 def category_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:

@@ -85,3 +85,23 @@ def test_mooncake_prompt_cache_replay(ttl: str, hits: int, read: int, written: i
     by_hand = (Decimal(total_in - read - written) * 10 + Decimal(read) * 1 + Decimal(written) * write_rate
                + Decimal(total_out) * 20) / 1_000_000
     assert price(applied.frame, catalog).total == by_hand
+
+
+def test_mooncake_through_the_log_reader_and_cli(cli: object, tmp_path: Path) -> None:
+    """The same replay via `llmcost estimate` and the Mooncake log reader gives the same numbers."""
+    import json
+
+    spec = tmp_path / "pc.yaml"
+    spec.write_text("scenarios:\n  - name: pc-5m\n    prompt_cache: {ttl: 5m}\n"
+                    "  - name: pc-1h\n    prompt_cache: {ttl: 1h}\n", encoding="utf-8")
+    result = cli("estimate", TRACE, "--model", "claude-sonnet-4", "--scenarios", spec,  # type: ignore[operator]
+                 "--format", "json")
+    if result.exit_code != 0 and "cannot detect" in result.stderr:
+        pytest.skip("no Mooncake log reader in this build")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    details = {s["name"]: s.get("details", {}).get("prompt_cache") for s in data["scenarios"]}
+    for name, (_, hits, read, written, rate) in zip(("pc-5m", "pc-1h"), EXPECTED, strict=True):
+        got = details[name]
+        assert (got["hit_requests"], got["cache_read_tokens"], got["cache_write_tokens"]) == (hits, read, written)
+        assert got["token_hit_rate"] == rate

@@ -67,6 +67,7 @@ class ComposedScenario:
             named.append((spec.compression.compressor, "compression.compressor"))
         if spec.retries is not None:
             named += [(m, f"retries.fallback[{i}]") for i, m in enumerate(spec.retries.fallback)]
+            named += [(m, f"retries.error_rate.{m}") for m in spec.retries.error_rate if m != "default"]
         for target, where in named:
             resolve_target(target, ctx, where)
 

@@ -80,5 +80,5 @@ def test_durations() -> None:
     assert [parse_duration(v) for v in (300, "300s", "5m", "1.5h", "24h", "7d", "250ms")] == \
         [300, 300, 300, 5400, 86400, 604800, 0.25]
     for bad in ("soon", 0, "-5m", True):
-        with pytest.raises(Exception, match="duration|greater than 0"):
+        with pytest.raises(Exception, match=r"duration|greater than 0"):
             parse_duration(bad)

@@ -52,14 +52,15 @@ def dict_replay(df: pd.DataFrame, ttl_s: float, min_tokens: int = 1024) -> list[
                 break
         for b in blocks:
             last[b] = now
-        out.append(min(lead * 512, int(n)))
+        cached = min(lead * 512, int(n))
+        out.append(cached if cached >= min_tokens else 0)
     return out
 
 
 # (ttl, requests reading the cache, cached tokens, tokens written, token hit rate)
 EXPECTED = [
-    ("5m", 10_676, 41_742_504, 101_809_256, 0.288289),
-    ("1h", 10_676, 53_393_666, 90_158_094, 0.368757),
+    ("5m", 3_639, 38_139_560, 105_412_200, 0.263406),
+    ("1h", 4_630, 50_298_114, 93_253_646, 0.347377),
 ]
 
 
@@ -75,7 +76,7 @@ def test_mooncake_prompt_cache_replay(ttl: str, hits: int, read: int, written: i
     assert info["requests"] == 12_031
     assert info["replayed_from_prefix_hashes"] == 12_031
     assert info["eligible_requests"] == 10_677  # the rest are under 1,024 tokens
-    # every request shares block 0, so every eligible request after the first reads at least 512 tokens
+    # every request shares block 0, but a cached run of one 512-token block is under min_tokens: no read
     assert info["hit_requests"] == hits
     assert (info["cache_read_tokens"], info["cache_write_tokens"]) == (read, written)
     assert info["token_hit_rate"] == token_rate

@@ -38,14 +38,15 @@ def test_prefix_replay_on_hand_made_rows() -> None:
     assert info["cache_read_tokens"] == 2324
 
 
-def test_one_hour_ttl_keeps_block_1_and_bills_1h_writes() -> None:
+def test_one_hour_ttl_bills_1h_writes_and_ignores_a_too_short_cached_prefix() -> None:
     applied = apply({"prompt_cache": {"ttl": "1h"}}, frame(ROWS))
     out = applied.frame
-    # t=660 now finds block 1 (used at 359) cached: 512 read, 512 written
-    assert out["cache_read_tokens"].tolist() == [0, 1024, 1300, 512, 0, 0]
-    assert out["cache_write_1h_tokens"].tolist() == [1400, 976, 0, 512, 0, 1024]
-    # small: 1400×2 + (102.4 + 976×2) + 130 + (51.2 + 512×2 + 76) + 500 = 6635.6; big: 1024×20 = 20480
-    assert cost(applied) == usd("27115.6")
+    # t=660 now finds block 1 (used at 359) still cached, but 512 tokens is under min_tokens (1024):
+    # no read, and the request writes its prompt again
+    assert out["cache_read_tokens"].tolist() == [0, 1024, 1300, 0, 0, 0]
+    assert out["cache_write_1h_tokens"].tolist() == [1400, 976, 0, 1024, 0, 1024]
+    # small: 1400×2 + (102.4 + 976×2) + 130 + (1024×2 + 76) + 500 = 7608.4; big: 1024×20 = 20480
+    assert cost(applied) == usd("28088.4")
 
 
 def test_leading_run_stops_at_the_first_uncached_block() -> None:

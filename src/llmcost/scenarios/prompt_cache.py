@@ -6,7 +6,8 @@ the blocks of the longest leading run already in its model's cache, capped at it
 rest of its blocked prompt is written to the cache. A block's TTL (5 minutes or 1 hour) restarts
 whenever a request uses it. Rows without prefix data use a stand-in: a shared prefix of
 ``prefix_tokens`` per task (e.g. the system prompt), cached when the same model and task saw a request
-within the TTL. Requests shorter than ``min_tokens`` neither read nor write. The replay replaces any
+within the TTL. Requests shorter than ``min_tokens`` neither read nor write, and a cached prefix
+shorter than ``min_tokens`` is not read (the request writes its prompt again). The replay replaces any
 cache tokens in the logs. Reads and writes are priced at the catalog's cache rates (1-hour writes at
 the 1-hour rate); a model with no cache prices bills them at its input rate.
 """
@@ -110,6 +111,7 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
         sub = frame.loc[has_prefix]
         cached, blocked = replay_prefixes(sub, model_codes[has_prefix], eligible[has_prefix], cfg)
         capped = np.minimum(cached, inputs[has_prefix])
+        capped = np.where(capped >= max(cfg.min_tokens, 1), capped, 0)  # too short a prefix is not a hit
         read[has_prefix] = np.where(eligible[has_prefix], capped, 0)
         written = np.maximum(np.minimum(blocked, inputs[has_prefix]) - capped, 0)
         write[has_prefix] = np.where(eligible[has_prefix], written, 0)

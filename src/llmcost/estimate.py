@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from llmcost.pricing import PricedTraffic, price
-from llmcost.projection import DEFAULT_PROJECTION_DAYS, Window, observed_window, project
+from llmcost.errors import UsageError
+from llmcost.pricing import PricedTraffic, TokenGroups, aggregate, price_groups
+from llmcost.projection import DEFAULT_PROJECTION_DAYS, Window, WindowBounds, observed_window, project
 from llmcost.scenarios.interface import Baseline, Scenario
 
 if TYPE_CHECKING:
@@ -64,19 +65,70 @@ def run_estimate(
 ) -> Estimate:
     """Price the baseline and every scenario on ``frame`` and project each to ``projection_days``."""
     window = observed_window(frame, window_days)
+    chosen = with_baseline(scenarios)
+    parts = []
+    for scenario in chosen:
+        applied = scenario.apply(frame, catalog)
+        parts.append(_Part(aggregate(applied.frame, catalog), applied.extra_cost, applied.details))
+    return _assemble(window, chosen, parts, catalog, projection_days)
+
+
+def run_estimate_chunked(
+    chunks: Iterable[pd.DataFrame],
+    catalog: Catalog,
+    scenarios: Sequence[Scenario] = (),
+    *,
+    projection_days: int = DEFAULT_PROJECTION_DAYS,
+    window_days: float | None = None,
+) -> Estimate:
+    """The same estimate computed chunk by chunk: token groups are summed per chunk and priced once,
+    so the result equals ``run_estimate`` on the whole frame to the cent, in memory bounded by a chunk.
+
+    Only scenarios that are chunk-safe (no state across rows, or state carried by the scenario itself)
+    can run this way.
+    """
+    chosen = with_baseline(scenarios)
+    unsafe = [s.name for s in chosen if not isinstance(s, Baseline) and not getattr(s, "chunk_safe", False)]
+    if unsafe:
+        raise UsageError(f"scenario(s) {', '.join(unsafe)} cannot run on a chunked log; drop --chunk-rows "
+                         "or use --baseline-only")
+    bounds = WindowBounds()
+    parts = [_Part(TokenGroups(), Decimal(0), {}) for _ in chosen]
+    for chunk in chunks:
+        if chunk.empty:
+            continue
+        bounds.add(chunk)
+        for i, scenario in enumerate(chosen):
+            applied = scenario.apply(chunk, catalog)
+            part = parts[i]
+            parts[i] = _Part(part.groups.merge(aggregate(applied.frame, catalog)), part.extra + applied.extra_cost,
+                             {**part.details, **applied.details})
+    return _assemble(bounds.window(window_days), chosen, parts, catalog, projection_days)
+
+
+def with_baseline(scenarios: Sequence[Scenario]) -> list[Scenario]:
     chosen: list[Scenario] = list(scenarios)
     if not chosen or chosen[0].name != "baseline":
         chosen.insert(0, Baseline())
+    return chosen
+
+
+@dataclass(frozen=True)
+class _Part:
+    groups: TokenGroups
+    extra: Decimal
+    details: dict[str, Any]
+
+
+def _assemble(window: Window, chosen: Sequence[Scenario], parts: Sequence[_Part], catalog: Catalog,
+              projection_days: int) -> Estimate:
     outcomes = []
-    for scenario in chosen:
-        applied = scenario.apply(frame, catalog)
-        priced = price(applied.frame, catalog)
-        observed = priced.total + applied.extra_cost
-        monthly = project(observed, window, projection_days, scenario.monthly_growth)
-        factor = monthly / observed if observed else project(Decimal(1), window, projection_days,
-                                                            scenario.monthly_growth)
-        outcomes.append(
-            ScenarioOutcome(scenario.name, scenario.description, priced, applied.extra_cost, observed,
-                            monthly, factor, applied.details)
-        )
+    for scenario, part in zip(chosen, parts, strict=True):
+        priced = price_groups(part.groups, catalog)
+        observed = priced.total + part.extra
+        growth = scenario.monthly_growth
+        monthly = project(observed, window, projection_days, growth)
+        factor = project(Decimal(1), window, projection_days, growth)
+        outcomes.append(ScenarioOutcome(scenario.name, scenario.description, priced, part.extra, observed,
+                                        monthly, factor, part.details))
     return Estimate(window, projection_days, tuple(outcomes), f"{catalog.source} (as of {catalog.as_of})")

@@ -32,11 +32,35 @@ class Window:
 
 def observed_window(frame: pd.DataFrame, window_days: float | None = None) -> Window:
     """First to last timestamp (or bucket end), unless ``window_days`` fixes the length."""
-    start = frame["timestamp"].min()
-    end = frame["timestamp"].max()
-    if "period_end" in frame.columns:
-        end = max(end, frame["period_end"].max())
-    requests = int(frame["weight"].sum())
+    bounds = WindowBounds()
+    bounds.add(frame)
+    return bounds.window(window_days)
+
+
+class WindowBounds:
+    """First and last timestamp and request count, accumulated over chunks of a log."""
+
+    def __init__(self) -> None:
+        self.start: pd.Timestamp | None = None
+        self.end: pd.Timestamp | None = None
+        self.requests = 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        start = frame["timestamp"].min()
+        end = frame["timestamp"].max()
+        if "period_end" in frame.columns:
+            end = max(end, frame["period_end"].max())
+        self.start = start if self.start is None else min(self.start, start)
+        self.end = end if self.end is None else max(self.end, end)
+        self.requests += int(frame["weight"].sum())
+
+    def window(self, window_days: float | None = None) -> Window:
+        if self.start is None or self.end is None:
+            raise UsageError("the logs hold no requests")
+        return _window(self.start, self.end, self.requests, window_days)
+
+
+def _window(start: pd.Timestamp, end: pd.Timestamp, requests: int, window_days: float | None) -> Window:
     if window_days is not None:
         if window_days <= 0:
             raise UsageError("--window-days must be greater than 0")

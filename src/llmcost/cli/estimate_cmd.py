@@ -46,28 +46,31 @@ def estimate(
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write results here (- = stdout).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Unpriced traffic is an error (exit 2).")] = False,
     skip_bad: SkipBadOpt = False,
+    chunk_rows: Annotated[
+        int | None, typer.Option("--chunk-rows", min=1, help="Stream the logs in chunks of N rows (constant "
+                                 "memory; automatic for logs too big for memory).")
+    ] = None,
 ) -> None:
     """Price request logs exactly from a catalog, project the month, and compare what-if scenarios."""
     from llmcost.catalog import load_catalog
     from llmcost.errors import UsageError
-    from llmcost.estimate import run_estimate
-    from llmcost.frame import BASELINE_EXTRA
-    from llmcost.logs import read_logs
-    from llmcost.scenarios import Baseline, select_scenarios
+    from llmcost.pipeline import estimate_logs
+    from llmcost.scenarios import select_scenarios
 
     if scenarios and baseline_only:
         raise UsageError("--scenarios and --baseline-only cannot be used together")
     cat = load_catalog(catalog)
     chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
-    with progress("reading logs", total=len(logs)) as bar:
-        needs_all = any(not isinstance(s, Baseline) for s in chosen)
-        logset = read_logs(logs, log_format=log_format, default_model=model, skip_bad=skip_bad,
-                           columns=None if needs_all else BASELINE_EXTRA,
-                           on_file=(lambda _: bar.advance(bar.task_ids[0])) if bar else None)
-    for report in logset.files:
-        for why, n in report.skipped.items():
-            warn(f"{report.path}: skipped {n:,} row(s): {why}")
-    result = run_estimate(logset.frame, cat, chosen, projection_days=days, window_days=window_days)
+    with progress("reading and pricing logs") as bar:
+        result, read = estimate_logs(
+            logs, cat, chosen, log_format=log_format, default_model=model, skip_bad=skip_bad,
+            chunk_rows=chunk_rows, projection_days=days, window_days=window_days,
+            on_progress=(lambda n: bar.advance(bar.task_ids[0], n)) if bar else None)
+    if read.chunk_rows and chunk_rows is None:
+        info(f"logs are large: streamed in chunks of {read.chunk_rows:,} rows")
+    for path, reasons in read.skipped.items():
+        for why, n in reasons.items():
+            warn(f"{path}: skipped {n:,} row(s): {why}")
     unpriced = result.baseline.priced.unpriced
     if strict:
         result.baseline.priced.require_priced()

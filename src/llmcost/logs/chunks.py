@@ -1,0 +1,118 @@
+"""Reading logs in chunks of rows, for logs bigger than memory (``--chunk-rows``).
+
+Flat native sources stream with pyarrow (Parquet row groups / batches, CSV and JSONL blocks), so peak
+memory depends on the chunk size, not on the file size. Other formats are read whole and then sliced:
+correct, but not constant-memory (their readers parse nested JSON per line anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from llmcost.errors import InputError
+from llmcost.frame import CORE_COLUMNS, conform
+from llmcost.logs.interface import ReadOptions, Source
+from llmcost.logs.native import NativeReader, table_to_pandas
+from llmcost.logs.registry import detect
+from llmcost.logs.source import expand, open_binary, open_source
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One conformed slice of a log and where it came from."""
+
+    path: str
+    format: str
+    frame: pd.DataFrame
+    skipped: dict[str, int]
+
+
+def iter_chunks(
+    paths: list[str],
+    chunk_rows: int,
+    *,
+    log_format: str | None = None,
+    default_model: str | None = None,
+    skip_bad: bool = False,
+    columns: frozenset[str] | None = None,
+) -> Iterator[Chunk]:
+    """Yield conformed chunks of at most about ``chunk_rows`` rows from every file, in file order."""
+    if chunk_rows < 1:
+        raise InputError("--chunk-rows must be at least 1")
+    options = ReadOptions(default_model=default_model, skip_bad=skip_bad, columns=columns)
+    for name in expand(paths):
+        source = open_source(name)
+        reader = detect(source, log_format)
+        if isinstance(reader, NativeReader) and source.data is None:
+            yield from _native_chunks(source, chunk_rows, options)
+        else:
+            whole = reader.read(source, options)
+            frame = whole.frame
+            for start in range(0, max(len(frame), 1), chunk_rows):
+                part = frame.iloc[start:start + chunk_rows].reset_index(drop=True)
+                yield Chunk(source.name, reader.name, part, whole.skipped if start == 0 else {})
+
+
+def _native_chunks(source: Source, chunk_rows: int, options: ReadOptions) -> Iterator[Chunk]:
+    first_line = 2 if source.container == "csv" else 1
+    wanted = None if options.columns is None else set(CORE_COLUMNS) | options.columns | {"prompt"}
+    for batch in _batches(source, chunk_rows, wanted):
+        frame = table_to_pandas(batch)
+        result = conform(frame, source=source.name, first_line=first_line, default_model=options.default_model,
+                         skip_bad=options.skip_bad)
+        first_line += len(frame)
+        yield Chunk(source.name, "llmcost", result.frame, result.skipped)
+
+
+def _batches(source: Source, chunk_rows: int, wanted: set[str] | None) -> Iterator[pa.Table]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.json as pajson
+    import pyarrow.parquet as pq
+
+    present = None if wanted is None else [c for c in source.columns if c in wanted]
+    try:
+        if source.container == "parquet" and not source.gzip:
+            parquet = pq.ParquetFile(source.name)
+            for batch in parquet.iter_batches(batch_size=chunk_rows, columns=present):
+                yield pa.Table.from_batches([batch])
+            return
+        block = int(min(max(chunk_rows * 128, 1 << 20), 1 << 30))
+        with open_binary(source) as fh:
+            if source.container == "csv":
+                stream = pacsv.open_csv(
+                    fh, read_options=pacsv.ReadOptions(block_size=block),
+                    convert_options=pacsv.ConvertOptions(strings_can_be_null=True, include_columns=present))
+            elif source.container == "jsonl":
+                stream = pajson.open_json(fh, read_options=pajson.ReadOptions(block_size=block))
+            else:
+                raise InputError(f"cannot stream {source.container} files", source=source.name)
+            yield from _rebatch(stream, chunk_rows, wanted)
+    except pa.ArrowInvalid as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot parse while streaming: {first} (re-run without --chunk-rows to locate the "
+                         "line)", source=source.name) from None
+
+
+def _rebatch(stream: pa.RecordBatchReader, chunk_rows: int, wanted: set[str] | None) -> Iterator[pa.Table]:
+    """Group the reader's blocks into tables of about ``chunk_rows`` rows."""
+    import pyarrow as pa
+
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in stream:
+        if wanted is not None:
+            batch = batch.select([c for c in batch.schema.names if c in wanted])
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= chunk_rows:
+            yield pa.Table.from_batches(pending)
+            pending, rows = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)

@@ -1,0 +1,97 @@
+"""Logs → Estimate in one call: reads whole logs, or streams them in chunks when they are big.
+
+Used by ``estimate`` and ``check`` so both read logs the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from llmcost.estimate import Estimate, run_estimate, run_estimate_chunked
+from llmcost.frame import BASELINE_EXTRA
+from llmcost.scenarios.interface import Baseline, Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from llmcost.catalog import Catalog
+
+AUTO_CHUNK_ROWS = 2_000_000
+# Logs whose (estimated, uncompressed) size passes this share of physical memory are streamed.
+AUTO_STREAM_MEMORY_SHARE = 0.25
+GZIP_EXPANSION = 6
+
+
+@dataclass(frozen=True)
+class LogRead:
+    """How the logs were read: per-file skipped rows (path → reason → count) and the chunking used."""
+
+    skipped: dict[str, dict[str, int]]
+    chunk_rows: int | None
+
+
+def estimate_logs(
+    paths: list[str],
+    catalog: Catalog,
+    scenarios: Sequence[Scenario],
+    *,
+    log_format: str | None = None,
+    default_model: str | None = None,
+    skip_bad: bool = False,
+    chunk_rows: int | None = None,
+    projection_days: int = 30,
+    window_days: float | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[Estimate, LogRead]:
+    """Read ``paths`` and run the estimate; stream in chunks when asked to or when the logs are big."""
+    from llmcost.logs import read_logs
+    from llmcost.logs.chunks import iter_chunks
+    from llmcost.logs.source import expand
+
+    baseline_only = all(isinstance(s, Baseline) for s in scenarios)
+    columns = BASELINE_EXTRA if baseline_only else None
+    files = expand(paths)
+    if chunk_rows is None and "-" not in files and too_big_for_memory(files):
+        chunk_rows = AUTO_CHUNK_ROWS
+    if chunk_rows is None:
+        logset = read_logs(files, log_format=log_format, default_model=default_model, skip_bad=skip_bad,
+                           columns=columns, on_file=(lambda _: on_progress(1)) if on_progress else None)
+        result = run_estimate(logset.frame, catalog, scenarios, projection_days=projection_days,
+                              window_days=window_days)
+        return result, LogRead({f.path: dict(f.skipped) for f in logset.files if f.skipped}, None)
+
+    skipped: dict[str, dict[str, int]] = {}
+
+    def frames() -> Iterator[pd.DataFrame]:
+        for chunk in iter_chunks(files, chunk_rows, log_format=log_format, default_model=default_model,
+                                 skip_bad=skip_bad, columns=columns):
+            for why, n in chunk.skipped.items():
+                per_file = skipped.setdefault(chunk.path, {})
+                per_file[why] = per_file.get(why, 0) + n
+            if on_progress:
+                on_progress(len(chunk.frame))
+            yield chunk.frame
+
+    result = run_estimate_chunked(frames(), catalog, scenarios, projection_days=projection_days,
+                                  window_days=window_days)
+    return result, LogRead(skipped, chunk_rows)
+
+
+def too_big_for_memory(files: list[str]) -> bool:
+    """True when the logs would likely not fit comfortably in memory as a frame."""
+    total = 0
+    for name in files:
+        size = Path(name).stat().st_size
+        total += size * GZIP_EXPANSION if name.endswith(".gz") else size
+    return total > AUTO_STREAM_MEMORY_SHARE * physical_memory()
+
+
+def physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 << 30

@@ -6,6 +6,6 @@ its reader and concatenates the results.
 
 from __future__ import annotations
 
-from llmcost.logs.registry import FileReport, LogSet, detect, reader_names, read_logs
+from llmcost.logs.registry import FileReport, LogSet, detect, read_logs, reader_names
 
 __all__ = ["FileReport", "LogSet", "detect", "read_logs", "reader_names"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,8 @@ class Estimate:
     projection_days: int
     scenarios: tuple[ScenarioOutcome, ...]
     catalog_source: str = ""
+    # The traffic of the scenario named by ``run_estimate(keep_frame=...)``, for callers that slice it further.
+    kept_frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def baseline(self) -> ScenarioOutcome:
@@ -62,15 +64,24 @@ def run_estimate(
     *,
     projection_days: int = DEFAULT_PROJECTION_DAYS,
     window_days: float | None = None,
+    keep_frame: str | None = None,
 ) -> Estimate:
-    """Price the baseline and every scenario on ``frame`` and project each to ``projection_days``."""
+    """Price the baseline and every scenario on ``frame`` and project each to ``projection_days``.
+
+    ``keep_frame`` names a scenario whose resulting traffic is kept on the Estimate (``kept_frame``), so a
+    caller that needs it does not apply the scenario a second time.
+    """
     window = observed_window(frame, window_days)
     chosen = with_baseline(scenarios)
     parts = []
+    kept = None
     for scenario in chosen:
         applied = scenario.apply(frame, catalog)
         parts.append(_Part(aggregate(applied.frame, catalog), applied.extra_cost, applied.details))
-    return _assemble(window, chosen, parts, catalog, projection_days)
+        if scenario.name == keep_frame:
+            kept = applied.frame
+    estimate = _assemble(window, chosen, parts, catalog, projection_days)
+    return replace(estimate, kept_frame=kept)
 
 
 def run_estimate_chunked(

@@ -42,7 +42,7 @@ def run_check(policy: Policy) -> CheckRun:
     logset = read_logs(list(inputs.logs), log_format=inputs.log_format, default_model=inputs.model,
                        skip_bad=inputs.skip_bad)
     estimate = run_estimate(logset.frame, catalog, scenarios, projection_days=inputs.projection_days,
-                            window_days=inputs.window_days)
+                            window_days=inputs.window_days, keep_frame=inputs.scenario)
     if inputs.strict:
         estimate.baseline.priced.require_priced()
     outcome = next((s for s in estimate.scenarios if s.name == inputs.scenario), None)
@@ -50,8 +50,7 @@ def run_check(policy: Policy) -> CheckRun:
         known = ", ".join(s.name for s in estimate.scenarios)
         raise PolicyError(f"no scenario '{inputs.scenario}' to gate on (scenarios: {known})",
                           source=policy.source, field="inputs.scenario")
-    gated = next((s for s in scenarios if s.name == inputs.scenario), None)
-    frame = gated.apply(logset.frame, catalog).frame if gated is not None else logset.frame
+    frame = estimate.kept_frame if estimate.kept_frame is not None else logset.frame
     bench = load_bench_summary(inputs.bench) if inputs.bench else None
     baseline = inputs.baseline
     if baseline is not None and not inputs.baseline_required and not Path(baseline).exists():

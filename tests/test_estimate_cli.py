@@ -233,3 +233,14 @@ def test_short_window_warns(cli: Any, tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "short.jsonl", [ROWS[0], {**ROWS[0], "timestamp": "2026-01-01T01:00:00Z"}])
     result = cli("estimate", str(path), "--catalog", CATALOG, "--baseline-only")
     assert result.exit_code == 0 and "1.0 hours" in result.stderr
+
+
+def test_output_to_a_device_writes_through_it_instead_of_replacing_it(cli: Any, log: Path) -> None:
+    """`-o /dev/null` must not rename a temp file over the device (as root that replaces /dev/null)."""
+    import os
+    import stat
+
+    result = cli("estimate", str(log), "--catalog", CATALOG, "--baseline-only", "-f", "json",
+                 "--output", os.devnull)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)

@@ -83,8 +83,20 @@ def write_output(text: str, output: str | None) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
+    """Temp file + rename, so a failure never leaves a partial file. A target that exists and is not a
+    regular file (``/dev/null``, a pipe) is written in place: renaming over it would replace it."""
+    import stat
+
     from llmcost.errors import UsageError
 
+    try:
+        special = not stat.S_ISREG(path.stat().st_mode) and not path.is_dir()
+    except OSError:
+        special = False  # does not exist yet
+    if special:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        return
     directory = path.parent if str(path.parent) else Path()
     if not directory.is_dir():
         raise UsageError(f"{path}: output directory does not exist")

@@ -71,12 +71,15 @@ def run_estimate(
     ``keep_frame`` names a scenario whose resulting traffic is kept on the Estimate (``kept_frame``), so a
     caller that needs it does not apply the scenario a second time.
     """
+    from llmcost.scenarios.prefix_index import prepare
+
     window = observed_window(frame, window_days)
     chosen = with_baseline(scenarios)
+    frame, shared = prepare(frame)  # once for every scenario (see scenarios.prefix_index)
     parts = []
     kept = None
     for scenario in chosen:
-        applied = scenario.apply(frame, catalog)
+        applied = scenario.apply(frame, catalog, shared)
         parts.append(_Part(aggregate(applied.frame, catalog), applied.extra_cost, applied.details))
         if scenario.name == keep_frame:
             kept = applied.frame

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from llmcost.bench.summary import BenchSummary
     from llmcost.catalog import Catalog, ModelPrice
+    from llmcost.scenarios.interface import Shared
     from llmcost.scenarios.schema import Conditions
 
 CACHE_COLUMNS = ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")
@@ -31,6 +32,7 @@ class Context:
     extra_cost: Decimal = Decimal(0)
     details: dict[str, Any] = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
+    shared: Shared | None = None
 
     def error(self, message: str, field_path: str) -> ScenarioError:
         return ScenarioError(message, source=self.source, field=f"{self.scenario}.{field_path}")

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from llmcost.bench.summary import BenchSummary
     from llmcost.catalog import Catalog
+    from llmcost.scenarios.interface import Shared
     from llmcost.scenarios.schema import ScenarioSpec
 
 
@@ -49,8 +50,8 @@ class ComposedScenario:
     def monthly_growth(self) -> Decimal:
         return self.spec.monthly_growth
 
-    def context(self, catalog: Catalog) -> Context:
-        return Context(catalog, f"scenarios[{self.index}]", self.source, self.bench)
+    def context(self, catalog: Catalog, shared: Shared | None = None) -> Context:
+        return Context(catalog, f"scenarios[{self.index}]", self.source, self.bench, shared=shared)
 
     def check_targets(self, catalog: Catalog) -> None:
         """Resolve every model or tier the scenario names (errors name the field)."""
@@ -71,9 +72,13 @@ class ComposedScenario:
         for target, where in named:
             resolve_target(target, ctx, where)
 
-    def apply(self, frame: pd.DataFrame, catalog: Catalog) -> Applied:
+    def apply(self, frame: pd.DataFrame, catalog: Catalog, shared: Shared | None = None) -> Applied:
+        from llmcost.scenarios.prefix_index import prepare
+
+        if shared is None:
+            frame, shared = prepare(frame)
         spec = self.spec
-        ctx = self.context(catalog)
+        ctx = self.context(catalog, shared)
         out = frame
         if spec.exact_cache is not None:
             out = apply_exact_cache(out, spec.exact_cache, ctx)

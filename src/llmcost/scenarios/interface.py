@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from llmcost.catalog import Catalog
+    from llmcost.scenarios.prefix_index import PrefixIndex
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,15 @@ class Applied:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Shared:
+    """What the scenarios of one run share: the log's prefix blocks, encoded once (see
+    ``prefix_index``), and results of identical steps (the same exact-cache replay of the same traffic)."""
+
+    prefix: PrefixIndex | None = None
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+
 class Scenario(Protocol):
     @property
     def name(self) -> str: ...
@@ -32,8 +42,9 @@ class Scenario(Protocol):
     @property
     def monthly_growth(self) -> Decimal: ...
 
-    def apply(self, frame: pd.DataFrame, catalog: Catalog) -> Applied:
-        """Return the traffic this scenario would produce from the observed ``frame``."""
+    def apply(self, frame: pd.DataFrame, catalog: Catalog, shared: Shared | None = None) -> Applied:
+        """Return the traffic this scenario would produce from the observed ``frame`` (as prepared by
+        ``prefix_index.prepare`` when ``shared`` is given)."""
 
 
 @dataclass(frozen=True)
@@ -44,5 +55,5 @@ class Baseline:
     description: str = "the traffic as logged"
     monthly_growth: Decimal = Decimal(0)
 
-    def apply(self, frame: pd.DataFrame, catalog: Catalog) -> Applied:
+    def apply(self, frame: pd.DataFrame, catalog: Catalog, shared: Shared | None = None) -> Applied:
         return Applied(frame)

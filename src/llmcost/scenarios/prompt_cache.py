@@ -17,56 +17,33 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from llmcost.scenarios.common import Context, category_codes, per_request, requests, share, times_ns
-from llmcost.scenarios.replay import prefix_replay, replay_ttl_reuse
+from llmcost.scenarios.prefix_index import ROW_COLUMN
+from llmcost.scenarios.replay import replay_ttl_reuse
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from llmcost.scenarios.prefix_index import PrefixIndex
     from llmcost.scenarios.schema import PromptCache
 
 
-def _prefix_rows(frame: pd.DataFrame) -> np.ndarray:
+def _prefix_rows(frame: pd.DataFrame, index: PrefixIndex | None) -> np.ndarray:
+    """Base rows (into ``index``) of the frame's rows, -1 where a row has no prefix blocks."""
     import numpy as np
 
-    if "prefix_hashes" not in frame.columns:
-        return np.zeros(len(frame), dtype=bool)
-    return frame["prefix_hashes"].notna().to_numpy(dtype=bool)
+    if index is None or ROW_COLUMN not in frame.columns:
+        return np.full(len(frame), -1, dtype=np.int64)
+    rows = frame[ROW_COLUMN].to_numpy(dtype=np.int64)
+    return np.where(index.has_blocks[rows], rows, -1)
 
 
-def _flatten_blocks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(block codes, offsets) of a list column, via Arrow (no per-row Python)."""
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-
-    arr = pa.array(column.to_numpy(), from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.fill_null([])
-    offsets = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
-    offsets = offsets - offsets[0]
-    flat = arr.flatten().to_numpy(zero_copy_only=False)
-    codes = pd.factorize(flat)[0].astype(np.int64)
-    return codes, offsets
-
-
-def replay_prefixes(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray,
+def replay_prefixes(index: PrefixIndex, rows: np.ndarray, model_codes: np.ndarray, eligible: np.ndarray,
                     cfg: PromptCache) -> tuple[np.ndarray, np.ndarray]:
     """(cached tokens, blocked tokens) per request, before the input cap, for rows with prefix data."""
     import numpy as np
 
-    blocks, offsets = _flatten_blocks(frame["prefix_hashes"])
-    counts = np.diff(offsets)
-    owner = np.repeat(np.arange(len(counts)), counts)
-    n_models = int(model_codes.max(initial=0)) + 1
-    keys = np.where(eligible[owner], blocks * n_models + model_codes[owner], -1)
-    # ineligible rows neither read nor touch: give them no keys at all
-    keep = keys >= 0
-    kept_counts = np.bincount(owner[keep], minlength=len(counts))
-    kept_offsets = np.concatenate([[0], np.cumsum(kept_counts)])
-    times = times_ns(frame)
-    lead, useful = prefix_replay(keys[keep], kept_offsets, times, round(cfg.ttl_seconds * 1e9))
+    lead, useful, counts = index.replay(rows, model_codes, eligible, round(cfg.ttl_seconds * 1e9))
     written = counts if cfg.writes == "all" else useful
     return lead.astype(np.float64) * cfg.block_tokens, written.astype(np.float64) * cfg.block_tokens
 
@@ -104,12 +81,14 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
     inputs = per_request(frame, "input_tokens")
     weight = frame["weight"].to_numpy(dtype=np.float64)
     eligible = (model_codes >= 0) & (inputs >= cfg.min_tokens)
-    has_prefix = _prefix_rows(frame)
+    index = ctx.shared.prefix if ctx.shared is not None else None
+    base_rows = _prefix_rows(frame, index)
+    has_prefix = base_rows >= 0
     read = np.zeros(len(frame))
     write = np.zeros(len(frame))
-    if has_prefix.any():
-        sub = frame.loc[has_prefix]
-        cached, blocked = replay_prefixes(sub, model_codes[has_prefix], eligible[has_prefix], cfg)
+    if index is not None and has_prefix.any():
+        cached, blocked = replay_prefixes(index, base_rows[has_prefix], model_codes[has_prefix],
+                                          eligible[has_prefix], cfg)
         capped = np.minimum(cached, inputs[has_prefix])
         capped = np.where(capped >= max(cfg.min_tokens, 1), capped, 0)  # too short a prefix is not a hit
         read[has_prefix] = np.where(eligible[has_prefix], capped, 0)

@@ -1,0 +1,224 @@
+"""Prefix blocks of a whole log, encoded once and shared by every prompt-cache replay of a run.
+
+``prefix_hashes`` is a list column: tens of millions of block ids for a 10M-request log. Carried
+through each strategy as a list column, every row filter copies it (an Arrow ``take``), and each
+replay would flatten, encode and sort it again. Instead the run encodes it once (:func:`prepare`):
+the frame keeps only ``prefix_row`` (the row's position in the encoded log, an int) and the blocks
+live here as flat integer codes with row offsets. The expensive step of a replay, ordering every
+block occurrence by (block, time), does not depend on the scenario, so it is done once, lazily,
+and each replay only filters it by the model that serves each request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from llmcost.scenarios.interface import Shared
+
+ROW_COLUMN = "prefix_row"
+# Above this many models in one replay, partition by model with one stable (radix) sort
+# instead of one filtering pass per model.
+_LOOP_MODELS = 8
+
+
+@dataclass
+class _ByBlock:
+    """Every block occurrence ordered by (block code, time, row, position)."""
+
+    element: np.ndarray  # element index (into codes) of each sorted position
+    code: np.ndarray  # block code at each sorted position
+    owner: np.ndarray  # base row of each sorted position
+
+
+@dataclass
+class PrefixIndex:
+    """Block codes of every base row (flattened in row order) and the rows' times."""
+
+    codes: np.ndarray
+    offsets: np.ndarray
+    has_blocks: np.ndarray  # per base row: the log gave prefix_hashes
+    times: np.ndarray  # per base row, int64 ns
+    _by_block: _ByBlock | None = field(default=None, repr=False)
+
+    @property
+    def rows(self) -> int:
+        return len(self.offsets) - 1
+
+    def owner(self) -> np.ndarray:
+        import numpy as np
+
+        counts = np.diff(self.offsets)
+        return np.repeat(np.arange(self.rows, dtype=np.int32 if self.rows < 2**31 else np.int64), counts)
+
+    def blocks_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, offsets) of ``rows`` (base row ids, any order, repeats allowed), gathered without a loop."""
+        import numpy as np
+
+        counts = np.diff(self.offsets)[rows]
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        starts = np.repeat(self.offsets[:-1][rows] - offsets[:-1], counts)
+        return self.codes[starts + np.arange(offsets[-1], dtype=np.int64)], offsets
+
+    def by_block(self) -> _ByBlock:
+        """The shared ordering, computed on first use: one sort of a composite int64 key."""
+        import numpy as np
+
+        if self._by_block is not None:
+            return self._by_block
+        n = len(self.codes)
+        owner = self.owner()
+        in_time = None if bool(np.all(self.times[1:] >= self.times[:-1])) else self._elements_in_time_order()
+        codes = self.codes if in_time is None else self.codes[in_time]
+        bits = max(int(n - 1).bit_length(), 1)
+        composite = codes.astype(np.int64) << bits
+        composite |= np.arange(n, dtype=np.int64)
+        composite.sort()
+        element = composite & ((1 << bits) - 1)
+        composite >>= bits
+        if in_time is not None:
+            element = in_time[element]
+        self._by_block = _ByBlock(element, composite, owner[element])
+        return self._by_block
+
+    def _elements_in_time_order(self) -> np.ndarray:
+        import numpy as np
+
+        rows = np.argsort(self.times, kind="stable")
+        counts = np.diff(self.offsets)[rows]
+        firsts = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=firsts[1:])
+        starts = np.repeat(self.offsets[:-1][rows] - firsts[:-1], counts)
+        out: np.ndarray = starts + np.arange(firsts[-1], dtype=np.int64)
+        return out
+
+    def replay(self, rows: np.ndarray, models: np.ndarray, touching: np.ndarray,
+               ttl: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(leading cached blocks, blocks up to the last one a later request reuses, blocks) per row.
+
+        ``rows`` are the base rows of the frame being replayed, ``models`` their model codes and
+        ``touching`` the rows that reach the cache (the others neither read nor write). A block is
+        cached for a request when the same model touched it less than ``ttl`` ns before.
+        """
+        import numpy as np
+
+        counts = np.diff(self.offsets)[rows]
+        if len(np.unique(rows)) != len(rows):  # rows repeated (a cascade tries a request twice)
+            return (*self._replay_rows(rows, models, touching, ttl), counts)
+        model_of = np.full(self.rows, -1, dtype=np.int64)
+        model_of[rows[touching]] = models[touching]
+        hits, reused = self._hits_by_element(model_of, ttl)
+        lead, useful = _leading_runs(hits, reused, self.offsets, self.owner())
+        return lead[rows], useful[rows], counts
+
+    def _hits_by_element(self, model_of: np.ndarray, ttl: int) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        order = self.by_block()
+        n = len(self.codes)
+        model = model_of[order.owner]
+        wanted = np.unique(model_of[model_of >= 0])
+        hits = np.zeros(n, dtype=bool)
+        reused = np.zeros(n, dtype=bool)
+        if len(wanted) <= _LOOP_MODELS:
+            groups = [np.flatnonzero(model == m) for m in wanted]
+        else:
+            by_model = np.argsort(model.astype(np.int32), kind="stable")
+            bounds = np.searchsorted(model[by_model], wanted)
+            ends = np.searchsorted(model[by_model], wanted, side="right")
+            groups = [by_model[a:b] for a, b in zip(bounds, ends, strict=True)]
+        for idx in groups:
+            code = order.code[idx]
+            when = self.times[order.owner[idx]]
+            follows = (code[1:] == code[:-1]) & ((when[1:] - when[:-1]) < ttl)
+            hits[order.element[idx[1:]]] = follows
+            reused[order.element[idx[:-1]]] = follows
+        return hits, reused
+
+    def _replay_rows(self, rows: np.ndarray, models: np.ndarray, touching: np.ndarray,
+                     ttl: int) -> tuple[np.ndarray, np.ndarray]:
+        """The general path: gather the rows' blocks and replay them as they stand."""
+        import numpy as np
+
+        from llmcost.scenarios.replay import prefix_replay
+
+        codes, offsets = self.blocks_of(rows)
+        counts = np.diff(offsets)
+        owner = np.repeat(np.arange(len(rows)), counts)
+        n_models = int(models.max(initial=0)) + 1
+        keys = np.where(touching[owner], codes * n_models + models[owner], -1)
+        keep = keys >= 0
+        kept_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner[keep], minlength=len(rows)), out=kept_offsets[1:])
+        return prefix_replay(keys[keep], kept_offsets, self.times[rows], ttl)
+
+
+def _leading_runs(hits: np.ndarray, reused: np.ndarray, offsets: np.ndarray,
+                  owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: blocks before its first miss, and blocks up to its last reused one (elements in row order)."""
+    import numpy as np
+
+    counts = np.diff(offsets)
+    lead = counts.astype(np.int64)
+    misses = np.flatnonzero(~hits)
+    miss_row = owner[misses]
+    first = np.ones(len(misses), dtype=bool)
+    first[1:] = miss_row[1:] != miss_row[:-1]
+    lead[miss_row[first]] = misses[first] - offsets[:-1][miss_row[first]]
+    useful = np.zeros(len(counts), dtype=np.int64)
+    kept = np.flatnonzero(reused)
+    kept_row = owner[kept]
+    last = np.ones(len(kept), dtype=bool)
+    last[:-1] = kept_row[1:] != kept_row[:-1]
+    useful[kept_row[last]] = kept[last] - offsets[:-1][kept_row[last]] + 1
+    return lead, useful
+
+
+def encode_blocks(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(codes, offsets, has_blocks) of a list column, via Arrow (no per-row Python).
+
+    Integer ids within a 2**31 range are used as they are (shifted to start at 0); other ids
+    (strings, 64-bit hashes) are factorized.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    arr = pa.array(column, from_pandas=True) if not isinstance(column.dtype, pd.ArrowDtype) \
+        else column.array.__arrow_array__()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    has_blocks = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if arr.null_count:
+        arr = arr.fill_null(pa.scalar([], type=arr.type))
+    offsets = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    flat = arr.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
+    offsets = offsets - offsets[0]
+    values = flat.to_numpy(zero_copy_only=False)
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low < 2**31:
+            return values.astype(np.int64) - low, offsets, has_blocks
+    codes = pd.factorize(values)[0].astype(np.int64)
+    return codes, offsets, has_blocks
+
+
+def prepare(frame: pd.DataFrame) -> tuple[pd.DataFrame, Shared]:
+    """The frame with ``prefix_hashes`` replaced by ``prefix_row``, and what its scenarios share."""
+    import numpy as np
+
+    from llmcost.scenarios.common import times_ns
+    from llmcost.scenarios.interface import Shared
+
+    if "prefix_hashes" not in frame.columns:
+        return frame, Shared()
+    codes, offsets, has_blocks = encode_blocks(frame["prefix_hashes"])
+    index = PrefixIndex(codes, offsets, has_blocks, times_ns(frame))
+    out = frame.drop(columns=["prefix_hashes"])
+    out[ROW_COLUMN] = np.arange(len(frame), dtype=np.int64)
+    return out, Shared(prefix=index)

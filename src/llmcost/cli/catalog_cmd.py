@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
 
-from llmcost.cli.common import info, out_console, speaks_errors
+from llmcost.cli.common import TABLE_WIDTH, info, out_console, speaks_errors
 from llmcost.cli.estimate_cmd import CatalogOpt
 
 app = typer.Typer(help="Inspect and validate price catalogs.", no_args_is_help=True)
@@ -21,12 +23,26 @@ def list_models(
 ) -> None:
     """Models in the catalog: id, provider, tier, prices per million tokens, context window."""
     from llmcost.catalog import load_catalog
-    from llmcost.report.catalog_view import catalog_table
+    from llmcost.report.catalog_view import catalog_table, catalog_text
 
     cat = load_catalog(catalog)
     models = [m for m in cat.models if (provider is None or m.provider == provider)
               and (tier is None or m.tier == tier)]
+    text = catalog_text(cat, models, TABLE_WIDTH) if _plain_stdout() else None
+    if text is not None:
+        sys.stdout.write(text)
+        return
     out_console().print(catalog_table(cat, models))
+
+
+def _plain_stdout() -> bool:
+    """True when rich would print to stdout as plain UTF-8 text (not a terminal, colour not forced)."""
+    if sys.platform == "win32" or not (sys.stdout.encoding or "").lower().startswith("utf"):
+        return False
+    if os.environ.get("TTY_COMPATIBLE", "") not in ("", "0") or os.environ.get("FORCE_COLOR"):
+        return False
+    isatty = getattr(sys.stdout, "isatty", None)
+    return isatty is not None and not isatty()
 
 
 @app.command("show")
@@ -52,7 +68,7 @@ def validate(files: Annotated[list[str], typer.Argument(help="Catalog YAML files
     from llmcost.catalog import load_catalog
 
     for f in files:
-        cat = load_catalog(f)
+        cat = load_catalog(f, snapshot=False)
         info(f"{f}: ok ({len(cat.models)} models, as of {cat.as_of})")
 
 

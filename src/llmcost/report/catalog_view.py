@@ -1,14 +1,26 @@
-"""Renderers for ``catalog list`` and ``catalog show``."""
+"""Renderers for ``catalog list`` and ``catalog show``.
+
+``catalog list`` has two renderers that draw the same table: ``catalog_table`` (a rich ``Table``, for
+terminals) and ``catalog_text``, which writes the exact characters rich would put on a plain, non-terminal
+console without importing rich (a rich render of this table costs more than loading the catalog). It returns
+None for anything whose layout only rich can decide, and tests compare the two on every bundled catalog
+and on generated ones.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import yaml
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.table import Table
 
-from llmcost.catalog import Catalog, ModelPrice
+    from llmcost.catalog import Catalog, ModelPrice
+
+COLUMNS = ("id", "provider", "tier", "input", "output", "cache read", "cache write", "batch", "long ctx", "context")
+LEFT = frozenset({"id", "provider", "tier"})
 
 
 def price(value: Decimal | None) -> str:
@@ -21,22 +33,87 @@ def context(tokens: int | None) -> str:
     return f"{tokens // 1_000_000}M" if tokens >= 1_000_000 and tokens % 1_000_000 == 0 else f"{tokens // 1000}K"
 
 
-def catalog_table(cat: Catalog, models: Sequence[ModelPrice]) -> Table:
-    table = Table(title=f"{cat.source} — as of {cat.as_of} (USD per 1M tokens; ? = unknown)",
-                  title_justify="left")
-    for col in ("id", "provider", "tier", "input", "output", "cache read", "cache write", "batch", "long ctx",
-                "context"):
-        table.add_column(col, justify="left" if col in ("id", "provider", "tier") else "right")
+def catalog_title(cat: Catalog) -> str:
+    return f"{cat.source} — as of {cat.as_of} (USD per 1M tokens; ? = unknown)"
+
+
+def catalog_rows(models: Sequence[ModelPrice]) -> list[tuple[str, ...]]:
+    """The cells of ``catalog list``, one tuple per model, in ``COLUMNS`` order."""
+    rows: list[tuple[str, ...]] = []
     for m in models:
         batch = f"-{m.batch_discount_fraction * 100:.0f}%" if m.batch_discount_fraction is not None else ""
         long = f">{m.long_context.threshold_tokens // 1000}K" if m.long_context else ""
-        table.add_row(m.id, m.provider, m.tier or "", price(m.input_mtok), price(m.output_mtok),
-                      price(m.rate("cache_read")) if m.cache_read_mtok is not None else "",
-                      price(m.rate("cache_write")) if m.cache_write_mtok is not None else "",
-                      batch, long, context(m.context_window))
+        rows.append((m.id, m.provider, m.tier or "", price(m.input_mtok), price(m.output_mtok),
+                     price(m.rate("cache_read")) if m.cache_read_mtok is not None else "",
+                     price(m.rate("cache_write")) if m.cache_write_mtok is not None else "",
+                     batch, long, context(m.context_window)))
+    return rows
+
+
+def catalog_table(cat: Catalog, models: Sequence[ModelPrice]) -> Table:
+    """One row per model. Cells are plain ``Text`` (no markup parsing: faster, and ids show as written)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=catalog_title(cat), title_justify="left")
+    for col in COLUMNS:
+        table.add_column(col, justify="left" if col in LEFT else "right")
+    for row in catalog_rows(models):
+        table.add_row(*(Text(cell) for cell in row))
     return table
 
 
+# One-cell-wide characters only, no runs or edges of spaces: text rich lays out without surprises.
+_PLAIN = re.compile(r"(?:[!-~—]+(?: [!-~—]+)*)?")
+
+
+def catalog_text(cat: Catalog, models: Sequence[ModelPrice], width: int) -> str | None:
+    """The table exactly as rich prints ``catalog_table`` on a plain console ``width`` cells wide, or None
+    when the text has characters rich measures differently, or the table would not fit and rich would
+    shrink it."""
+    title, rows = catalog_title(cat), catalog_rows(models)
+    if not all(_PLAIN.fullmatch(cell) for row in [(title, *COLUMNS), *rows] for cell in row):
+        return None
+    widths = [max(len(row[i]) for row in [COLUMNS, *rows]) for i in range(len(COLUMNS))]
+    table_width = sum(widths) + 3 * len(widths) + 1
+    if table_width > width:
+        return None
+    title_lines = _wrap(title, table_width)
+    if title_lines is None:
+        return None
+
+    def rule(left: str, line: str, mid: str, right: str) -> str:
+        return left + mid.join(line * (w + 2) for w in widths) + right
+
+    def row_line(cells: Sequence[str], edge: str) -> str:
+        padded = (c.ljust(w) if col in LEFT else c.rjust(w) for col, c, w in zip(COLUMNS, cells, widths, strict=True))
+        return edge + edge.join(f" {c} " for c in padded) + edge
+
+    lines = [line.ljust(table_width) for line in title_lines]
+    lines += [rule("┏", "━", "┳", "┓"), row_line(COLUMNS, "┃"), rule("┡", "━", "╇", "┩")]
+    lines += [row_line(row, "│") for row in rows]
+    lines.append(rule("└", "─", "┴", "┘"))
+    return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, width: int) -> list[str] | None:
+    """Greedy word wrap, as rich does it for single-spaced text; None when a word is wider than a line."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if len(word) > width:
+            return None
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return lines
+
+
 def model_detail(model: ModelPrice) -> str:
+    import yaml
+
     data = model.model_dump(mode="json", exclude_none=True)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip()

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 KNOWN = frozenset(CORE_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
 _DICTIONARY = ("model", "task", "user", "region", "status")
+# A CSV's column types are pinned from this much of its head (pyarrow infers from its first block, 1 MiB).
+_SAMPLE_BYTES = 1 << 20
 
 
 class NativeReader:
@@ -68,7 +70,6 @@ class _NeedsLineByLine(Exception):
 def read_table(source: Source, columns: set[str] | None = None) -> pa.Table:
     """Read a flat CSV / JSONL / Parquet source with pyarrow (vectorized), only ``columns`` if given."""
     import pyarrow as pa
-    import pyarrow.csv as pacsv
     import pyarrow.json as pajson
     import pyarrow.parquet as pq
 
@@ -77,10 +78,7 @@ def read_table(source: Source, columns: set[str] | None = None) -> pa.Table:
             where: Any = io.BytesIO(read_all(source)) if source.data is not None or source.gzip else source.name
             return pq.read_table(where, columns=_present(columns, source.columns))
         if source.container == "csv":
-            with open_binary(source) as fh:
-                convert = pacsv.ConvertOptions(strings_can_be_null=True,
-                                               include_columns=_present(columns, source.columns))
-                return pacsv.read_csv(fh, convert_options=convert)
+            return _read_csv(source, _present(columns, source.columns))
         if source.container == "jsonl":
             with open_binary(source) as fh:
                 table = pajson.read_json(fh)
@@ -92,6 +90,62 @@ def read_table(source: Source, columns: set[str] | None = None) -> pa.Table:
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read: {exc}", source=source.name) from None
     raise InputError(f"llmcost format expects CSV, JSONL or Parquet, not {source.container}", source=source.name)
+
+
+def _read_csv(source: Source, include: list[str] | None) -> pa.Table:
+    """Read a CSV with column types pinned from a sample of its head (see ``_sampled_types``).
+
+    Pinned types let pyarrow convert each block once, in place: inferring over the whole file keeps
+    every parsed block until the end (several times the file's size in fresh memory), and text columns
+    like ``model`` arrive dictionary-encoded. A later value the pinned type rejects (a float after
+    whole numbers, a blank timestamp zone) re-reads the file with plain inference, as before, so the
+    result, and any error naming a line, stays what inference gives.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open_binary(source) as fh:
+        head = fh.read(_SAMPLE_BYTES)
+        if len(head) < _SAMPLE_BYTES:
+            return pacsv.read_csv(io.BytesIO(head), convert_options=_csv_convert(include))
+        types = _sampled_types(head, include)
+        fh.seek(0)
+        if types:
+            try:
+                return pacsv.read_csv(fh, convert_options=_csv_convert(include, types))
+            except pa.ArrowInvalid:
+                fh.seek(0)
+        return pacsv.read_csv(fh, convert_options=_csv_convert(include))
+
+
+def _csv_convert(include: list[str] | None, types: dict[str, pa.DataType] | None = None) -> Any:
+    import pyarrow.csv as pacsv
+
+    return pacsv.ConvertOptions(strings_can_be_null=True, include_columns=include, column_types=types)
+
+
+def _sampled_types(head: bytes, include: list[str] | None) -> dict[str, pa.DataType]:
+    """The types pyarrow infers from the whole lines of ``head``: timestamps widened to nanoseconds,
+    low-cardinality text dictionary-encoded. Columns empty in the sample are left to inference."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    end = head.rfind(b"\n")
+    try:
+        sample = pacsv.read_csv(io.BytesIO(head[:end + 1]), convert_options=_csv_convert(include))
+    except pa.ArrowInvalid:
+        return {}
+    types: dict[str, pa.DataType] = {}
+    for field in sample.schema:
+        kind = field.type
+        if pa.types.is_null(kind):
+            continue
+        if pa.types.is_timestamp(kind):
+            kind = pa.timestamp("ns", tz=kind.tz)
+        elif pa.types.is_string(kind) and field.name in _DICTIONARY:
+            kind = pa.dictionary(pa.int32(), pa.string())
+        types[field.name] = kind
+    return types
 
 
 def _present(columns: set[str] | None, available: tuple[str, ...]) -> list[str] | None:

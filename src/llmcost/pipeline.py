@@ -60,9 +60,13 @@ def estimate_logs(
     if chunk_rows is None:
         logset = read_logs(files, log_format=log_format, default_model=default_model, skip_bad=skip_bad,
                            columns=columns, on_file=(lambda _: on_progress(1)) if on_progress else None)
-        result = run_estimate(logset.frame, catalog, scenarios, projection_days=projection_days,
-                              window_days=window_days)
-        return result, LogRead({f.path: dict(f.skipped) for f in logset.files if f.skipped}, None)
+        read = LogRead({f.path: dict(f.skipped) for f in logset.files if f.skipped}, None)
+        # Hand the frame over without keeping a reference, so run_estimate can free what it replaces
+        # (the prefix_hashes list column: hundreds of MB on a 10M-row log).
+        holder = [logset.frame]
+        del logset
+        return run_estimate(holder.pop(), catalog, scenarios, projection_days=projection_days,
+                            window_days=window_days), read
 
     skipped: dict[str, dict[str, int]] = {}
 

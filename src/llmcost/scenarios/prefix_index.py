@@ -11,6 +11,7 @@ and each replay only filters it by the model that serves each request.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from llmcost.scenarios.interface import Shared
 
 ROW_COLUMN = "prefix_row"
+_SLICE = 1 << 22  # elements per slice when building big arrays piecewise
 # Above this many models in one replay, partition by model with one stable (radix) sort
 # instead of one filtering pass per model.
 _LOOP_MODELS = 8
@@ -66,24 +68,20 @@ class PrefixIndex:
         return self.codes[starts + np.arange(offsets[-1], dtype=np.int64)], offsets
 
     def by_block(self) -> _ByBlock:
-        """The shared ordering, computed on first use: one sort of a composite int64 key."""
+        """The shared ordering, computed on first use (a stable sort of the block codes in time order)."""
         import numpy as np
 
         if self._by_block is not None:
             return self._by_block
-        n = len(self.codes)
-        owner = self.owner()
         in_time = None if bool(np.all(self.times[1:] >= self.times[:-1])) else self._elements_in_time_order()
         codes = self.codes if in_time is None else self.codes[in_time]
-        bits = max(int(n - 1).bit_length(), 1)
-        composite = codes.astype(np.int64) << bits
-        composite |= np.arange(n, dtype=np.int64)
-        composite.sort()
-        element = composite & ((1 << bits) - 1)
-        composite >>= bits
+        small = np.int32 if len(codes) < 2**31 else np.int64
+        found = _counting_sort(codes)
+        element, code = found if found is not None else _composite_sort(codes)
         if in_time is not None:
             element = in_time[element]
-        self._by_block = _ByBlock(element, composite, owner[element])
+        element = element.astype(small, copy=False)
+        self._by_block = _ByBlock(element, code, self.owner()[element])
         return self._by_block
 
     def _elements_in_time_order(self) -> np.ndarray:
@@ -97,48 +95,56 @@ class PrefixIndex:
         out: np.ndarray = starts + np.arange(firsts[-1], dtype=np.int64)
         return out
 
-    def replay(self, rows: np.ndarray, models: np.ndarray, touching: np.ndarray,
-               ttl: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def replay(self, rows: np.ndarray, models: np.ndarray, touching: np.ndarray, ttl: int,
+               reuse: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(leading cached blocks, blocks up to the last one a later request reuses, blocks) per row.
 
         ``rows`` are the base rows of the frame being replayed, ``models`` their model codes and
-        ``touching`` the rows that reach the cache (the others neither read nor write). A block is
-        cached for a request when the same model touched it less than ``ttl`` ns before.
+        ``touching`` the rows that reach the cache (the others neither read nor write; their values
+        are meaningless). A block is cached for a request when the same model touched it less than
+        ``ttl`` ns before. Without ``reuse`` the second value is not computed (zeros).
         """
         import numpy as np
 
         counts = np.diff(self.offsets)[rows]
-        if len(np.unique(rows)) != len(rows):  # rows repeated (a cascade tries a request twice)
+        in_order = bool(np.all(rows[1:] > rows[:-1]))
+        if not in_order and int(np.bincount(rows, minlength=self.rows).max(initial=0)) > 1:
+            # rows repeated (a cascade tries a request at two models): replay the rows as they stand
             return (*self._replay_rows(rows, models, touching, ttl), counts)
-        model_of = np.full(self.rows, -1, dtype=np.int64)
+        model_of = np.full(self.rows, -1, dtype=np.int16 if int(models.max(initial=0)) < 2**15 else np.int64)
         model_of[rows[touching]] = models[touching]
-        hits, reused = self._hits_by_element(model_of, ttl)
-        lead, useful = _leading_runs(hits, reused, self.offsets, self.owner())
+        misses, reused = self._misses_by_element(model_of, ttl, reuse)
+        lead, useful = _leading_runs(misses, reused, self.offsets, self.owner())
         return lead[rows], useful[rows], counts
 
-    def _hits_by_element(self, model_of: np.ndarray, ttl: int) -> tuple[np.ndarray, np.ndarray]:
+    def _misses_by_element(self, model_of: np.ndarray, ttl: int,
+                           reuse: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per element (row order): touched and not cached; and, with ``reuse``, read by a later request.
+        Only misses are written back (far fewer than hits), which keeps the random writes down."""
         import numpy as np
 
         order = self.by_block()
         n = len(self.codes)
         model = model_of[order.owner]
-        wanted = np.unique(model_of[model_of >= 0])
-        hits = np.zeros(n, dtype=bool)
-        reused = np.zeros(n, dtype=bool)
+        wanted = np.flatnonzero(np.bincount(model_of[model_of >= 0]))
+        missed = np.zeros(n, dtype=bool)
+        reused = np.zeros(n, dtype=bool) if reuse else None
         if len(wanted) <= _LOOP_MODELS:
-            groups = [np.flatnonzero(model == m) for m in wanted]
+            groups = (np.flatnonzero(model == m) for m in wanted)
         else:
-            by_model = np.argsort(model.astype(np.int32), kind="stable")
+            by_model = np.argsort(model, kind="stable")
             bounds = np.searchsorted(model[by_model], wanted)
             ends = np.searchsorted(model[by_model], wanted, side="right")
-            groups = [by_model[a:b] for a, b in zip(bounds, ends, strict=True)]
+            groups = (by_model[a:b] for a, b in zip(bounds, ends, strict=True))
         for idx in groups:
             code = order.code[idx]
             when = self.times[order.owner[idx]]
-            follows = (code[1:] == code[:-1]) & ((when[1:] - when[:-1]) < ttl)
-            hits[order.element[idx[1:]]] = follows
-            reused[order.element[idx[:-1]]] = follows
-        return hits, reused
+            follows = np.zeros(len(idx), dtype=bool)  # the first touch of each model misses
+            follows[1:] = (code[1:] == code[:-1]) & ((when[1:] - when[:-1]) < ttl)
+            missed[order.element[idx[~follows]]] = True
+            if reused is not None:
+                reused[order.element[idx[:-1][follows[1:]]]] = True
+        return missed, reused
 
     def _replay_rows(self, rows: np.ndarray, models: np.ndarray, touching: np.ndarray,
                      ttl: int) -> tuple[np.ndarray, np.ndarray]:
@@ -151,26 +157,67 @@ class PrefixIndex:
         counts = np.diff(offsets)
         owner = np.repeat(np.arange(len(rows)), counts)
         n_models = int(models.max(initial=0)) + 1
-        keys = np.where(touching[owner], codes * n_models + models[owner], -1)
+        keys = np.where(touching[owner], codes.astype(np.int64) * n_models + models[owner], -1)
         keep = keys >= 0
         kept_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(np.bincount(owner[keep], minlength=len(rows)), out=kept_offsets[1:])
         return prefix_replay(keys[keep], kept_offsets, self.times[rows], ttl)
 
 
-def _leading_runs(hits: np.ndarray, reused: np.ndarray, offsets: np.ndarray,
+def _counting_sort(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(order, sorted codes) by pandas' counting sort (O(n), stable), about twice as fast as the
+    composite sort at 50M elements. It is a private pandas function, so any surprise falls back."""
+    import numpy as np
+
+    n_groups = int(codes.max(initial=-1)) + 1
+    if n_groups == 0 or n_groups > 2 * len(codes) + 1024:
+        return None
+    try:
+        groupsort_indexer = importlib.import_module("pandas._libs.algos").groupsort_indexer
+        order, counts = groupsort_indexer(codes.astype(np.intp), n_groups)
+    except (ImportError, AttributeError, TypeError, ValueError):  # pragma: no cover - a pandas without it
+        return None
+    if len(order) != len(codes) or len(counts) != n_groups + 1:  # pragma: no cover
+        return None
+    sorted_codes = np.repeat(np.arange(n_groups, dtype=codes.dtype), counts[1:])
+    return np.asarray(order), sorted_codes
+
+
+def _composite_sort(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, sorted codes) by one in-place sort of (code << bits | position), built and split in
+    slices to keep peak memory low (fresh memory is slow to touch on small VMs)."""
+    import numpy as np
+
+    n = len(codes)
+    bits = max(int(n - 1).bit_length(), 1)
+    composite = np.arange(n, dtype=np.int64)
+    for lo in range(0, n, _SLICE):
+        hi = min(lo + _SLICE, n)
+        composite[lo:hi] |= codes[lo:hi].astype(np.int64) << bits
+    composite.sort()
+    element = np.empty(n, dtype=np.int64)
+    for lo in range(0, n, _SLICE):
+        hi = min(lo + _SLICE, n)
+        element[lo:hi] = composite[lo:hi] & ((1 << bits) - 1)
+    composite >>= bits
+    return element, composite.astype(codes.dtype)
+
+
+def _leading_runs(missed: np.ndarray, reused: np.ndarray | None, offsets: np.ndarray,
                   owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row: blocks before its first miss, and blocks up to its last reused one (elements in row order)."""
     import numpy as np
 
     counts = np.diff(offsets)
     lead = counts.astype(np.int64)
-    misses = np.flatnonzero(~hits)
+    misses = np.flatnonzero(missed)
     miss_row = owner[misses]
     first = np.ones(len(misses), dtype=bool)
     first[1:] = miss_row[1:] != miss_row[:-1]
     lead[miss_row[first]] = misses[first] - offsets[:-1][miss_row[first]]
     useful = np.zeros(len(counts), dtype=np.int64)
+    if reused is None:
+        return lead, useful
     kept = np.flatnonzero(reused)
     kept_row = owner[kept]
     last = np.ones(len(kept), dtype=bool)
@@ -203,9 +250,9 @@ def encode_blocks(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if values.dtype.kind in "iu" and len(values):
         low, high = int(values.min()), int(values.max())
         if high - low < 2**31:
-            return values.astype(np.int64) - low, offsets, has_blocks
-    codes = pd.factorize(values)[0].astype(np.int64)
-    return codes, offsets, has_blocks
+            return (values - low).astype(np.int32), offsets, has_blocks
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int32 if len(uniques) < 2**31 else np.int64), offsets, has_blocks
 
 
 def prepare(frame: pd.DataFrame) -> tuple[pd.DataFrame, Shared]:

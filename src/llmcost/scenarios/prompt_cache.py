@@ -43,7 +43,8 @@ def replay_prefixes(index: PrefixIndex, rows: np.ndarray, model_codes: np.ndarra
     """(cached tokens, blocked tokens) per request, before the input cap, for rows with prefix data."""
     import numpy as np
 
-    lead, useful, counts = index.replay(rows, model_codes, eligible, round(cfg.ttl_seconds * 1e9))
+    lead, useful, counts = index.replay(rows, model_codes, eligible, round(cfg.ttl_seconds * 1e9),
+                                        reuse=cfg.writes == "reused")
     written = counts if cfg.writes == "all" else useful
     return lead.astype(np.float64) * cfg.block_tokens, written.astype(np.float64) * cfg.block_tokens
 

@@ -105,7 +105,7 @@ def apply_retries(frame: pd.DataFrame, cfg: Retries, ctx: Context) -> pd.DataFra
         if key != "default":
             resolve_target(key, ctx, f"retries.error_rate.{key}")
     codes, categories = union_codes(frame, chain)
-    used = set(np.unique(codes[codes >= 0]).tolist()) | {categories.index(m) for m in chain}
+    used = set(np.flatnonzero(np.bincount(codes[codes >= 0])).tolist()) | {categories.index(m) for m in chain}
     rates = np.array([_error_rate(cfg, m, ctx) if i in used else 0.0 for i, m in enumerate(categories)] + [0.0])
     known = codes >= 0
     reach = np.ones(len(frame))

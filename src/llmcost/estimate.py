@@ -96,28 +96,50 @@ def run_estimate_chunked(
     window_days: float | None = None,
 ) -> Estimate:
     """The same estimate computed chunk by chunk: token groups are summed per chunk and priced once,
-    so the result equals ``run_estimate`` on the whole frame to the cent, in memory bounded by a chunk.
-
-    Only scenarios that are chunk-safe (no state across rows, or state carried by the scenario itself)
-    can run this way.
+    cache replays carry the earlier chunks' tails (``scenarios.carry``) and details are merged
+    (``scenarios.details``), so the result equals ``run_estimate`` on the whole frame to the cent, in
+    memory bounded by a chunk plus the traffic of one cache TTL. Scenarios need the chunks in time order.
     """
+    from llmcost.scenarios.common import times_ns
+    from llmcost.scenarios.details import merge_details
+    from llmcost.scenarios.prefix_index import prepare
+
     chosen = with_baseline(scenarios)
-    unsafe = [s.name for s in chosen if not isinstance(s, Baseline) and not getattr(s, "chunk_safe", False)]
-    if unsafe:
-        raise UsageError(f"scenario(s) {', '.join(unsafe)} cannot run on a chunked log; drop --chunk-rows "
-                         "or use --baseline-only")
+    replays = any(not isinstance(s, Baseline) for s in chosen)
     bounds = WindowBounds()
-    parts = [_Part(TokenGroups(), Decimal(0), {}) for _ in chosen]
+    parts: list[_Part | None] = [None for _ in chosen]
+    tails: dict[str, Any] = {}
+    first_row = 0
+    latest: int | None = None
     for chunk in chunks:
         if chunk.empty:
             continue
         bounds.add(chunk)
+        frame, shared = prepare(chunk, first_row) if replays else (chunk, None)
+        if shared is not None:
+            latest = _check_order(times_ns(chunk), latest, first_row)
+            shared.streaming, shared.tails = True, tails
+        first_row += len(chunk)
         for i, scenario in enumerate(chosen):
-            applied = scenario.apply(chunk, catalog)
-            part = parts[i]
-            parts[i] = _Part(part.groups.merge(aggregate(applied.frame, catalog)), part.extra + applied.extra_cost,
-                             {**part.details, **applied.details})
-    return _assemble(bounds.window(window_days), chosen, parts, catalog, projection_days)
+            applied = scenario.apply(frame, catalog, shared)
+            part, groups = parts[i], aggregate(applied.frame, catalog)
+            parts[i] = _Part(groups, applied.extra_cost, applied.details) if part is None else _Part(
+                part.groups.merge(groups), part.extra + applied.extra_cost, merge_details(part.details,
+                                                                                          applied.details))
+    done = [p if p is not None else _Part(TokenGroups(), Decimal(0), {}) for p in parts]
+    return _assemble(bounds.window(window_days), chosen, done, catalog, projection_days)
+
+
+def _check_order(times: Any, latest: int | None, first_row: int) -> int:
+    """Cache replays across chunks need the log in time order: fail on the first row that goes back."""
+    import numpy as np
+
+    if latest is not None and len(times) and int(times.min()) < latest:
+        back = int(np.flatnonzero(times < latest)[0])
+        raise UsageError(f"row {first_row + back + 1} is earlier than a row before it: scenarios replay caches "
+                         "in time order, so a log read in chunks must be sorted by timestamp (sort it, or drop "
+                         "--chunk-rows, or use --baseline-only)")
+    return max(int(times.max(initial=latest or 0)), latest or int(times.max()))
 
 
 def with_baseline(scenarios: Sequence[Scenario]) -> list[Scenario]:

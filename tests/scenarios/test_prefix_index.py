@@ -52,8 +52,9 @@ def random_index(rng: np.random.Generator, rows: int, sort_times: bool) -> tuple
     if sort_times:
         times = np.sort(times)
     column = pd.Series(blocks, dtype=object)
-    codes, offsets, has_blocks = encode_blocks(column)
-    return PrefixIndex(codes, offsets, has_blocks, times.astype(np.int64)), blocks
+    codes, offsets, has_blocks, low = encode_blocks(column)
+    assert isinstance(low, int)
+    return PrefixIndex(codes, offsets, has_blocks, times.astype(np.int64), low=low), blocks
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -98,8 +99,9 @@ def test_prepare_replaces_the_list_column_by_row_ids_and_keeps_nulls_apart() -> 
     })
     out, shared = prepare(frame)
     assert "prefix_hashes" not in out.columns
-    assert out["prefix_row"].tolist() == [0, 1, 2]
+    assert out["request_row"].tolist() == [0, 1, 2]
     assert shared.prefix is not None
     assert shared.prefix.has_blocks.tolist() == [True, False, True]
     assert shared.prefix.offsets.tolist() == [0, 2, 2, 3]
     assert shared.prefix.codes.tolist() == [0, 1, 0]
+    assert shared.prefix.raw(shared.prefix.codes).tolist() == ["a", "b", "a"]

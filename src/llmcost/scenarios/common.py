@@ -166,7 +166,7 @@ def share(part: float, whole: float) -> float:
 
 def hash_share(frame: pd.DataFrame, fraction: float, salt: str) -> np.ndarray:
     """A deterministic pseudo-random ``fraction`` of rows: by ``prompt_hash`` when present, else by
-    timestamp and position. The same log always splits the same way."""
+    timestamp and row number in the log. The same log always splits the same way, read whole or in chunks."""
     import numpy as np
     import pandas as pd
 
@@ -175,7 +175,9 @@ def hash_share(frame: pd.DataFrame, fraction: float, salt: str) -> np.ndarray:
     if fraction <= 0:
         return np.zeros(len(frame), dtype=bool)
     stamp = times_ns(frame)
-    base = stamp ^ np.arange(len(frame), dtype=np.int64)
+    position = frame["request_row"].to_numpy(dtype=np.int64) if "request_row" in frame.columns \
+        else np.arange(len(frame), dtype=np.int64)  # the row in the log, wherever earlier strategies moved it
+    base = stamp ^ position
     hashed = pd.util.hash_array(base, hash_key=(salt + "0" * 16)[:16])
     if "prompt_hash" in frame.columns:
         ph = frame["prompt_hash"]

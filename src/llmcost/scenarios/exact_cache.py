@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from llmcost.scenarios.carry import carried_hits
 from llmcost.scenarios.common import Context, requests, scaled, share, times_ns
 from llmcost.scenarios.replay import replay_lru, replay_ttl
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from llmcost.scenarios.carry import Tail
     from llmcost.scenarios.schema import ExactCache
 
 
@@ -59,6 +61,19 @@ def cache_hits(frame: pd.DataFrame, cfg: ExactCache) -> np.ndarray | None:
     return replay_ttl(keys, times, ttl)
 
 
+def _carried_hits(frame: pd.DataFrame, cfg: ExactCache, tails: dict[str, Tail]) -> np.ndarray | None:
+    """The replay of one chunk of a streamed log, after the earlier chunks' rows within the TTL."""
+    column = cfg.key if cfg.key in frame.columns else ("prompt" if "prompt" in frame.columns else None)
+    if column is None:
+        return None
+    keys = [frame[column].to_numpy(dtype=object)]
+    if cfg.per_model:
+        keys.append(frame["model"].to_numpy(dtype=object))
+    hits, _ = carried_hits(tails, f"exact_cache {cfg.model_dump_json()}", keys, timestamps_ns(frame),
+                           round(cfg.ttl * 1e9), cfg.max_entries)
+    return hits
+
+
 def _replayed(frame: pd.DataFrame, cfg: ExactCache,
               ctx: Context) -> tuple[np.ndarray | None, Decimal, pd.DataFrame]:
     """The replay's hits, what they would have cost and the misses, computed once per run for the same
@@ -69,7 +84,8 @@ def _replayed(frame: pd.DataFrame, cfg: ExactCache,
     key = ("exact_cache", id(frame), cfg.model_dump_json())
     if key in memo and memo[key][0] is frame:
         return memo[key][1:]  # type: ignore[no-any-return]
-    hits = cache_hits(frame, cfg)
+    hits = cache_hits(frame, cfg) if ctx.shared is None or not ctx.shared.streaming else \
+        _carried_hits(frame, cfg, ctx.shared.tails)
     if hits is None:
         return None, Decimal(0), frame
     saved = price(frame.loc[hits], ctx.catalog).total if hits.any() else Decimal(0)

@@ -30,6 +30,9 @@ class Shared:
 
     prefix: PrefixIndex | None = None
     memo: dict[Any, Any] = field(default_factory=dict)
+    # Streaming (the log read in chunks): replays carry the earlier chunks' tails (see scenarios.carry).
+    streaming: bool = False
+    tails: dict[str, Any] = field(default_factory=dict)
 
 
 class Scenario(Protocol):

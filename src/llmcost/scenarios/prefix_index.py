@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from llmcost.scenarios.interface import Shared
 
-ROW_COLUMN = "prefix_row"
+ROW_COLUMN = "request_row"  # the request's row number in the log (stable under filtering and chunking)
 _SLICE = 1 << 22  # elements per slice when building big arrays piecewise
 # Above this many models in one replay, partition by model with one stable (radix) sort
 # instead of one filtering pass per model.
@@ -45,7 +45,18 @@ class PrefixIndex:
     offsets: np.ndarray
     has_blocks: np.ndarray  # per base row: the log gave prefix_hashes
     times: np.ndarray  # per base row, int64 ns
+    first_row: int = 0  # request_row of base row 0 (a chunk's offset in the log)
+    uniques: np.ndarray | None = None  # block id of each code (None: code + low is the id)
+    low: int = 0
     _by_block: _ByBlock | None = field(default=None, repr=False)
+
+    def raw(self, codes: np.ndarray) -> np.ndarray:
+        """The logged block ids of ``codes`` (comparable across chunks, unlike the codes)."""
+        import numpy as np
+
+        if self.uniques is not None:
+            return np.asarray(self.uniques[codes])
+        return codes.astype(np.int64) + self.low
 
     @property
     def rows(self) -> int:
@@ -226,8 +237,9 @@ def _leading_runs(missed: np.ndarray, reused: np.ndarray | None, offsets: np.nda
     return lead, useful
 
 
-def encode_blocks(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(codes, offsets, has_blocks) of a list column, via Arrow (no per-row Python).
+def encode_blocks(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | int]:
+    """(codes, offsets, has_blocks, decode) of a list column, via Arrow (no per-row Python); ``decode``
+    is the block id of each code (an array) or the id of code 0 (an int: ids are codes + it).
 
     Integer ids within a 2**31 range are used as they are (shifted to start at 0); other ids
     (strings, 64-bit hashes) are factorized.
@@ -250,22 +262,25 @@ def encode_blocks(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if values.dtype.kind in "iu" and len(values):
         low, high = int(values.min()), int(values.max())
         if high - low < 2**31:
-            return (values - low).astype(np.int32), offsets, has_blocks
+            return (values - low).astype(np.int32), offsets, has_blocks, low
     codes, uniques = pd.factorize(values)
-    return codes.astype(np.int32 if len(uniques) < 2**31 else np.int64), offsets, has_blocks
+    return codes.astype(np.int32 if len(uniques) < 2**31 else np.int64), offsets, has_blocks, np.asarray(uniques)
 
 
-def prepare(frame: pd.DataFrame) -> tuple[pd.DataFrame, Shared]:
-    """The frame with ``prefix_hashes`` replaced by ``prefix_row``, and what its scenarios share."""
+def prepare(frame: pd.DataFrame, first_row: int = 0) -> tuple[pd.DataFrame, Shared]:
+    """The frame numbered (``request_row``, from ``first_row``) with ``prefix_hashes`` encoded into an
+    index, and what its scenarios share."""
     import numpy as np
 
     from llmcost.scenarios.common import times_ns
     from llmcost.scenarios.interface import Shared
 
+    out = frame.drop(columns=["prefix_hashes"]) if "prefix_hashes" in frame.columns else frame.copy(deep=False)
+    out[ROW_COLUMN] = np.arange(first_row, first_row + len(frame), dtype=np.int64)
     if "prefix_hashes" not in frame.columns:
-        return frame, Shared()
-    codes, offsets, has_blocks = encode_blocks(frame["prefix_hashes"])
-    index = PrefixIndex(codes, offsets, has_blocks, times_ns(frame))
-    out = frame.drop(columns=["prefix_hashes"])
-    out[ROW_COLUMN] = np.arange(len(frame), dtype=np.int64)
+        return out, Shared()
+    codes, offsets, has_blocks, decode = encode_blocks(frame["prefix_hashes"])
+    index = PrefixIndex(codes, offsets, has_blocks, times_ns(frame), first_row,
+                        uniques=decode if not isinstance(decode, int) else None,
+                        low=decode if isinstance(decode, int) else 0)
     return out, Shared(prefix=index)

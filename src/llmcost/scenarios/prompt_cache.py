@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from llmcost.scenarios.carry import carried_hits, carried_prefix
 from llmcost.scenarios.common import Context, category_codes, per_request, requests, share, times_ns
 from llmcost.scenarios.prefix_index import ROW_COLUMN
 from llmcost.scenarios.replay import replay_ttl_reuse
@@ -34,23 +35,32 @@ def _prefix_rows(frame: pd.DataFrame, index: PrefixIndex | None) -> np.ndarray:
 
     if index is None or ROW_COLUMN not in frame.columns:
         return np.full(len(frame), -1, dtype=np.int64)
-    rows = frame[ROW_COLUMN].to_numpy(dtype=np.int64)
+    rows = frame[ROW_COLUMN].to_numpy(dtype=np.int64) - index.first_row
     return np.where(index.has_blocks[rows], rows, -1)
 
 
 def replay_prefixes(index: PrefixIndex, rows: np.ndarray, model_codes: np.ndarray, eligible: np.ndarray,
-                    cfg: PromptCache) -> tuple[np.ndarray, np.ndarray]:
-    """(cached tokens, blocked tokens) per request, before the input cap, for rows with prefix data."""
+                    cfg: PromptCache, ctx: Context, models: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(cached tokens, blocked tokens) per request, before the input cap, for rows with prefix data
+    (``models``: the serving model ids, used to key a streamed replay across chunks)."""
     import numpy as np
 
-    lead, useful, counts = index.replay(rows, model_codes, eligible, round(cfg.ttl_seconds * 1e9),
-                                        reuse=cfg.writes == "reused")
+    ttl = round(cfg.ttl_seconds * 1e9)
+    if ctx.shared is not None and ctx.shared.streaming:
+        touching = rows[eligible]
+        blocks, offsets = index.blocks_of(touching)
+        lead = np.zeros(len(rows), dtype=np.int64)
+        lead[eligible], _ = carried_prefix(ctx.shared.tails, f"{ctx.scenario} prompt_cache", index.raw(blocks),
+                                           offsets, models[eligible], index.times[touching], ttl)
+        useful, counts = lead, np.diff(index.offsets)[rows]
+    else:
+        lead, useful, counts = index.replay(rows, model_codes, eligible, ttl, reuse=cfg.writes == "reused")
     written = counts if cfg.writes == "all" else useful
     return lead.astype(np.float64) * cfg.block_tokens, written.astype(np.float64) * cfg.block_tokens
 
 
 def _stand_in(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray,
-              cfg: PromptCache) -> tuple[np.ndarray, np.ndarray]:
+              cfg: PromptCache, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """(prefix tokens, hit) for rows without prefix data: a shared prefix per (model, task)."""
     import numpy as np
 
@@ -67,9 +77,16 @@ def _stand_in(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray
     n_models = int(model_codes.max(initial=0)) + 1
     shared = np.minimum(prefix_tokens, per_request(frame, "input_tokens"))
     ok = eligible & (shared >= max(cfg.min_tokens, 1))
-    keys = np.where(ok, task_codes * n_models + model_codes, -1)
     times = times_ns(frame)
-    hit, reused = replay_ttl_reuse(keys, times, round(cfg.ttl_seconds * 1e9))
+    ttl = round(cfg.ttl_seconds * 1e9)
+    if ctx.shared is not None and ctx.shared.streaming:
+        task = frame["task"].astype(object).fillna("\x00").to_numpy() if "task" in frame.columns \
+            else np.full(n, "", dtype=object)
+        hit, reused = carried_hits(ctx.shared.tails, f"{ctx.scenario} prompt_cache stand-in",
+                                   [task, frame["model_id"].to_numpy(dtype=object)], times, ttl, ok=ok)
+    else:
+        keys = np.where(ok, task_codes * n_models + model_codes, -1)
+        hit, reused = replay_ttl_reuse(keys, times, ttl)
     if cfg.writes == "reused":
         ok &= reused | hit
     return np.where(ok, shared, 0.0), hit
@@ -77,6 +94,10 @@ def _stand_in(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray
 
 def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> pd.DataFrame:
     import numpy as np
+
+    if cfg.writes == "reused" and ctx.shared is not None and ctx.shared.streaming:
+        raise ctx.error("'reused' looks ahead to later requests, so it cannot run on a log read in chunks "
+                        "(drop --chunk-rows, or use writes: all)", "prompt_cache.writes")
 
     model_codes = frame["model_id"].cat.codes.to_numpy().astype(np.int64)
     inputs = per_request(frame, "input_tokens")
@@ -89,7 +110,8 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
     write = np.zeros(len(frame))
     if index is not None and has_prefix.any():
         cached, blocked = replay_prefixes(index, base_rows[has_prefix], model_codes[has_prefix],
-                                          eligible[has_prefix], cfg)
+                                          eligible[has_prefix], cfg, ctx,
+                                          frame["model_id"].to_numpy(dtype=object)[has_prefix])
         capped = np.minimum(cached, inputs[has_prefix])
         capped = np.where(capped >= max(cfg.min_tokens, 1), capped, 0)  # too short a prefix is not a hit
         read[has_prefix] = np.where(eligible[has_prefix], capped, 0)
@@ -98,7 +120,7 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
     rest = ~has_prefix
     if rest.any() and (cfg.prefix_tokens.default or cfg.prefix_tokens.by_task):
         sub = frame.loc[rest]
-        shared, hit = _stand_in(sub, model_codes[rest], eligible[rest], cfg)
+        shared, hit = _stand_in(sub, model_codes[rest], eligible[rest], cfg, ctx)
         read[rest] = np.where(hit, shared, 0)
         write[rest] = np.where(hit, 0, shared)
         ctx.assumptions.append(_stand_in_note(cfg))
@@ -137,5 +159,6 @@ def _details(frame: pd.DataFrame, cfg: PromptCache, read: np.ndarray, write: np.
         "request_hit_rate": share(hit_requests, total),
         "cache_read_tokens": read_tokens,
         "cache_write_tokens": float((write * weight).sum()),
+        "input_tokens": input_total,
         "token_hit_rate": share(read_tokens, input_total),
     }

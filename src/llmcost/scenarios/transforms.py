@@ -39,7 +39,7 @@ def apply_compression(frame: pd.DataFrame, cfg: Compression, ctx: Context) -> pd
     out["input_tokens"] = np.where(over, compressed, inputs)
     clear_cache_columns(out, over)
     info: dict[str, Any] = {
-        "threshold_tokens": cfg.threshold_tokens, "ratio": cfg.ratio,
+        "threshold_tokens": cfg.threshold_tokens, "ratio": cfg.ratio, "requests": requests(frame),
         "compressed_requests": requests(frame, over), "compressed_share": share(requests(frame, over),
                                                                                 requests(frame)),
         "input_tokens_removed": float((inputs - compressed)[over].sum()),
@@ -68,9 +68,10 @@ def apply_batch(frame: pd.DataFrame, cfg: Batch, ctx: Context) -> pd.DataFrame:
     out = frame.copy(deep=False)
     out["batch"] = frame["batch"].to_numpy(dtype=bool) | chosen
     no_batch = _models_without_batch(out, ctx)
+    batched = requests(out, out["batch"].to_numpy(dtype=bool))
     ctx.details["batch"] = {
-        "moved_requests": requests(frame, chosen),
-        "batch_share": share(requests(out, out["batch"].to_numpy(dtype=bool)), requests(out)),
+        "moved_requests": requests(frame, chosen), "requests": requests(out), "batch_requests": batched,
+        "batch_share": share(batched, requests(out)),
         "models_without_batch_pricing": no_batch,
     }
     return out
@@ -130,9 +131,9 @@ def apply_retries(frame: pd.DataFrame, cfg: Retries, ctx: Context) -> pd.DataFra
     out["model_id"] = pd.Categorical(out["model_id"], categories=categories)
     total = requests(frame)
     ctx.details["retries"] = {
-        "requests": total, "expected_billed_attempts": round(attempts_total, 6),
+        "requests": total, "expected_billed_attempts": attempts_total,
         "extra_attempts_share": share(attempts_total - total, total),
-        "failed_after_fallback": round(float((weight * reach).sum()), 6),
+        "failed_after_fallback": float((weight * reach).sum()),
         "error_rates": {m: float(rates[i]) for i, m in enumerate(categories) if rates[i]},
     }
     return out

@@ -233,10 +233,10 @@ def _timestamps(raw: pd.Series, fail: Fail) -> Any:
     import pandas as pd
 
     report = fail
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        return raw.dt.tz_convert("UTC")
-    if raw.dtype.kind == "M":
-        return raw.dt.tz_localize("UTC")
+    if isinstance(raw.dtype, pd.DatetimeTZDtype) or raw.dtype.kind == "M":
+        if raw.hasnans:  # a blank cell in a typed column (Parquet, or a CSV pyarrow read as timestamps)
+            report(raw.isna().to_numpy(), "timestamp", "is missing")
+        return raw.dt.tz_convert("UTC") if isinstance(raw.dtype, pd.DatetimeTZDtype) else raw.dt.tz_localize("UTC")
     if raw.dtype.kind in "iuf":
         values = raw.to_numpy(dtype=np.float64)
         report(np.isnan(values), "timestamp", "is missing")

@@ -15,11 +15,13 @@ import pyarrow.csv as pacsv
 import pytest
 
 from llmcost.catalog import load_catalog
+from llmcost.errors import InputError
 from llmcost.estimate import run_estimate, run_estimate_chunked
 from llmcost.frame import conform
-from llmcost.logs import read_logs
+from llmcost.logs import flat_csv, read_logs
 from llmcost.logs.chunks import iter_chunks
-from llmcost.logs.native import _SAMPLE_BYTES, table_to_pandas
+from llmcost.logs.flat_csv import SAMPLE_BYTES
+from llmcost.logs.native import table_to_pandas
 from llmcost.scenarios import Baseline
 
 HEADER = "timestamp,model,task,input_tokens,cache_read_tokens,output_tokens,reasoning_tokens,batch\n"
@@ -38,7 +40,7 @@ def _write(path: Path, last: str | None = None, rows: int = ROWS) -> Path:
     if last is not None:
         body[-1] = last
     path.write_text(HEADER + "".join(body))
-    assert path.stat().st_size > _SAMPLE_BYTES or rows < ROWS
+    assert path.stat().st_size > SAMPLE_BYTES or rows < ROWS
     return path
 
 
@@ -82,9 +84,9 @@ def test_late_value_outside_the_sampled_type(tmp_path: Path, change: dict[str, s
                                              expected: Any) -> None:
     path = _write(tmp_path / "late.csv", _last(**change))
     if column is None:
-        with pytest.raises(Exception, match="empty model name") as info:
+        with pytest.raises(InputError, match="empty model name") as info:
             read_logs([str(path)])
-        assert getattr(info.value, "line", None) == ROWS + 1
+        assert info.value.line == ROWS + 1
         return
     frame = read_logs([str(path)]).frame
     assert len(frame) == ROWS
@@ -169,3 +171,53 @@ def test_gzip_csv_past_the_sample(tmp_path: Path) -> None:
     packed.write_bytes(gzip.compress(plain.read_bytes()))
     pd.testing.assert_frame_equal(read_logs([str(packed)]).frame, read_logs([str(plain)]).frame)
     assert io.BytesIO(packed.read_bytes()).read(2) == b"\x1f\x8b"
+
+
+@pytest.fixture
+def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pieces of 200 kB, so the test files span several (the parse buffer is reused between them)."""
+    monkeypatch.setattr(flat_csv, "PIECE_BYTES", 200_000)
+
+
+def _with_hash(i: int) -> str:
+    return _row(i).rstrip("\n") + f",h{i * 7919 % 100_003:06d}\n"
+
+
+def test_pieces_equal_plain_inference(tmp_path: Path, small_pieces: None) -> None:
+    path = tmp_path / "pieces.csv"
+    path.write_text(HEADER.rstrip("\n") + ",prompt_hash\n" + "".join(_with_hash(i) for i in range(ROWS)))
+    frame = read_logs([str(path)]).frame
+    pd.testing.assert_frame_equal(frame, _plain(path))
+    assert frame["prompt_hash"].iloc[-1] == f"h{(ROWS - 1) * 7919 % 100_003:06d}"
+    assert len(frame) == ROWS
+
+
+@pytest.mark.parametrize(("column", "expected"), [("cache_read_tokens", 0), ("batch", False), ("task", None),
+                                                  ("timestamp", None)])
+def test_blank_in_a_later_piece(tmp_path: Path, small_pieces: None, column: str, expected: Any) -> None:
+    """A null after the first piece: the column continues as Arrow chunks, as inference would give it."""
+    path = _write(tmp_path / "late-null.csv", _last(**{column: ""}))
+    if column == "timestamp":
+        with pytest.raises(InputError, match="is missing") as info:
+            read_logs([str(path)])
+        assert info.value.line == ROWS + 1
+        assert info.value.field == "timestamp"
+        return
+    frame = read_logs([str(path)]).frame
+    pd.testing.assert_frame_equal(frame, _plain(path))
+    last = frame[column].iloc[-1]
+    assert pd.isna(last) if expected is None else last == expected
+
+
+def test_more_rows_than_the_head_suggested(tmp_path: Path, small_pieces: None) -> None:
+    """Long lines in the head, short ones after: the columns grow."""
+    long_head = [_row(i).replace(",chat,", ",chat-" + "x" * 150 + ",") for i in range(8_000)]
+    short = [_row(i).replace("2026-01-01T", "2026-01-02T").replace(".250Z", "Z") for i in range(8_000, 80_000)]
+    path = tmp_path / "grow.csv"
+    path.write_text(HEADER + "".join(long_head + short))
+    with path.open("rb") as fh:
+        table = flat_csv.read_csv(fh, None, size_hint=path.stat().st_size // 4)
+    assert table.num_rows == 80_000
+    frame = read_logs([str(path)]).frame
+    pd.testing.assert_frame_equal(frame, _plain(path))
+    assert int(frame["input_tokens"].sum()) == sum(1000 + i % 7 for i in range(80_000))

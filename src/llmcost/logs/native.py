@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import InputError
 from llmcost.frame import CORE_COLUMNS, OPTIONAL_COLUMNS, Conformed, conform
+from llmcost.logs.flat_csv import DICTIONARY_COLUMNS, read_csv
 from llmcost.logs.interface import ReadOptions, Source
 from llmcost.logs.source import open_binary, read_all
 
@@ -16,9 +17,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 KNOWN = frozenset(CORE_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
-_DICTIONARY = ("model", "task", "user", "region", "status")
-# A CSV's column types are pinned from this much of its head (pyarrow infers from its first block, 1 MiB).
-_SAMPLE_BYTES = 1 << 20
+_DICTIONARY = DICTIONARY_COLUMNS
 
 
 class NativeReader:
@@ -93,59 +92,12 @@ def read_table(source: Source, columns: set[str] | None = None) -> pa.Table:
 
 
 def _read_csv(source: Source, include: list[str] | None) -> pa.Table:
-    """Read a CSV with column types pinned from a sample of its head (see ``_sampled_types``).
+    """Column types pinned from the head, read in pieces into preallocated columns (see ``flat_csv``)."""
+    from pathlib import Path
 
-    Pinned types let pyarrow convert each block once, in place: inferring over the whole file keeps
-    every parsed block until the end (several times the file's size in fresh memory), and text columns
-    like ``model`` arrive dictionary-encoded. A later value the pinned type rejects (a float after
-    whole numbers, a blank timestamp zone) re-reads the file with plain inference, as before, so the
-    result, and any error naming a line, stays what inference gives.
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
+    size = len(source.data) if source.data is not None else Path(source.name).stat().st_size
     with open_binary(source) as fh:
-        head = fh.read(_SAMPLE_BYTES)
-        if len(head) < _SAMPLE_BYTES:
-            return pacsv.read_csv(io.BytesIO(head), convert_options=_csv_convert(include))
-        types = _sampled_types(head, include)
-        fh.seek(0)
-        if types:
-            try:
-                return pacsv.read_csv(fh, convert_options=_csv_convert(include, types))
-            except pa.ArrowInvalid:
-                fh.seek(0)
-        return pacsv.read_csv(fh, convert_options=_csv_convert(include))
-
-
-def _csv_convert(include: list[str] | None, types: dict[str, pa.DataType] | None = None) -> Any:
-    import pyarrow.csv as pacsv
-
-    return pacsv.ConvertOptions(strings_can_be_null=True, include_columns=include, column_types=types)
-
-
-def _sampled_types(head: bytes, include: list[str] | None) -> dict[str, pa.DataType]:
-    """The types pyarrow infers from the whole lines of ``head``: timestamps widened to nanoseconds,
-    low-cardinality text dictionary-encoded. Columns empty in the sample are left to inference."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    end = head.rfind(b"\n")
-    try:
-        sample = pacsv.read_csv(io.BytesIO(head[:end + 1]), convert_options=_csv_convert(include))
-    except pa.ArrowInvalid:
-        return {}
-    types: dict[str, pa.DataType] = {}
-    for field in sample.schema:
-        kind = field.type
-        if pa.types.is_null(kind):
-            continue
-        if pa.types.is_timestamp(kind):
-            kind = pa.timestamp("ns", tz=kind.tz)
-        elif pa.types.is_string(kind) and field.name in _DICTIONARY:
-            kind = pa.dictionary(pa.int32(), pa.string())
-        types[field.name] = kind
-    return types
+        return read_csv(fh, include, size_hint=None if source.gzip else size)
 
 
 def _present(columns: set[str] | None, available: tuple[str, ...]) -> list[str] | None:

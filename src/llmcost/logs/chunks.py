@@ -79,7 +79,8 @@ def _batches(source: Source, chunk_rows: int, wanted: set[str] | None) -> Iterat
     present = None if wanted is None else [c for c in source.columns if c in wanted]
     try:
         if source.container == "parquet" and not source.gzip:
-            parquet = pq.ParquetFile(source.name)
+            # pre_buffer keeps every row group it buffered until the file closes: memory grew with the file
+            parquet = pq.ParquetFile(source.name, pre_buffer=False)
             for batch in parquet.iter_batches(batch_size=chunk_rows, columns=present):
                 yield pa.Table.from_batches([batch])
             return

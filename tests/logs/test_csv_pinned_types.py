@@ -221,3 +221,15 @@ def test_more_rows_than_the_head_suggested(tmp_path: Path, small_pieces: None) -
     frame = read_logs([str(path)]).frame
     pd.testing.assert_frame_equal(frame, _plain(path))
     assert int(frame["input_tokens"].sum()) == sum(1000 + i % 7 for i in range(80_000))
+
+
+def test_many_distinct_texts_stay_arrow_encoded(tmp_path: Path, small_pieces: None,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flat_csv, "MAX_CATEGORIES", 500)
+    path = tmp_path / "users.csv"
+    rows = [_row(i).rstrip("\n") + (f",u{i % 3000}\n" if i % 11 else ",\n") for i in range(ROWS)]
+    path.write_text(HEADER.rstrip("\n") + ",user\n" + "".join(rows))
+    frame = read_logs([str(path)]).frame
+    pd.testing.assert_frame_equal(frame, _plain(path))
+    assert frame["user"].nunique() == 3000  # every u0..u2999 shows on some row not a multiple of 11
+    assert pd.isna(frame["user"].iloc[0]) and frame["user"].iloc[1] == "u1"

@@ -27,6 +27,8 @@ DICTIONARY_COLUMNS = ("model", "task", "user", "region", "status")
 # Column types are pinned from this much of the head (pyarrow itself infers from its first 1 MiB block).
 SAMPLE_BYTES = 1 << 20
 PIECE_BYTES = 64 << 20
+# Past this many distinct values a dictionary column (a ``user`` id, say) stays Arrow-encoded.
+MAX_CATEGORIES = 4096
 
 
 class _Fallback(Exception):
@@ -197,25 +199,36 @@ class _Column:
             self.values = bigger
 
     def take(self, data: pa.ChunkedArray, start: int) -> None:
+        for chunk in data.chunks:
+            if self.values is not None and self._keep_as_arrow(chunk):
+                self.chunks = [self._as_arrow(start)]
+                self.values = None
+            if self.chunks is not None:
+                self.chunks.append(chunk)
+            else:
+                self._copy(chunk, start)
+            start += len(chunk)
+
+    def _keep_as_arrow(self, chunk: pa.Array) -> bool:
+        """From now on keep Arrow chunks: a null in whole numbers, booleans or timestamps (pandas must
+        see it, as inference would give it), or too many distinct texts to map in Python."""
         import pyarrow as pa
 
-        if self.values is not None and data.null_count and not pa.types.is_dictionary(self.kind) \
-                and not pa.types.is_floating(self.kind):
-            self.chunks = [self._as_arrow(start)]
-            self.values = None
-        if self.chunks is not None:
-            self.chunks.extend(data.chunks)
-            return
+        if pa.types.is_dictionary(self.kind):
+            return len(self.categories) > MAX_CATEGORIES
+        return bool(chunk.null_count) and not pa.types.is_floating(self.kind)
+
+    def _copy(self, chunk: pa.Array, start: int) -> None:
+        import pyarrow as pa
+
         assert self.values is not None
-        for chunk in data.chunks:
-            stop = start + len(chunk)
-            if pa.types.is_dictionary(self.kind):
-                self._codes(chunk, self.values[start:stop])
-            elif pa.types.is_timestamp(self.kind):
-                self.values[start:stop] = chunk.cast(pa.int64()).to_numpy()
-            else:
-                self.values[start:stop] = chunk.to_numpy(zero_copy_only=False)
-            start = stop
+        out = self.values[start:start + len(chunk)]
+        if pa.types.is_dictionary(self.kind):
+            self._codes(chunk, out)
+        elif pa.types.is_timestamp(self.kind):
+            out[:] = chunk.cast(pa.int64()).to_numpy()
+        else:
+            out[:] = chunk.to_numpy(zero_copy_only=False)
 
     def _codes(self, chunk: pa.DictionaryArray, out: np.ndarray) -> None:
         import numpy as np
@@ -234,17 +247,16 @@ class _Column:
 
         assert self.values is not None
         values = self.values[:rows]
-        return pa.array(values, type=self.kind) if not pa.types.is_timestamp(self.kind) \
-            else pa.array(values, type=pa.int64()).view(self.kind)
+        if pa.types.is_timestamp(self.kind):
+            return pa.array(values, type=pa.int64()).view(self.kind)
+        if not pa.types.is_dictionary(self.kind):
+            return pa.array(values, type=self.kind)
+        indices = pa.array(values, mask=values < 0) if self.nulls else pa.array(values)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(list(self.categories), type=pa.string()))
 
     def finish(self, rows: int) -> pa.Array | pa.ChunkedArray:
         import pyarrow as pa
 
         if self.chunks is not None:
             return pa.chunked_array(self.chunks, type=self.kind)
-        assert self.values is not None
-        if not pa.types.is_dictionary(self.kind):
-            return self._as_arrow(rows)
-        codes = self.values[:rows]
-        indices = pa.array(codes, mask=codes < 0) if self.nulls else pa.array(codes)
-        return pa.DictionaryArray.from_arrays(indices, pa.array(list(self.categories), type=pa.string()))
+        return self._as_arrow(rows)

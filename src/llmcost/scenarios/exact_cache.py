@@ -66,9 +66,9 @@ def _carried_hits(frame: pd.DataFrame, cfg: ExactCache, tails: dict[str, Tail]) 
     column = cfg.key if cfg.key in frame.columns else ("prompt" if "prompt" in frame.columns else None)
     if column is None:
         return None
-    keys = [frame[column].to_numpy(dtype=object)]
+    keys = [frame[column]]
     if cfg.per_model:
-        keys.append(frame["model"].to_numpy(dtype=object))
+        keys.append(frame["model"])
     hits, _ = carried_hits(tails, f"exact_cache {cfg.model_dump_json()}", keys, timestamps_ns(frame),
                            round(cfg.ttl * 1e9), cfg.max_entries)
     return hits

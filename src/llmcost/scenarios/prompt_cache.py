@@ -40,7 +40,7 @@ def _prefix_rows(frame: pd.DataFrame, index: PrefixIndex | None) -> np.ndarray:
 
 
 def replay_prefixes(index: PrefixIndex, rows: np.ndarray, model_codes: np.ndarray, eligible: np.ndarray,
-                    cfg: PromptCache, ctx: Context, models: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                    cfg: PromptCache, ctx: Context, models: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(cached tokens, blocked tokens) per request, before the input cap, for rows with prefix data
     (``models``: the serving model ids, used to key a streamed replay across chunks)."""
     import numpy as np
@@ -63,6 +63,7 @@ def _stand_in(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray
               cfg: PromptCache, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """(prefix tokens, hit) for rows without prefix data: a shared prefix per (model, task)."""
     import numpy as np
+    import pandas as pd
 
     n = len(frame)
     if "task" in frame.columns:
@@ -80,10 +81,10 @@ def _stand_in(frame: pd.DataFrame, model_codes: np.ndarray, eligible: np.ndarray
     times = times_ns(frame)
     ttl = round(cfg.ttl_seconds * 1e9)
     if ctx.shared is not None and ctx.shared.streaming:
-        task = frame["task"].astype(object).fillna("\x00").to_numpy() if "task" in frame.columns \
-            else np.full(n, "", dtype=object)
+        task = frame["task"].astype("string").fillna("\x00") if "task" in frame.columns \
+            else pd.Series([""] * n, dtype="string")
         hit, reused = carried_hits(ctx.shared.tails, f"{ctx.scenario} prompt_cache stand-in",
-                                   [task, frame["model_id"].to_numpy(dtype=object)], times, ttl, ok=ok)
+                                   [task, frame["model_id"]], times, ttl, ok=ok)
     else:
         keys = np.where(ok, task_codes * n_models + model_codes, -1)
         hit, reused = replay_ttl_reuse(keys, times, ttl)
@@ -110,8 +111,7 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
     write = np.zeros(len(frame))
     if index is not None and has_prefix.any():
         cached, blocked = replay_prefixes(index, base_rows[has_prefix], model_codes[has_prefix],
-                                          eligible[has_prefix], cfg, ctx,
-                                          frame["model_id"].to_numpy(dtype=object)[has_prefix])
+                                          eligible[has_prefix], cfg, ctx, frame["model_id"][has_prefix])
         capped = np.minimum(cached, inputs[has_prefix])
         capped = np.where(capped >= max(cfg.min_tokens, 1), capped, 0)  # too short a prefix is not a hit
         read[has_prefix] = np.where(eligible[has_prefix], capped, 0)

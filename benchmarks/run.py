@@ -8,6 +8,8 @@ For each format (Parquet, CSV, flat JSONL) it times, each in a fresh process:
   - `llmcost estimate --baseline-only`;
   - `llmcost estimate` with the built-in default scenario set (Parquet only: the replays dominate);
   - `llmcost logs inspect`;
+  - streaming with `--chunk-rows 1000000`, baseline and default scenarios (Parquet), and with `--tile N`
+    the same on the log made N times longer (benchmarks/tile.py), to show peak memory does not grow;
 and, once, `llmcost --help`, `llmcost catalog list` and `python -c "import typer"`.
 Results are printed and written as a Markdown table to benchmarks/out/results.md.
 """
@@ -55,6 +57,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="directory with logs.{parquet,csv,jsonl}")
     parser.add_argument("--formats", default="parquet,csv,jsonl")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--tile", type=int, default=1,
+                        help="also stream a Parquet log this many times longer (peak memory must not grow)")
     parser.add_argument("--out", type=Path, default=HERE / "out" / "results.md")
     args = parser.parse_args()
     data = args.data or HERE / "out" / f"logs-{args.rows}"
@@ -78,6 +82,18 @@ def main() -> None:
             record(fmt, "estimate (default scenarios)", [LLMCOST, "estimate", path, "-f", "json"], floor)
             record(fmt, "estimate --chunk-rows 1000000", [LLMCOST, "estimate", path, "--baseline-only", "-f",
                                                           "json", "--chunk-rows", "1000000"], floor)
+            record(fmt, "default scenarios --chunk-rows 1000000", [LLMCOST, "estimate", path, "-f", "json",
+                                                                   "--chunk-rows", "1000000"], floor)
+            if args.tile > 1:  # the same log N times longer: streaming memory must not grow with it
+                longer = data / f"logs-x{args.tile}.parquet"
+                if not longer.exists():
+                    subprocess.run([sys.executable, str(HERE / "tile.py"), path, "--copies", str(args.tile),
+                                    "--out", str(longer)], check=True)
+                label = f"{args.tile}× rows"
+                record(label, "estimate --chunk-rows 1000000", [LLMCOST, "estimate", str(longer), "--baseline-only",
+                                                                "-f", "json", "--chunk-rows", "1000000"])
+                record(label, "default scenarios --chunk-rows 1000000", [LLMCOST, "estimate", str(longer), "-f",
+                                                                         "json", "--chunk-rows", "1000000"])
         record(fmt, "logs inspect", [LLMCOST, "logs", "inspect", path, "--json"], floor)
     typer = record("-", "python -c 'import typer'", [sys.executable, "-c", "import typer"])
     record("-", "llmcost --help", [LLMCOST, "--help"], typer)

@@ -3,7 +3,7 @@
 Three paths, the first that applies:
 
 1. **Pieces.** Column types are pinned from a 1 MiB sample of the head; the file is read in pieces of
-   64 MiB (pyarrow parses each piece's blocks in parallel) and every piece's numbers are copied into
+   16 MiB (pyarrow parses each piece's blocks in parallel) and every piece's numbers are copied into
    one preallocated array per column, so only the final columns are new memory: each piece's parse
    buffers are recycled for the next. Text columns named in ``DICTIONARY_COLUMNS`` become codes into
    one dictionary. The result is a single-chunk table, which pandas then wraps without copying.
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 DICTIONARY_COLUMNS = ("model", "task", "user", "region", "status")
 # Column types are pinned from this much of the head (pyarrow itself infers from its first 1 MiB block).
 SAMPLE_BYTES = 1 << 20
-PIECE_BYTES = 64 << 20
+PIECE_BYTES = 16 << 20
 # Past this many distinct values a dictionary column (a ``user`` id, say) stays Arrow-encoded.
 MAX_CATEGORIES = 4096
 

@@ -154,3 +154,33 @@ def test_vectorized_total_equals_row_by_row_decimal_oracle(rows: list[dict[str, 
     got = price(frame(*({k: v for k, v in r.items() if k != "uncached"} for r in rows)), CATALOG).total
     expected = sum((oracle(r) for r in rows), D(0))
     assert got == expected
+
+
+def test_a_log_with_more_than_31_models_prices_every_one() -> None:
+    """Model codes were int8: code * 4 wrapped past 31 models and traffic landed in another group."""
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from llmcost.catalog import load_catalog
+    from llmcost.frame import conform
+    from llmcost.pricing import cost_of, price
+
+    catalog = load_catalog()
+    ids = [m.id for m in catalog.models if m.input_mtok is not None and m.output_mtok is not None][:40]
+    assert len(ids) == 40
+    rows = pd.DataFrame({
+        "timestamp": pd.date_range("2026-01-01", periods=len(ids), freq="min", tz="UTC"),
+        "model": ids, "input_tokens": [1000 + i for i in range(len(ids))],
+        "output_tokens": [10 * (i + 1) for i in range(len(ids))],
+    })
+    frame = conform(rows, source="t").frame
+    priced = price(frame, catalog)
+    by_model = {m.model: m.cost for m in priced.by_model}
+    for i, mid in enumerate(ids):
+        model = catalog.model(mid)
+        tokens = price(frame.iloc[[i]], catalog).by_model[0].tokens
+        want, _ = cost_of(tokens, model.rates_for(long_context=False, batch=False), model.request_fee)
+        hand = (Decimal(1000 + i) * model.input_mtok + Decimal(10 * (i + 1)) * model.output_mtok) / 10**6
+        assert want == hand + model.request_fee
+        assert by_model[mid] == hand + model.request_fee, mid

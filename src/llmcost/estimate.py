@@ -75,7 +75,9 @@ def run_estimate(
 
     window = observed_window(frame, window_days)
     chosen = with_baseline(scenarios)
-    frame, shared = prepare(frame)  # once for every scenario (see scenarios.prefix_index)
+    shared = None
+    if any(not isinstance(s, Baseline) for s in chosen):
+        frame, shared = prepare(frame)  # once for every scenario (see scenarios.prefix_index)
     parts = []
     kept = None
     for scenario in chosen:

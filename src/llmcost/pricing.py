@@ -213,7 +213,7 @@ def _aggregate_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, cat
     import numpy as np
 
     categories = list(ids.cat.categories)
-    codes = ids.cat.codes.to_numpy()
+    codes = ids.cat.codes.to_numpy().astype(np.int64)  # int8 codes would wrap below (* 4) past 31 models
     thresholds = np.array(
         [_threshold(catalog, mid) for mid in categories] + [np.iinfo(np.int64).max], dtype=np.float64
     )
@@ -221,8 +221,8 @@ def _aggregate_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, cat
     per_request_input = frame["input_tokens"].to_numpy() / np.maximum(weight, 1)
     long = per_request_input > thresholds[codes]
     batch = frame["batch"].to_numpy(dtype=bool)
-    group = np.where(known, codes * 4 + batch * 2 + long, -1)
     n_groups = len(categories) * 4
+    group = np.where(known, codes * 4 + batch * 2 + long, n_groups)  # n_groups: unknown, not summed
     sums = {col: _bincount(group, frame[col].to_numpy(), n_groups) for col in SUM_COLUMNS}
     logged = _bincount(group, _logged(frame), n_groups) if groups.logged is not None else None
     for code, mid in enumerate(categories):
@@ -286,21 +286,28 @@ def cost_of(tokens: TokenSums, rates: dict[str, Decimal | None], request_fee: De
     return total + request_fee * _decimal(tokens.requests), None
 
 
+_SLICE = 1 << 20
+
+
 def _threshold(catalog: Catalog, model_id: str) -> float:
     lc = catalog.model(model_id).long_context
     return float(lc.threshold_tokens) if lc else float(2**62)
 
 
 def _bincount(group: np.ndarray, values: np.ndarray, n: int) -> list[float]:
+    """Sum ``values`` per group 0..n-1 (``group`` == n: not summed), in slices: a slice's temporaries
+    stay in cache and no frame-sized float copy is ever made (fresh memory is slow on small VMs)."""
     import numpy as np
 
-    mask = group >= 0
+    sums = np.zeros(n + 1, dtype=np.float64)
+    for lo in range(0, len(group), _SLICE):
+        part = values[lo:lo + _SLICE]
+        sums += np.bincount(group[lo:lo + _SLICE], weights=part if part.dtype.kind == "f" else
+                            part.astype(np.float64), minlength=n + 1)
     if values.dtype.kind in "iub":
         # Integer sums stay exact: float64 holds integers exactly up to 2**53.
-        counts = np.bincount(group[mask], weights=values[mask].astype(np.float64), minlength=n)
-        return [int(v) for v in counts]
-    counts = np.bincount(group[mask], weights=values[mask].astype(np.float64), minlength=n)
-    return [float(v) for v in counts]
+        return [int(v) for v in sums[:n]]
+    return [float(v) for v in sums[:n]]
 
 
 def _logged(frame: pd.DataFrame) -> np.ndarray:
@@ -313,8 +320,8 @@ def _logged(frame: pd.DataFrame) -> np.ndarray:
 def _group_sums(frame: pd.DataFrame, keys: pd.Categorical[Any]) -> list[tuple[str, TokenSums, Decimal | None]]:
     import numpy as np
 
-    codes = np.asarray(keys.codes)
     n = len(keys.categories)
+    codes = np.where(np.asarray(keys.codes) >= 0, np.asarray(keys.codes, dtype=np.int64), n)
     sums = {col: _bincount(codes, frame[col].to_numpy(), n) for col in SUM_COLUMNS}
     logged = _bincount(codes, _logged(frame), n) if "cost_logged" in frame.columns else None
     out = []

@@ -137,7 +137,8 @@ def measured_by_model(frame: pd.DataFrame, bench: BenchSummary) -> list[dict[str
 
     weight = frame["weight"].to_numpy(dtype=np.float64)
     ids = frame["model_id"]
-    per_model = np.bincount(ids.cat.codes.to_numpy() + 1, weights=weight, minlength=len(ids.cat.categories) + 1)
+    codes = ids.cat.codes.to_numpy().astype(np.int64)  # int8 + 1 would wrap past 126 models
+    per_model = np.bincount(codes + 1, weights=weight, minlength=len(ids.cat.categories) + 1)
     total = float(weight.sum())
     out = []
     for i, mid in enumerate(ids.cat.categories):

@@ -244,3 +244,17 @@ def test_output_to_a_device_writes_through_it_instead_of_replacing_it(cli: Any, 
                  "--output", os.devnull)
     assert result.exit_code == 0, result.stderr
     assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
+
+
+def test_run_estimate_reports_each_scenario_as_it_starts(log: Path) -> None:
+    """The CLI's progress bar names the scenario being replayed (it can take seconds on a big log)."""
+    from llmcost.catalog import load_catalog
+    from llmcost.estimate import run_estimate
+    from llmcost.logs import read_logs
+    from llmcost.scenarios import select_scenarios
+
+    catalog = load_catalog()
+    started: list[str] = []
+    run_estimate(read_logs([str(log)]).frame, catalog, select_scenarios(None, baseline_only=False, catalog=catalog),
+                 on_scenario=started.append)
+    assert started == ["baseline", "tiered-routing", "exact-cache-24h", "prompt-caching", "all-combined"]

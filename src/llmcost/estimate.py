@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -65,11 +65,13 @@ def run_estimate(
     projection_days: int = DEFAULT_PROJECTION_DAYS,
     window_days: float | None = None,
     keep_frame: str | None = None,
+    on_scenario: Callable[[str], None] | None = None,
 ) -> Estimate:
     """Price the baseline and every scenario on ``frame`` and project each to ``projection_days``.
 
     ``keep_frame`` names a scenario whose resulting traffic is kept on the Estimate (``kept_frame``), so a
-    caller that needs it does not apply the scenario a second time.
+    caller that needs it does not apply the scenario a second time. ``on_scenario`` is told the name of
+    each scenario as it starts (for a progress display).
     """
     from llmcost.scenarios.prefix_index import prepare
 
@@ -81,6 +83,8 @@ def run_estimate(
     parts = []
     kept = None
     for scenario in chosen:
+        if on_scenario is not None:
+            on_scenario(scenario.name)
         applied = scenario.apply(frame, catalog, shared)
         parts.append(_Part(aggregate(applied.frame, catalog), applied.extra_cost, applied.details))
         if scenario.name == keep_frame:

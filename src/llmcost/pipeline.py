@@ -46,6 +46,7 @@ def estimate_logs(
     projection_days: int = 30,
     window_days: float | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_scenario: Callable[[str], None] | None = None,
 ) -> tuple[Estimate, LogRead]:
     """Read ``paths`` and run the estimate; stream in chunks when asked to or when the logs are big."""
     from llmcost.logs import read_logs
@@ -66,7 +67,7 @@ def estimate_logs(
         holder = [logset.frame]
         del logset
         return run_estimate(holder.pop(), catalog, scenarios, projection_days=projection_days,
-                            window_days=window_days), read
+                            window_days=window_days, on_scenario=on_scenario), read
 
     skipped: dict[str, dict[str, int]] = {}
 

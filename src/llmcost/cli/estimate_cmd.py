@@ -65,7 +65,8 @@ def estimate(
         result, read = estimate_logs(
             logs, cat, chosen, log_format=log_format, default_model=model, skip_bad=skip_bad,
             chunk_rows=chunk_rows, projection_days=days, window_days=window_days,
-            on_progress=(lambda n: bar.advance(bar.task_ids[0], n)) if bar else None)
+            on_progress=(lambda n: bar.advance(bar.task_ids[0], n)) if bar else None,
+            on_scenario=(lambda name: bar.update(bar.task_ids[0], description=f"scenario {name}")) if bar else None)
     if read.chunk_rows and chunk_rows is None:
         info(f"logs are large: streamed in chunks of {read.chunk_rows:,} rows")
     for path, reasons in read.skipped.items():

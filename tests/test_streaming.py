@@ -161,3 +161,23 @@ def test_cli_streams_the_default_scenarios(cli: Any, sample_frame: pd.DataFrame,
     assert whole.exit_code == chunked.exit_code == 0, chunked.stderr
     a, b = json.loads(whole.stdout), json.loads(chunked.stdout)
     assert [s["monthly_cost_usd"] for s in a["scenarios"]] == [s["monthly_cost_usd"] for s in b["scenarios"]]
+
+
+def test_a_big_time_ordered_log_in_memory_is_replayed_in_slices_with_the_same_result(
+        sample_frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_estimate slices a time-ordered log of more than two slices (less fresh memory, faster)."""
+    from llmcost import estimate
+    from llmcost.scenarios import select_scenarios
+
+    catalog = load_catalog()
+    scenarios = select_scenarios(None, baseline_only=False, catalog=catalog)
+    whole = run_estimate(sample_frame, catalog, scenarios)  # 4,200 rows: one piece
+    monkeypatch.setattr(estimate, "IN_MEMORY_SLICE", 500)
+    seen: list[str] = []
+    sliced = run_estimate(sample_frame, catalog, scenarios, on_scenario=seen.append)
+    assert len(seen) == 9 * len(whole.scenarios)  # nine slices, every scenario on each
+    assert_same(sliced, whole, exact=True)
+    shuffled = sample_frame.sample(frac=1, random_state=1).reset_index(drop=True)
+    seen.clear()
+    assert_same(run_estimate(shuffled, catalog, scenarios, on_scenario=seen.append), whole, exact=True)
+    assert len(seen) == len(whole.scenarios)  # out of time order: replayed whole, never sliced

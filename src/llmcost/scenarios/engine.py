@@ -50,6 +50,12 @@ class ComposedScenario:
     def monthly_growth(self) -> Decimal:
         return self.spec.monthly_growth
 
+    @property
+    def streamable(self) -> bool:
+        """Whether chunk by chunk gives exactly the whole-log result: not with ``writes: reused`` (it looks
+        ahead) nor with bench figures (their request shares are per chunk)."""
+        return self.bench is None and (self.spec.prompt_cache is None or self.spec.prompt_cache.writes == "all")
+
     def context(self, catalog: Catalog, shared: Shared | None = None) -> Context:
         return Context(catalog, f"scenarios[{self.index}]", self.source, self.bench, shared=shared)
 

@@ -1,7 +1,9 @@
-"""The fast path of ``catalog list``: the bundled catalogs' validated snapshot and the rich-free table text.
+"""The fast path of ``catalog list``: the bundled catalogs' validated snapshot, the rows read from it without
+pydantic, and the rich-free table text.
 
-Both are shortcuts that must never change a result: the snapshot must be what the YAML validates to (and
-is ignored the moment the YAML changes), and the plain text must be exactly what rich prints.
+All are shortcuts that must never change a result: the snapshot must be what the YAML validates to (and
+is ignored the moment the YAML changes), the light rows must print what the validated catalog prints, and
+the plain text must be exactly what rich prints.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from llmcost import catalog as catalog_mod
-from llmcost import yamlfile
-from llmcost.catalog import Catalog, ModelPrice, bundled_catalogs, load_catalog
+from llmcost import catalog_snapshot, yamlfile
+from llmcost.catalog import Catalog, LongContext, ModelPrice, Rates, bundled_catalogs, load_catalog
+from llmcost.catalog_snapshot import ModelRow
+from llmcost.cli.catalog_cmd import _chosen as chosen  # the filter of --provider and --tier
 from llmcost.report.catalog_view import catalog_table, catalog_text
 
 WIDTH = 140
@@ -66,9 +70,9 @@ def yaml_loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 def catalog_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A private copy of the bundled catalogs and their snapshot, used in place of the real ones."""
     root = tmp_path / "catalogs"
-    shutil.copytree(catalog_mod.CATALOG_DIR, root)
-    monkeypatch.setattr(catalog_mod, "CATALOG_DIR", root)
-    monkeypatch.setattr(catalog_mod, "SNAPSHOT", root / catalog_mod.SNAPSHOT.name)
+    shutil.copytree(catalog_snapshot.CATALOG_DIR, root)
+    monkeypatch.setattr(catalog_snapshot, "CATALOG_DIR", root)
+    monkeypatch.setattr(catalog_snapshot, "SNAPSHOT", root / catalog_snapshot.SNAPSHOT.name)
     return root
 
 
@@ -76,7 +80,7 @@ def catalog_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def test_snapshot_file_is_up_to_date_with_the_bundled_yaml() -> None:
-    assert catalog_mod.SNAPSHOT.read_text(encoding="utf-8") == catalog_mod.snapshot_text(), (
+    assert catalog_snapshot.SNAPSHOT.read_text(encoding="utf-8") == catalog_mod.snapshot_text(), (
         "a bundled catalog changed: regenerate the snapshot with `.venv/bin/python -m llmcost.catalog`")
 
 
@@ -109,6 +113,7 @@ def test_edited_bundled_yaml_is_read_not_the_stale_snapshot(catalog_copy: Path, 
     text = path.read_text(encoding="utf-8")
     assert "- id: gpt-4o\n" in text
     path.write_text(text.replace("- id: gpt-4o\n", "- id: gpt-4o-edited\n", 1), encoding="utf-8")
+    assert catalog_snapshot.listing("frontier") is None
     cat = load_catalog("frontier")
     assert yaml_loads == [path]
     assert "gpt-4o-edited" in cat.by_id and "gpt-4o" not in cat.by_id
@@ -127,7 +132,7 @@ def test_edited_bundled_yaml_with_an_error_fails_as_any_catalog(catalog_copy: Pa
 
 @pytest.mark.parametrize("damage", ["missing", "not json", "stale entry", "no entry", "not a catalog", "a list"])
 def test_damaged_snapshot_falls_back_to_the_yaml(catalog_copy: Path, yaml_loads: list[Path], damage: str) -> None:
-    snapshot = catalog_copy / catalog_mod.SNAPSHOT.name
+    snapshot = catalog_copy / catalog_snapshot.SNAPSHOT.name
     text = snapshot.read_text(encoding="utf-8")
     if damage == "missing":
         snapshot.unlink()
@@ -143,6 +148,7 @@ def test_damaged_snapshot_falls_back_to_the_yaml(catalog_copy: Path, yaml_loads:
                             encoding="utf-8")
     else:
         snapshot.write_text("[1, 2]", encoding="utf-8")
+    assert catalog_snapshot.listing("article-sheet-a") is None
     cat = load_catalog("article-sheet-a")
     assert yaml_loads == [catalog_copy / "article-sheet-a.yaml"]
     assert cat == load_catalog("article-sheet-a", snapshot=False)
@@ -258,3 +264,161 @@ def test_plain_text_is_what_rich_prints_or_nothing(source: str, ids: list[str], 
     text = catalog_text(cat, models, width)
     if text is not None:
         assert text == rich_text(cat, models, width)
+
+
+# ---------------------------------------------------------------- the rows read without pydantic
+
+
+@pytest.fixture
+def no_pydantic_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``catalog list`` fails if it loads the catalog through pydantic: proves it took the light rows."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Catalog:
+        raise AssertionError("catalog list validated the catalog with pydantic")
+
+    monkeypatch.setattr(catalog_mod, "load_catalog", refuse)
+
+
+def list_filters(cat: Catalog) -> list[tuple[str | None, str | None]]:
+    providers = [None, "nope", *sorted({m.provider for m in cat.models})]
+    tiers = [None, "nope", *sorted({m.tier for m in cat.models if m.tier})]
+    return [(p, t) for p in providers for t in tiers]
+
+
+def test_listing_knows_exactly_the_fields_of_the_schema() -> None:
+    assert set(Catalog.model_fields) == catalog_snapshot.CATALOG_FIELDS
+    assert set(ModelPrice.model_fields) == catalog_snapshot.MODEL_FIELDS
+    assert set(LongContext.model_fields) == catalog_snapshot.LONG_CONTEXT_FIELDS
+    assert set(Rates.model_fields) == catalog_snapshot.RATE_FIELDS
+
+
+@pytest.mark.parametrize("name", sorted(bundled_catalogs()))
+def test_listing_rows_hold_the_validated_catalogs_values(name: str) -> None:
+    rows, cat = catalog_snapshot.listing(name), load_catalog(name)
+    assert rows is not None
+    assert (rows.source, rows.as_of) == (cat.source, cat.as_of)
+    assert [r.id for r in rows.models] == [m.id for m in cat.models]
+    for row, model in zip(rows.models, cat.models, strict=True):
+        for field in ModelRow._fields:
+            if field != "long_context":
+                assert repr(getattr(row, field)) == repr(getattr(model, field)), (row.id, field)
+        assert repr(row.batch_discount_fraction) == repr(model.batch_discount_fraction)
+        assert (row.long_context and row.long_context.threshold_tokens) == (
+            model.long_context and model.long_context.threshold_tokens)
+
+
+@pytest.mark.parametrize("name", sorted(bundled_catalogs()))
+def test_listing_text_is_the_validated_catalogs_text_for_every_filter(name: str) -> None:
+    rows, cat = catalog_snapshot.listing(name), load_catalog(name)
+    assert rows is not None
+    for provider, tier in list_filters(cat):
+        light = catalog_text(rows, chosen(rows.models, provider, tier), WIDTH)
+        assert light is not None
+        assert light == catalog_text(cat, chosen(cat.models, provider, tier), WIDTH), (provider, tier)
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("frontier", ()), ("frontier", ("--tier", "hot")), ("frontier", ("--provider", "anthropic")),
+    ("frontier", ("--provider", "openai", "--tier", "warm")), ("frontier", ("--tier", "nope")),
+    ("article-sheet-a", ()), ("article-sheet-a", ("--tier", "cold")), ("article-sheet-b", ()),
+])
+def test_cli_list_of_a_bundled_catalog_prints_rich_text_without_pydantic(
+        cli: Any, no_pydantic_catalog: None, name: str, args: tuple[str, ...]) -> None:
+    cat = catalog_mod.Catalog.model_validate(catalog_snapshot.snapshot_entry(bundled_catalogs()[name]))
+    provider = args[args.index("--provider") + 1] if "--provider" in args else None
+    tier = args[args.index("--tier") + 1] if "--tier" in args else None
+    expected = rich_text(cat, chosen(cat.models, provider, tier))
+    assert cli("catalog", "list", "--catalog", name, *args).stdout == expected
+    if name == "frontier":
+        assert cli("catalog", "list", *args).stdout == expected
+
+
+def test_cli_list_of_the_catalog_named_in_the_environment_takes_the_light_rows(
+        cli: Any, no_pydantic_catalog: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLMCOST_CATALOG", "article-sheet-b")
+    result = cli("catalog", "list")
+    assert result.exit_code == 0, result.stderr
+    assert "Project source article, price sheet B" in result.stdout
+
+
+def test_cli_list_of_an_edited_bundled_catalog_shows_the_edit(catalog_copy: Path, cli: Any) -> None:
+    path = catalog_copy / "frontier.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("- id: gpt-4o\n", "- id: gpt-4o-edited\n", 1),
+                    encoding="utf-8")
+    result = cli("catalog", "list", "--provider", "openai")
+    assert result.exit_code == 0, result.stderr
+    assert "│ gpt-4o-edited " in result.stdout and "│ gpt-4o " not in result.stdout
+
+
+def test_user_catalog_is_not_listed_from_the_snapshot(tmp_path: Path, cli: Any) -> None:
+    path = tmp_path / "frontier.yaml"
+    shutil.copyfile(bundled_catalogs()["frontier"], path)
+    assert catalog_snapshot.listing(path) is None
+    assert catalog_snapshot.listing(tmp_path / "missing.yaml") is None
+    result = cli("catalog", "list", "--catalog", str(path), "--tier", "hot")
+    assert result.exit_code == 0, result.stderr
+    cat = load_catalog("frontier")
+    assert result.stdout == rich_text(cat, cat.in_tier("hot"))
+
+
+def test_cli_list_of_a_missing_catalog_still_names_it(cli: Any, tmp_path: Path) -> None:
+    result = cli("catalog", "list", "--catalog", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "nope.yaml" in result.stderr and "no such catalog" in result.stderr
+
+
+# Entries whose YAML hash still matches but which the snapshot writer would never produce: the light
+# reader refuses them, and `catalog list` prints what the pydantic path decides (it validates the entry in
+# lax mode, or reads the YAML when the entry breaks the schema).
+ODD_ENTRIES: dict[str, Any] = {
+    "price as a number": ("models", 0, "input_mtok", 5),
+    "negative price": ("models", 0, "input_mtok", "-1"),
+    "price not a number": ("models", 0, "output_mtok", "abc"),
+    "price NaN": ("models", 0, "output_mtok", "NaN"),
+    "unknown model field": ("models", 0, "colour", "red"),
+    "unknown catalog field": ("colour", "red"),
+    "context as text": ("models", 1, "context_window", "128000"),
+    "context as bool": ("models", 1, "context_window", True),
+    "empty id": ("models", 1, "id", ""),
+    "no input price": ("models", 0, "input_mtok", KeyError),
+    "batch discount of 1": ("models", 0, "batch_discount", "1"),
+    "no models": ("models", []),
+    "a model is a list": ("models", 0, []),
+    "bad date": ("as_of", "yesterday"),
+    "long context without threshold": ("models", 0, "long_context", {"input_mtok": "1", "output_mtok": "2"}),
+}
+
+
+@pytest.mark.parametrize("odd", sorted(ODD_ENTRIES))
+def test_odd_snapshot_entry_is_not_listed_from_the_light_rows(catalog_copy: Path, cli: Any, odd: str) -> None:
+    *keys, value = ODD_ENTRIES[odd]
+    snapshot = catalog_copy / catalog_snapshot.SNAPSHOT.name
+    doc = json.loads(snapshot.read_text(encoding="utf-8"))
+    target = doc["catalogs"]["article-sheet-a"]["catalog"]
+    for key in keys[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[keys[-1]]
+    else:
+        target[keys[-1]] = value
+    snapshot.write_text(json.dumps(doc), encoding="utf-8")
+    assert catalog_snapshot.listing("article-sheet-a") is None
+    result = cli("catalog", "list", "--catalog", "article-sheet-a")
+    cat = load_catalog("article-sheet-a")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == rich_text(cat, cat.models)
+
+
+def test_batch_discount_fraction_is_stated_or_implied_by_the_batch_price() -> None:
+    base = catalog_snapshot.listing("frontier")
+    assert base is not None
+    row = base.models[0]
+    implied = row._replace(batch_discount=None, input_mtok=Decimal("2.5"), batch_input_mtok=Decimal("1.25"))
+    assert implied.batch_discount_fraction == Decimal("0.5")
+    assert row._replace(batch_discount=Decimal("0.4"), batch_input_mtok=Decimal("1")).batch_discount_fraction \
+        == Decimal("0.4")
+    assert implied._replace(input_mtok=Decimal(0)).batch_discount_fraction is None
+    assert implied._replace(batch_input_mtok=None).batch_discount_fraction is None
+    model = load_catalog("frontier").models[0].model_copy(
+        update={"batch_discount": None, "input_mtok": Decimal("2.5"), "batch_input_mtok": Decimal("1.25")})
+    assert model.batch_discount_fraction == Decimal("0.5")

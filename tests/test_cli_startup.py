@@ -1,4 +1,5 @@
-"""``llmcost --help`` and ``llmcost catalog list`` must stay fast: no pandas, numpy, pyarrow or httpx on the way."""
+"""``llmcost --help`` and ``llmcost catalog list`` must stay fast: no pandas, numpy, pyarrow or httpx on the way,
+and no pydantic either (typer < 0.29 does not coerce options through it; see docs/catalog-startup.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("pandas", "numpy", "pyarrow", "httpx", "tiktoken")
+NOT_FOR_HELP = (*HEAVY, "pydantic", "pydantic_core")
 
 PROBE = """
 import sys
@@ -19,15 +23,15 @@ print(",".join(sorted(m for m in {HEAVY} if m in sys.modules)))
 """
 
 
-def test_help_imports_no_heavy_library() -> None:
-    code = PROBE.replace("{HEAVY}", repr(HEAVY))
+def test_help_imports_no_heavy_library_nor_pydantic() -> None:
+    code = PROBE.replace("{HEAVY}", repr(NOT_FOR_HELP))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"--help imported: {out.stdout.strip()}"
 
 
 LIST_PROBE = """
 import sys
-sys.argv = ["llmcost", "catalog", "list"]
+sys.argv = ["llmcost", "catalog", "list", *{ARGS}]
 from llmcost.cli.main import main
 try:
     main()
@@ -37,15 +41,21 @@ print(",".join(sorted(m for m in {MODULES} if m in sys.modules)), file=sys.stder
 """
 
 
-def test_catalog_list_imports_no_heavy_library_nor_yaml_or_rich() -> None:
-    """Piped ``catalog list`` of the bundled catalog: the validated snapshot and the plain table text,
-    so not even the YAML parser or rich is loaded (see tests/test_catalog_fast_path.py)."""
-    code = LIST_PROBE.replace("{MODULES}", repr((*HEAVY, "yaml", "rich")))
+@pytest.mark.parametrize(("args", "shows"), [
+    ((), "│ gpt-4o "), (("--tier", "hot"), "│ claude-opus-4-7 "),
+    (("--catalog", "article-sheet-b", "--provider", "deepseek"), "│ deepseek-"),
+])
+def test_catalog_list_imports_no_heavy_library_nor_pydantic_yaml_or_rich(args: tuple[str, ...], shows: str) -> None:
+    """Piped ``catalog list`` of a bundled catalog: rows read straight from the checked snapshot and the
+    plain table text, so neither pydantic, the YAML parser nor rich is loaded (see
+    tests/test_catalog_fast_path.py)."""
+    modules = (*NOT_FOR_HELP, "yaml", "rich", "llmcost.catalog")
+    code = LIST_PROBE.replace("{MODULES}", repr(modules)).replace("{ARGS}", repr(args))
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
     env["PYTHONIOENCODING"] = "utf-8"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
                          encoding="utf-8")
-    assert "│ gpt-4o " in out.stdout
+    assert shows in out.stdout
     assert out.stderr.strip() == "", f"catalog list imported: {out.stderr.strip()}"
 
 

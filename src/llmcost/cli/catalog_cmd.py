@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from llmcost.cli.common import TABLE_WIDTH, info, out_console, speaks_errors
 from llmcost.cli.estimate_cmd import CatalogOpt
 
+if TYPE_CHECKING:
+    from llmcost.report.catalog_view import ListedModel
+
+_M = TypeVar("_M", bound="ListedModel")
 app = typer.Typer(help="Inspect and validate price catalogs.", no_args_is_help=True)
 
 
@@ -22,17 +27,31 @@ def list_models(
     tier: Annotated[str | None, typer.Option(help="Only this tier.")] = None,
 ) -> None:
     """Models in the catalog: id, provider, tier, prices per million tokens, context window."""
+    from llmcost.report.catalog_view import catalog_text
+
+    plain = _plain_stdout()
+    if plain:  # a bundled catalog, piped: straight from its checked snapshot, without pydantic or rich
+        from llmcost.catalog_snapshot import listing
+
+        rows = listing(catalog)
+        text = None if rows is None else catalog_text(rows, _chosen(rows.models, provider, tier), TABLE_WIDTH)
+        if text is not None:
+            sys.stdout.write(text)
+            return
     from llmcost.catalog import load_catalog
-    from llmcost.report.catalog_view import catalog_table, catalog_text
+    from llmcost.report.catalog_view import catalog_table
 
     cat = load_catalog(catalog)
-    models = [m for m in cat.models if (provider is None or m.provider == provider)
-              and (tier is None or m.tier == tier)]
-    text = catalog_text(cat, models, TABLE_WIDTH) if _plain_stdout() else None
+    models = _chosen(cat.models, provider, tier)
+    text = catalog_text(cat, models, TABLE_WIDTH) if plain else None
     if text is not None:
         sys.stdout.write(text)
         return
     out_console().print(catalog_table(cat, models))
+
+
+def _chosen(models: Sequence[_M], provider: str | None, tier: str | None) -> list[_M]:
+    return [m for m in models if (provider is None or m.provider == provider) and (tier is None or m.tier == tier)]
 
 
 def _plain_stdout() -> bool:

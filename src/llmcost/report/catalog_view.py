@@ -5,6 +5,10 @@ terminals) and ``catalog_text``, which writes the exact characters rich would pu
 console without importing rich (a rich render of this table costs more than loading the catalog). It returns
 None for anything whose layout only rich can decide, and tests compare the two on every bundled catalog
 and on generated ones.
+
+Both accept any ``ListedCatalog`` and ``ListedModel`` (the protocols below): the pydantic ``Catalog`` and
+``ModelPrice`` satisfy them, and so do the light rows that ``llmcost.catalog_snapshot.listing`` reads from
+the snapshot without importing pydantic.
 """
 
 from __future__ import annotations
@@ -12,12 +16,53 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from rich.table import Table
 
-    from llmcost.catalog import Catalog, ModelPrice
+    from llmcost.catalog import ModelPrice
+
+
+class ListedLongContext(Protocol):
+    @property
+    def threshold_tokens(self) -> int: ...
+
+
+class ListedModel(Protocol):
+    """What a row of ``catalog list`` shows of a model."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def tier(self) -> str | None: ...
+    @property
+    def input_mtok(self) -> Decimal | None: ...
+    @property
+    def output_mtok(self) -> Decimal | None: ...
+    @property
+    def cache_read_mtok(self) -> Decimal | None: ...
+    @property
+    def cache_write_mtok(self) -> Decimal | None: ...
+    @property
+    def batch_discount_fraction(self) -> Decimal | None: ...
+    @property
+    def long_context(self) -> ListedLongContext | None: ...
+    @property
+    def context_window(self) -> int | None: ...
+
+
+class ListedCatalog(Protocol):
+    """What the title of ``catalog list`` shows of a catalog."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def as_of(self) -> date: ...
 
 COLUMNS = ("id", "provider", "tier", "input", "output", "cache read", "cache write", "batch", "long ctx", "context")
 LEFT = frozenset({"id", "provider", "tier"})
@@ -33,24 +78,24 @@ def context(tokens: int | None) -> str:
     return f"{tokens // 1_000_000}M" if tokens >= 1_000_000 and tokens % 1_000_000 == 0 else f"{tokens // 1000}K"
 
 
-def catalog_title(cat: Catalog) -> str:
+def catalog_title(cat: ListedCatalog) -> str:
     return f"{cat.source} — as of {cat.as_of} (USD per 1M tokens; ? = unknown)"
 
 
-def catalog_rows(models: Sequence[ModelPrice]) -> list[tuple[str, ...]]:
+def catalog_rows(models: Sequence[ListedModel]) -> list[tuple[str, ...]]:
     """The cells of ``catalog list``, one tuple per model, in ``COLUMNS`` order."""
     rows: list[tuple[str, ...]] = []
     for m in models:
         batch = f"-{m.batch_discount_fraction * 100:.0f}%" if m.batch_discount_fraction is not None else ""
         long = f">{m.long_context.threshold_tokens // 1000}K" if m.long_context else ""
         rows.append((m.id, m.provider, m.tier or "", price(m.input_mtok), price(m.output_mtok),
-                     price(m.rate("cache_read")) if m.cache_read_mtok is not None else "",
-                     price(m.rate("cache_write")) if m.cache_write_mtok is not None else "",
+                     "" if m.cache_read_mtok is None else price(m.cache_read_mtok),
+                     "" if m.cache_write_mtok is None else price(m.cache_write_mtok),
                      batch, long, context(m.context_window)))
     return rows
 
 
-def catalog_table(cat: Catalog, models: Sequence[ModelPrice]) -> Table:
+def catalog_table(cat: ListedCatalog, models: Sequence[ListedModel]) -> Table:
     """One row per model. Cells are plain ``Text`` (no markup parsing: faster, and ids show as written)."""
     from rich.table import Table
     from rich.text import Text
@@ -67,7 +112,7 @@ def catalog_table(cat: Catalog, models: Sequence[ModelPrice]) -> Table:
 _PLAIN = re.compile(r"(?:[!-~—]+(?: [!-~—]+)*)?")
 
 
-def catalog_text(cat: Catalog, models: Sequence[ModelPrice], width: int) -> str | None:
+def catalog_text(cat: ListedCatalog, models: Sequence[ListedModel], width: int) -> str | None:
     """The table exactly as rich prints ``catalog_table`` on a plain console ``width`` cells wide, or None
     when the text has characters rich measures differently, or the table would not fit and rich would
     shrink it."""

@@ -422,3 +422,9 @@ def test_batch_discount_fraction_is_stated_or_implied_by_the_batch_price() -> No
     model = load_catalog("frontier").models[0].model_copy(
         update={"batch_discount": None, "input_mtok": Decimal("2.5"), "batch_input_mtok": Decimal("1.25")})
     assert model.batch_discount_fraction == Decimal("0.5")
+
+
+@pytest.mark.parametrize("name", sorted(bundled_catalogs()))
+def test_the_built_in_sha256_is_hashlibs(name: str) -> None:
+    data = bundled_catalogs()[name].read_bytes()
+    assert catalog_snapshot.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()

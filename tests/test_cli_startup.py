@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,22 @@ def test_every_command_has_help_text(cli: object) -> None:
     assert {"estimate", "catalog", "logs"} <= set(commands)
     for name, command in commands.items():
         assert command.help or command.short_help, f"{name} has no help"
+
+
+RUN = "import sys; sys.argv = ['llmcost', *sys.argv[1:]]; from llmcost.cli.main import {what}; {what}()"
+
+
+@pytest.mark.parametrize("args", [
+    ["catalog", "list"], ["catalog", "list", "--tier", "hot"], ["catalog", "--help"], ["catalog"],
+    ["catalog", "nosuch"], ["estimate", "--help"], ["estimate"], ["logs", "inspect", "--help"],
+    ["tokens", "--help"], ["check", "--help"], ["diff", "--help"], ["bench", "--help"], ["nosuch"],
+    ["--version"], ["--help"], [], ["estimate", "missing.jsonl"],
+])
+def test_building_only_the_command_run_changes_nothing(args: list[str], tmp_path: Path) -> None:
+    """main() builds just the command named first (start-up time); the full app must answer the same."""
+    def run(what: str) -> tuple[int, str, str]:
+        out = subprocess.run([sys.executable, "-c", RUN.format(what=what), *args], capture_output=True, text=True,
+                             cwd=tmp_path)
+        return out.returncode, out.stdout, out.stderr
+
+    assert run("main") == run("app")

@@ -171,7 +171,8 @@ def _check_order(times: Any, latest: int | None, first_row: int) -> int:
         raise UsageError(f"row {first_row + back + 1} is earlier than a row before it: scenarios replay caches "
                          "in time order, so a log read in chunks must be sorted by timestamp (sort it, or drop "
                          "--chunk-rows, or use --baseline-only)")
-    return max(int(times.max(initial=latest or 0)), latest or int(times.max()))
+    top = int(times.max())  # chunks are never empty here
+    return top if latest is None else max(latest, top)
 
 
 def with_baseline(scenarios: Sequence[Scenario]) -> list[Scenario]:

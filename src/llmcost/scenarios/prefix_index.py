@@ -68,15 +68,21 @@ class PrefixIndex:
         counts = np.diff(self.offsets)
         return np.repeat(np.arange(self.rows, dtype=np.int32 if self.rows < 2**31 else np.int64), counts)
 
-    def blocks_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, offsets) of ``rows`` (base row ids, any order, repeats allowed), gathered without a loop."""
+    def elements_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(element indices, offsets) of ``rows`` (base row ids, any order, repeats allowed), without a loop."""
         import numpy as np
 
         counts = np.diff(self.offsets)[rows]
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         starts = np.repeat(self.offsets[:-1][rows] - offsets[:-1], counts)
-        return self.codes[starts + np.arange(offsets[-1], dtype=np.int64)], offsets
+        elements: np.ndarray = starts + np.arange(offsets[-1], dtype=np.int64)
+        return elements, offsets
+
+    def blocks_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, offsets) of ``rows``, as ``elements_of``."""
+        elements, offsets = self.elements_of(rows)
+        return self.codes[elements], offsets
 
     def by_block(self) -> _ByBlock:
         """The shared ordering, computed on first use (a stable sort of the block codes in time order)."""
@@ -84,7 +90,9 @@ class PrefixIndex:
 
         if self._by_block is not None:
             return self._by_block
-        in_time = None if bool(np.all(self.times[1:] >= self.times[:-1])) else self._elements_in_time_order()
+        in_time = None  # element order is time order when the rows are
+        if not bool(np.all(self.times[1:] >= self.times[:-1])):
+            in_time = self.elements_of(np.argsort(self.times, kind="stable"))[0]
         codes = self.codes if in_time is None else self.codes[in_time]
         small = np.int32 if len(codes) < 2**31 else np.int64
         found = _counting_sort(codes)
@@ -94,17 +102,6 @@ class PrefixIndex:
         element = element.astype(small, copy=False)
         self._by_block = _ByBlock(element, code, self.owner()[element])
         return self._by_block
-
-    def _elements_in_time_order(self) -> np.ndarray:
-        import numpy as np
-
-        rows = np.argsort(self.times, kind="stable")
-        counts = np.diff(self.offsets)[rows]
-        firsts = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(counts, out=firsts[1:])
-        starts = np.repeat(self.offsets[:-1][rows] - firsts[:-1], counts)
-        out: np.ndarray = starts + np.arange(firsts[-1], dtype=np.int64)
-        return out
 
     def replay(self, rows: np.ndarray, models: np.ndarray, touching: np.ndarray, ttl: int,
                reuse: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -424,7 +424,3 @@ def test_batch_discount_fraction_is_stated_or_implied_by_the_batch_price() -> No
     assert model.batch_discount_fraction == Decimal("0.5")
 
 
-@pytest.mark.parametrize("name", sorted(bundled_catalogs()))
-def test_the_built_in_sha256_is_hashlibs(name: str) -> None:
-    data = bundled_catalogs()[name].read_bytes()
-    assert catalog_snapshot.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()

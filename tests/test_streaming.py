@@ -181,3 +181,14 @@ def test_a_big_time_ordered_log_in_memory_is_replayed_in_slices_with_the_same_re
     seen.clear()
     assert_same(run_estimate(shuffled, catalog, scenarios, on_scenario=seen.append), whole, exact=True)
     assert len(seen) == len(whole.scenarios)  # out of time order: replayed whole, never sliced
+
+
+def test_writes_reused_cannot_stream(cli: Any, sample_frame: pd.DataFrame, tmp_path: Path) -> None:
+    path = as_files(sample_frame, tmp_path)["parquet"]
+    scenarios = tmp_path / "s.yaml"
+    scenarios.write_text("scenarios:\n  - name: foresight\n    prompt_cache: {ttl: 5m, writes: reused}\n")
+    result = cli("estimate", str(path), "--scenarios", str(scenarios), "--chunk-rows", "1000")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "prompt_cache.writes" in result.stderr and "cannot run on a log read in chunks" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert cli("estimate", str(path), "--scenarios", str(scenarios)).exit_code == 0  # whole: fine

@@ -29,7 +29,8 @@ TOKEN_COLUMNS = (
 )
 REQUIRED = ("timestamp", "model", "input_tokens", "output_tokens")
 # What pricing and projection read beyond the core columns (a baseline estimate reads nothing else).
-BASELINE_EXTRA = frozenset({"cost_logged", "period_end", "task", "tags", "tokens_estimated"})
+BASELINE_EXTRA = frozenset({"cost_logged", "period_end", "task", "tags", "tokens_estimated", "service_tier", "provider",
+                            "audio_input_tokens", "audio_output_tokens"})
 CORE_COLUMNS = ("timestamp", "model", *TOKEN_COLUMNS, "weight", "batch")
 OPTIONAL_COLUMNS = (
     "task",
@@ -45,7 +46,12 @@ OPTIONAL_COLUMNS = (
     "cost_logged",
     "period_end",
     "tokens_estimated",
+    "service_tier",
+    "provider",
 )
+# Token counts that only some sources carry: validated like the core counts when present, never created.
+# Audio tokens are subsets of input/output billed at the model's audio rates.
+EXTRA_TOKEN_COLUMNS = ("audio_input_tokens", "audio_output_tokens")
 
 
 @dataclass
@@ -123,6 +129,11 @@ def conform(
 
     _check_subsets(df, out, fail)
 
+    for column in EXTRA_TOKEN_COLUMNS:
+        if column in df.columns:
+            out[column] = _tokens(df, column, False, fail)
+    _check_extra_subsets(out, fail)
+
     out["batch"] = _booleans(df, "batch", fail)
     for column in OPTIONAL_COLUMNS:
         if column in df.columns:
@@ -148,6 +159,12 @@ def _check_subsets(df: pd.DataFrame, out: dict[str, Any], fail: Fail) -> None:
              "cache tokens exceed input_tokens (input must include them)")
     if "reasoning_tokens" in df.columns:
         fail(out["reasoning_tokens"] > out["output_tokens"], "reasoning_tokens", "exceed output_tokens")
+
+
+def _check_extra_subsets(out: dict[str, Any], fail: Fail) -> None:
+    for column, whole in (("audio_input_tokens", "input_tokens"), ("audio_output_tokens", "output_tokens")):
+        if column in out:
+            fail(out[column] > out[whole], column, f"exceed {whole}")
 
 
 def _models(raw: pd.Series, fail: Fail) -> pd.Series:

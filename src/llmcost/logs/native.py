@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import InputError
-from llmcost.frame import CORE_COLUMNS, OPTIONAL_COLUMNS, Conformed, conform
+from llmcost.frame import CORE_COLUMNS, EXTRA_TOKEN_COLUMNS, OPTIONAL_COLUMNS, Conformed, conform
 from llmcost.logs.flat_csv import DICTIONARY_COLUMNS, read_csv
 from llmcost.logs.interface import ReadOptions, Source
 from llmcost.logs.source import open_binary, read_all
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-KNOWN = frozenset(CORE_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
+KNOWN = frozenset(CORE_COLUMNS) | frozenset(OPTIONAL_COLUMNS) | frozenset(EXTRA_TOKEN_COLUMNS)
 _DICTIONARY = DICTIONARY_COLUMNS
 
 

@@ -166,7 +166,11 @@ def share(part: float, whole: float) -> float:
 
 def hash_share(frame: pd.DataFrame, fraction: float, salt: str) -> np.ndarray:
     """A deterministic pseudo-random ``fraction`` of rows: by ``prompt_hash`` when present, else by
-    timestamp and row number in the log. The same log always splits the same way, read whole or in chunks."""
+    timestamp and row number in the log. The same log always splits the same way, read whole or in chunks.
+
+    ``salt`` names the split (a routing rule, a batch share): splits with different salts are independent,
+    so a second 50% rule takes half of what the first left, and a batch share is drawn apart from routing.
+    """
     import numpy as np
     import pandas as pd
 
@@ -174,19 +178,38 @@ def hash_share(frame: pd.DataFrame, fraction: float, salt: str) -> np.ndarray:
         return np.ones(len(frame), dtype=bool)
     if fraction <= 0:
         return np.zeros(len(frame), dtype=bool)
-    stamp = times_ns(frame)
+    stamp = times_ns(frame).view(np.uint64)
     position = frame["request_row"].to_numpy(dtype=np.int64) if "request_row" in frame.columns \
         else np.arange(len(frame), dtype=np.int64)  # the row in the log, wherever earlier strategies moved it
-    base = stamp ^ position
-    hashed = pd.util.hash_array(base, hash_key=(salt + "0" * 16)[:16])
+    # pandas' integer hash is a fixed bit mixer (it ignores hash_key): mix each input, then the salt.
+    hashed = _mix(_mix(stamp) ^ _mix(position.view(np.uint64) + np.uint64(_GOLDEN)))
     if "prompt_hash" in frame.columns:
         ph = frame["prompt_hash"]
         known = ph.notna().to_numpy()
         if known.any():
-            by_prompt = pd.util.hash_array(ph.astype("string").fillna("").to_numpy(dtype=object),
-                                           hash_key=(salt + "0" * 16)[:16])
+            by_prompt = pd.util.hash_array(ph.astype("string").fillna("").to_numpy(dtype=object))
             hashed = np.where(known, by_prompt, hashed)
-    return (hashed % np.uint64(1_000_000)) < np.uint64(round(fraction * 1_000_000))
+    salted = _mix(hashed ^ np.uint64(salt_key(salt)))
+    return (salted % np.uint64(1_000_000)) < np.uint64(round(fraction * 1_000_000))
+
+
+_GOLDEN = 0x9E3779B97F4A7C15  # keeps row 0 from hashing like a zero timestamp
+
+
+def salt_key(salt: str) -> int:
+    """A 64-bit key for a split's salt (stable across runs and machines)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.blake2b(salt.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """A 64-bit finalizer (splitmix64, as pandas hashes integers): every input bit flips half the output."""
+    import numpy as np
+    import pandas as pd
+
+    mixed: np.ndarray = pd.util.hash_array(np.asarray(values, dtype=np.uint64))
+    return mixed
 
 
 def select(frame: pd.DataFrame, cond: Conditions, salt: str) -> np.ndarray:

@@ -15,6 +15,9 @@ from llmcost.errors import InputError
 from llmcost.logs.interface import Container, Source
 
 SNIFF_BYTES = 1 << 16
+# A JSON document (or a first JSON line) bigger than the sniffed head is re-read with a head 4x bigger,
+# up to this many decompressed bytes: enough for any real export's first record, and bounded.
+MAX_SNIFF_BYTES = 1 << 28
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 
@@ -44,24 +47,38 @@ def open_source(name: str) -> Source:
     data: bytes | None = None
     if name == "-":
         data = sys.stdin.buffer.read()
-        head = data[:SNIFF_BYTES]
         label = "<stdin>"
     else:
         label = name
-        try:
-            with Path(name).open("rb") as fh:
-                head = fh.read(SNIFF_BYTES)
-        except OSError as exc:
-            raise InputError(f"cannot read file: {exc.strerror or exc}", source=name) from None
-    is_gzip = head.startswith(GZIP_MAGIC)
-    if is_gzip:
-        head = _gunzip_head(data if data is not None else name, label)
+    raw = _head(name, data, SNIFF_BYTES, label, gunzip=False)
+    is_gzip = raw.startswith(GZIP_MAGIC)
+    head = _head(name, data, SNIFF_BYTES, label, gunzip=True) if is_gzip else raw
     if not head.strip():
         raise InputError("file is empty", source=label)
     if head.startswith(PARQUET_MAGIC):
         return Source(label, "parquet", data=data, gzip=is_gzip, columns=_parquet_columns(name, data))
-    container, columns, first = _sniff_text(head, label)
+    size = SNIFF_BYTES
+    container, columns, first = _sniff_text(head, label, complete=len(head) < size)
+    while container != "csv" and first is None and len(head) == size and size < MAX_SNIFF_BYTES:
+        # the first JSON record does not fit the head: read a bigger one (a big single document, or a
+        # JSONL file whose first line is long)
+        size *= 4
+        head = _head(name, data, size, label, gunzip=is_gzip)
+        container, columns, first = _sniff_text(head, label, complete=len(head) < size)
     return Source(label, container, data=data, gzip=is_gzip, columns=columns, first_object=first)
+
+
+def _head(name: str, data: bytes | None, size: int, label: str, *, gunzip: bool) -> bytes:
+    """The first ``size`` bytes of the content (decompressed when ``gunzip``)."""
+    if gunzip:
+        return _gunzip_head(data if data is not None else name, label, size)
+    if data is not None:
+        return data[:size]
+    try:
+        with Path(name).open("rb") as fh:
+            return fh.read(size)
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", source=name) from None
 
 
 def open_binary(source: Source) -> IO[bytes]:
@@ -82,13 +99,13 @@ def read_all(source: Source) -> bytes:
             raise InputError(f"cannot decompress: {exc}", source=source.name) from None
 
 
-def _gunzip_head(where: bytes | str, label: str) -> bytes:
+def _gunzip_head(where: bytes | str, label: str, size: int) -> bytes:
     try:
         if isinstance(where, bytes):
             with gzip.GzipFile(fileobj=io.BytesIO(where)) as gz:
-                return gz.read(SNIFF_BYTES)
+                return gz.read(size)
         with gzip.open(where, "rb") as gz:
-            return gz.read(SNIFF_BYTES)
+            return gz.read(size)
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot decompress: {exc}", source=label) from None
 
@@ -103,7 +120,9 @@ def _parquet_columns(name: str, data: bytes | None) -> tuple[str, ...]:
     return tuple(schema.names)
 
 
-def _sniff_text(head: bytes, label: str) -> tuple[Container, tuple[str, ...], dict[str, object] | None]:
+def _sniff_text(head: bytes, label: str, *, complete: bool) -> tuple[Container, tuple[str, ...],
+                                                                    dict[str, object] | None]:
+    """Container, keys and first record of ``head`` (``complete``: the head is the whole content)."""
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     stripped = text.lstrip()
     if stripped.startswith("["):
@@ -111,7 +130,11 @@ def _sniff_text(head: bytes, label: str) -> tuple[Container, tuple[str, ...], di
         return "json", tuple(first) if first else (), first
     if stripped.startswith("{"):
         obj = _first_line_object(stripped)
-        if isinstance(obj, dict) and ("\n" in stripped.rstrip() or len(head) < SNIFF_BYTES):
+        one_line = "\n" not in stripped.rstrip()
+        if isinstance(obj, dict) and one_line and complete and _api_list(obj):
+            item = _pretty_object(text)  # an API list response on one line (``curl > file``)
+            return "json", tuple(item) if item else (), item
+        if isinstance(obj, dict) and (not one_line or complete):
             return "jsonl", tuple(obj), obj
         # a pretty-printed single JSON document
         doc = _pretty_object(text)
@@ -157,7 +180,11 @@ def _pretty_object(text: str) -> dict[str, object] | None:
         return None
     if not isinstance(obj, dict):
         return None
-    data = obj.get("data")
-    if isinstance(data, list) and data and isinstance(data[0], dict):
-        return data[0]
+    if _api_list(obj):
+        return obj["data"][0]  # type: ignore[no-any-return]
     return obj
+
+
+def _api_list(obj: dict[str, object]) -> bool:
+    data = obj.get("data")
+    return isinstance(data, list) and bool(data) and isinstance(data[0], dict)

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 # ints: a list of whole numbers; scalar: text or a number, whichever the file uses (an epoch or ISO time,
 # an HTTP status): pyarrow tries text first, then numbers
-Kind = Literal["int", "num", "str", "bool", "obj", "ints", "scalar"]
+# not_object: True where the value at the path is present but not an object (a Claude Code line whose
+# ``message`` is a string); fields below that path then read as missing instead of failing the record
+Kind = Literal["int", "num", "str", "bool", "obj", "ints", "scalar", "not_object"]
 INVALID_JSON = "invalid JSON line"
 
 
@@ -51,7 +53,6 @@ def fields(kind: Kind, *names: str) -> list[Field]:
 def json_rows(source: Source, wanted: Sequence[Field], options: ReadOptions) -> Rows:
     """The ``wanted`` fields of every record of a JSON / JSONL source, one column per field name."""
     import numpy as np
-    import pandas as pd
 
     data = read_all(source)
     if source.container == "jsonl" or _looks_like_lines(data):
@@ -59,10 +60,29 @@ def json_rows(source: Source, wanted: Sequence[Field], options: ReadOptions) -> 
         if fast is not None:
             return Rows(fast, np.arange(1, len(fast) + 1), source.name, options)
         return _chunked_lines(data, wanted, source.name, options)
-    records = enumerate(_document_items(data, source.name), start=1)
-    columns, lines, skipped = _extract(records, wanted, source.name, options.skip_bad, "item")
+    return item_rows(_document_items(data, source.name), wanted, source.name, options)
+
+
+def item_rows(items: Sequence[Any], wanted: Sequence[Field], name: str, options: ReadOptions) -> Rows:
+    """The ``wanted`` fields of records already parsed (a document's items), numbered from 1."""
+    import numpy as np
+    import pandas as pd
+
+    columns, lines, skipped = _extract(enumerate(items, start=1), wanted, name, options.skip_bad, "item")
     frame = pd.DataFrame(columns)
-    return Rows(frame, np.asarray(lines, dtype=np.int64), source.name, options, skipped=skipped, unit="item")
+    return Rows(frame, np.asarray(lines, dtype=np.int64), name, options, skipped=skipped, unit="item")
+
+
+def parse_documents(source: Source) -> list[Any]:
+    """Every JSON document of a source: the one document, or one per line of JSON Lines."""
+    data = read_all(source)
+    if source.container == "json" and not _looks_like_lines(data):
+        try:
+            return [json.loads(data)]
+        except ValueError as exc:
+            raise InputError(f"invalid JSON ({_short(exc)})", source=source.name,
+                             line=getattr(exc, "lineno", None)) from None
+    return [obj for _, obj in _parsed_lines(data, source.name, skip_bad=False)]
 
 
 RUN_BYTES = 32 << 20
@@ -142,6 +162,8 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
 
     if any(f.kind == "obj" for f in wanted):
         return None
+    marks = [f.name for f in wanted if f.kind == "not_object"]
+    wanted = [f for f in wanted if f.kind != "not_object"]  # pyarrow only reads files where they are objects
     table = None
     for scalar in ("str", "num") if any(f.kind == "scalar" for f in wanted) else ("str",):
         tree: dict[str, Any] = {}
@@ -165,7 +187,10 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
         return None
     while any(pa.types.is_struct(t) for t in table.schema.types):
         table = table.flatten()
-    return table.select([f.name for f in wanted]).to_pandas(types_mapper=_arrow_lists)
+    frame = table.select([f.name for f in wanted]).to_pandas(types_mapper=_arrow_lists)
+    for name in marks:
+        frame[name] = None
+    return frame
 
 
 def _arrow_lists(arrow_type: pa.DataType) -> object:
@@ -215,12 +240,13 @@ def _extract(records: Iterable[tuple[int, Any]], wanted: Sequence[Field], name: 
     lines: list[int] = []
     skipped: dict[str, int] = {}
     plan = [(columns[f.name], f.path, f.kind, f.name) for f in wanted]
+    soft = frozenset(f.path for f in wanted if f.kind == "not_object")
     for where, obj in records:
         problem = _INVALID if obj is _BAD else None if isinstance(obj, dict) else ("", "not a JSON object")
         values: list[Any] = []
         if problem is None:
             for _, path, kind, fname in plan:
-                value, why = _dig(obj, path, kind)
+                value, why = _dig(obj, path, kind, soft)
                 if why:
                     problem = (fname, why)
                     break
@@ -247,14 +273,19 @@ def _record_error(name: str, where: int, problem: tuple[str, str], items: bool) 
     return InputError(why, source=name, line=where, field=field or None)
 
 
-def _dig(obj: dict[str, Any], path: tuple[str, ...], kind: Kind) -> tuple[Any, str | None]:
+def _dig(obj: dict[str, Any], path: tuple[str, ...], kind: Kind,
+         soft: frozenset[tuple[str, ...]] = frozenset()) -> tuple[Any, str | None]:
     cur: Any = obj
     for depth, key in enumerate(path):
         if cur is None:
             return None, None
         if not isinstance(cur, dict):
+            if path[:depth] in soft:
+                return None, None
             return None, f"expected an object at '{'.'.join(path[:depth])}'"
         cur = cur.get(key)
+    if kind == "not_object":
+        return (None if cur is None or isinstance(cur, dict) else True), None
     if cur is None or kind == "obj":
         return cur, None
     if kind in ("int", "num"):

@@ -4,6 +4,9 @@ Token semantics: Anthropic's ``input_tokens`` EXCLUDES cache reads and writes, s
 input is ``input_tokens + cache_creation_input_tokens + cache_read_input_tokens``. Cache writes are split
 by TTL with ``cache_creation.ephemeral_1h_input_tokens`` (1-hour writes); the rest of
 ``cache_creation_input_tokens`` are 5-minute writes. ``output_tokens`` includes extended thinking.
+``usage.service_tier`` is kept as ``service_tier`` (no ``provider``: Bedrock and Vertex return the same
+body). Claude Code lines carry the cost Claude Code computed as ``costUSD`` (→ ``cost_logged``); a line
+whose ``message`` is a string is an event, skipped and counted.
 """
 
 from __future__ import annotations
@@ -47,6 +50,12 @@ def anthropic_tokens(rows: Rows, prefix: str) -> dict[str, Any]:
         "cache_write_1h_tokens": hour,
         "output_tokens": rows.tokens(f"{p}output_tokens", required=True),
     }
+
+
+def service_tier(rows: Rows, prefix: str) -> dict[str, Any]:
+    """``usage.service_tier`` as logged ("standard", "priority", "batch"). No ``provider``: the same body
+    comes from Anthropic, Bedrock and Vertex AI."""
+    return {"service_tier": rows.text(f"{prefix}usage.service_tier").to_numpy()}
 
 
 def field_names(prefix: str) -> dict[str, str]:
@@ -99,7 +108,8 @@ class MessageReader:
         wanted = [*usage_fields(""), *fields("str", "model"), *fields("scalar", "timestamp", "created_at")]
         rows = json_rows(source, wanted, options)
         times, tname = request_times(rows, source)
-        columns = {"timestamp": times, "model": rows.text("model"), **anthropic_tokens(rows, "")}
+        columns = {"timestamp": times, "model": rows.text("model"), **anthropic_tokens(rows, ""),
+                   **service_tier(rows, "")}
         columns["batch"] = rows.text("usage.service_tier").fillna("").to_numpy() == "batch"
         return rows.finish(columns, fields={**field_names(""), "timestamp": tname})
 
@@ -122,7 +132,7 @@ class BatchResultsReader:
             rows.drop((kind == value).to_numpy(), f"batch result {value or 'without type'} (not billed)")
         times, tname = request_times(rows, source)
         columns = {"timestamp": times, "model": rows.text(f"{msg}model"), **anthropic_tokens(rows, msg),
-                   "batch": True}
+                   "batch": True, **service_tier(rows, msg)}
         return rows.finish(columns, fields={**field_names(msg), "timestamp": tname})
 
 
@@ -137,8 +147,10 @@ class ClaudeCodeReader:
     def read(self, source: Source, options: ReadOptions) -> Conformed:
         msg = "message."
         wanted = [*usage_fields(msg), *fields("str", "timestamp", "requestId", "sessionId", f"{msg}id",
-                                              f"{msg}model")]
+                                              f"{msg}model"), *fields("num", "costUSD"),
+                  Field(("message",), "not_object")]
         rows = json_rows(source, wanted, options)
+        rows.drop(rows.present("message"), "message is not an object (an event, not a request)")
         rows.bad |= ~rows.present(f"{msg}usage.input_tokens") & ~rows.present(f"{msg}usage.output_tokens")
         model = rows.text(f"{msg}model")
         rows.drop((model == "<synthetic>").fillna(False).to_numpy(), "synthetic entry (model <synthetic>)")
@@ -148,5 +160,6 @@ class ClaudeCodeReader:
         rows.drop(repeated, "repeated streaming entry (same message.id + requestId; last kept)")
         rows.require("timestamp")
         columns = {"timestamp": rows.frame["timestamp"], "model": model, **anthropic_tokens(rows, msg),
-                   "task": rows.text("sessionId").to_numpy()}
+                   "task": rows.text("sessionId").to_numpy(), "cost_logged": rows.numbers("costUSD", integer=False),
+                   **service_tier(rows, msg)}
         return rows.finish(columns, fields={**field_names(msg), "timestamp": "timestamp"})

@@ -2,7 +2,10 @@
 
 Token semantics (OpenAI convention, the same as the normalized frame): ``prompt_tokens`` /
 ``input_tokens`` count ALL input, ``cached_tokens`` is a subset of it; ``completion_tokens`` /
-``output_tokens`` include ``reasoning_tokens``.
+``output_tokens`` include ``reasoning_tokens``. ``service_tier`` is kept as logged; Chat Completions
+``prompt_tokens_details.audio_tokens`` / ``completion_tokens_details.audio_tokens`` become the audio
+subsets. A Responses object still ``queued`` / ``in_progress`` (or ``failed`` / ``cancelled``) with
+``usage: null`` is not billed: skipped and counted. OpenRouter chat completions carry ``usage.cost``.
 """
 
 from __future__ import annotations
@@ -79,15 +82,45 @@ class ChatCompletionReader:
             "choices" in first and isinstance(usage, dict) and "prompt_tokens" in usage)
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
-        wanted = [*_chat_fields(""), *fields("str", "object", "model", "service_tier"), Field(("created",), "num")]
+        wanted = [*_chat_fields(""), *fields("str", "object", "model", "service_tier", "id", "provider"),
+                  *fields("int", *_AUDIO.values()), *fields("num", "created", "usage.cost")]
         rows = json_rows(source, wanted, options)
         chunk = rows.text("object").fillna("").to_numpy() == "chat.completion.chunk"
         rows.drop(chunk & ~rows.present("usage.prompt_tokens"), "stream chunk without usage")
         rows.require("created")
         columns = {"timestamp": rows.numbers("created", integer=False), "model": rows.text("model"),
-                   **chat_tokens(rows, "")}
+                   **chat_tokens(rows, ""), **_chat_extras(rows)}
         columns["batch"] = rows.text("service_tier").fillna("").to_numpy() == "batch"
-        return rows.finish(columns, fields=_field_names("", responses=False))
+        names = {**_field_names("", responses=False), **_AUDIO}
+        return rows.finish(columns, fields=names)
+
+
+_AUDIO = {"audio_input_tokens": "usage.prompt_tokens_details.audio_tokens",
+          "audio_output_tokens": "usage.completion_tokens_details.audio_tokens"}
+
+
+def _chat_extras(rows: Rows) -> dict[str, Any]:
+    """``service_tier`` as logged; audio token subsets where the file reports them; an OpenRouter
+    response's ``usage.cost`` (→ ``cost_logged``) and provider ``openrouter`` (its ids start ``gen-`` and
+    it names the upstream in ``provider``)."""
+    import numpy as np
+
+    out: dict[str, Any] = {"service_tier": rows.text("service_tier").to_numpy()}
+    for column, field in _AUDIO.items():
+        if rows.present(field).any():
+            out[column] = rows.tokens(field)
+    cost = rows.present("usage.cost")
+    openrouter = cost | (rows.text("id").str.startswith("gen-").fillna(False).to_numpy(dtype=bool)
+                         & rows.present("provider"))
+    if openrouter.any():
+        out["provider"] = np.where(openrouter, "openrouter", None)  # type: ignore[call-overload]
+    if cost.any():
+        out["cost_logged"] = rows.numbers("usage.cost", integer=False)
+    return out
+
+
+# Responses API statuses of a response that has not run (or did not finish) and carries ``usage: null``
+NOT_BILLED = ("queued", "in_progress", "cancelled", "failed")
 
 
 class ResponsesReader:
@@ -102,10 +135,16 @@ class ResponsesReader:
         wanted = [*_responses_fields(""), *fields("str", "model", "status", "service_tier", "user"),
                   Field(("created_at",), "num")]
         rows = json_rows(source, wanted, options)
+        status = rows.text("status")
+        unfinished = ~rows.present("usage.input_tokens") & status.isin(NOT_BILLED).fillna(False).to_numpy(bool)
+        for value in sorted(set(status[unfinished])):
+            rows.drop(unfinished & (status == value).fillna(False).to_numpy(bool),
+                      f"response {value} without usage (not billed)")
         rows.require("created_at")
         columns = {"timestamp": rows.numbers("created_at", integer=False), "model": rows.text("model"),
-                   **responses_tokens(rows, ""), "status": rows.text("status").to_numpy(),
-                   "batch": rows.text("service_tier").fillna("").to_numpy() == "batch"}
+                   **responses_tokens(rows, ""), "status": status.to_numpy(),
+                   "batch": rows.text("service_tier").fillna("").to_numpy() == "batch",
+                   "service_tier": rows.text("service_tier").to_numpy()}
         return rows.finish(columns, fields=_field_names("", responses=True))
 
 

@@ -4,7 +4,8 @@ Token semantics: ``prompt_tokens`` includes ``prompt_cache_read_tokens`` and ``p
 (OpenAI convention; ``total_tokens`` = prompt + completion). A row whose ``total_tokens`` equals prompt +
 completion + cache reads + cache writes evidently counted the cache outside the prompt (Anthropic
 style), and those cache tokens are added to its input. ``costUSD`` / ``cost`` become ``cost_logged``;
-``delay_ms`` / ``latency`` are milliseconds, ``time_to_first_token`` too.
+``delay_ms`` / ``latency`` are milliseconds, ``time_to_first_token`` too. ``provider`` ("OPENAI") is kept
+lower-cased (``openai``).
 """
 
 from __future__ import annotations
@@ -68,4 +69,11 @@ def _columns(rows: Rows) -> dict[str, Any]:
         "ttft_ms": rows.numbers("time_to_first_token", integer=False),
         "cost_logged": np.where(np.isnan(cost), rows.numbers("cost", integer=False), cost),
         "user": rows.text("request_user_id").to_numpy(),
+        "provider": _provider(rows),
     }
+
+
+def _provider(rows: Rows) -> Any:
+    """Helicone's ``provider`` ("OPENAI", "ANTHROPIC", ...) lower-cased, the litellm-style name."""
+    provider = rows.text("provider").str.strip().str.lower()
+    return provider.where(provider.str.len() > 0).to_numpy()

@@ -4,10 +4,13 @@ Token semantics: ``prompt_tokens`` is all input (LiteLLM normalizes every provid
 convention). Cache details are not columns; they live in the ``metadata`` JSON, found vectorized by key
 anywhere in it: ``cached_tokens`` (``additional_usage_values.prompt_tokens_details`` or ``usage_object``)
 and ``cache_read_input_tokens`` are cache reads (the larger wins, they are the same tokens named twice),
-``cache_creation_input_tokens`` cache writes, ``reasoning_tokens`` reasoning. Older LiteLLM versions left
+``cache_creation_input_tokens`` cache writes, of which ``ephemeral_1h_input_tokens``
+(``cache_creation_token_details``, also inside ``additional_usage_values``) are 1-hour writes and the
+rest 5-minute writes, ``reasoning_tokens`` reasoning. Older LiteLLM versions left
 Anthropic cache writes out of ``prompt_tokens``: when reads + writes exceed ``prompt_tokens`` the writes
 are added to it. ``spend`` becomes ``cost_logged``; TTFT = ``completionStartTime`` − ``startTime``;
 rows with ``cache_hit`` true were answered by the proxy's own cache (no provider call) and are skipped.
+``custom_llm_provider`` becomes ``provider``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ _METADATA_KEYS = {
     "cached_tokens": "cached_tokens",
     "cache_read": "cache_read_input_tokens",
     "cache_write": "cache_creation_input_tokens",
+    "cache_write_1h": "ephemeral_1h_input_tokens",
     "reasoning": "reasoning_tokens",
 }
 
@@ -65,7 +69,8 @@ def _columns(rows: Rows) -> dict[str, Any]:
     prompt = rows.tokens("prompt_tokens", required=True)
     meta = _metadata_counts(rows.text("metadata"))
     read = np.maximum(meta["cached_tokens"], meta["cache_read"])
-    write = meta["cache_write"]
+    hour = meta["cache_write_1h"]  # a subset of the writes, billed at the 1-hour rate
+    write = np.maximum(meta["cache_write"], hour)
     inp = np.where(read + write > prompt, prompt + write, prompt)
     model = rows.text("model")
     model = model.where(model.str.len() > 0, rows.text("model_group"))
@@ -75,7 +80,8 @@ def _columns(rows: Rows) -> dict[str, Any]:
         "model": model,
         "input_tokens": inp,
         "cache_read_tokens": read,
-        "cache_write_tokens": write,
+        "cache_write_tokens": write - hour,
+        "cache_write_1h_tokens": hour,
         "output_tokens": rows.tokens("completion_tokens", required=True),
         "reasoning_tokens": meta["reasoning"],
         "status": rows.text("status").to_numpy(),
@@ -85,7 +91,12 @@ def _columns(rows: Rows) -> dict[str, Any]:
         "cost_logged": rows.numbers("spend", integer=False),
         "user": user.where(user.str.len() > 0, rows.text("end_user")).to_numpy(),
         "tags": _tags(rows.text("request_tags")),
+        "provider": _blank_to_na(rows.text("custom_llm_provider")),
     }
+
+
+def _blank_to_na(values: pd.Series) -> np.ndarray:
+    return values.where(values.str.strip().str.len() > 0).to_numpy()
 
 
 def _metadata_counts(metadata: pd.Series) -> dict[str, np.ndarray]:

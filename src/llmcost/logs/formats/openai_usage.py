@@ -4,6 +4,8 @@ per time bucket (and group), not per request.
 ``weight`` = ``num_model_requests``; the bucket's ``start_time`` is the timestamp and ``end_time`` becomes
 ``period_end``, so the observed window covers whole buckets. ``input_tokens`` includes
 ``input_cached_tokens`` (OpenAI convention); numbers are written as floats (``12.0``) and must be whole.
+A bucket without a model (the Usage API without ``group_by=model`` gives ``model: null``) is an error that
+says so, unless ``--model ID`` names the model; ``service_tier`` (when grouped by it) is kept.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class UsageExportReader:
         out = rows.tokens("output_tokens", required=True)
         rows.drop((requests == 0) & (inp == 0) & (out == 0), "empty bucket (0 requests)")
         rows.require("start_time")
+        _require_models(rows, options)
         columns = {
             "timestamp": rows.frame["start_time"],
             "period_end": rows.frame["end_time"] if rows.has("end_time") else rows.frame["start_time"],
@@ -52,10 +55,26 @@ class UsageExportReader:
             "batch": rows.frame["batch"] if rows.has("batch") else False,
             "user": rows.text("user_id").to_numpy(),
             "task": rows.text("project_id").to_numpy(),
+            "service_tier": rows.text("service_tier").to_numpy(),
         }
         names = {"timestamp": "start_time", "period_end": "end_time", "weight": "num_model_requests",
                  "cache_read_tokens": "input_cached_tokens"}
         return rows.finish(columns, fields=names)
+
+
+NO_MODEL = ("is null: the usage was not grouped by model; export it with group_by=model "
+            "(Usage API: group_by=model) or pass --model ID")
+
+
+def _require_models(rows: Rows, options: ReadOptions) -> None:
+    """Buckets without a model (a Usage API page without ``group_by=model``) cannot be priced: say how
+    to get one, unless ``--model`` names it."""
+    if options.default_model is not None:
+        return
+    if not rows.has("model"):
+        raise InputError(f"missing column; {NO_MODEL.split(': ', 1)[1]}", source=rows.source, field="model")
+    model = rows.text("model")
+    rows.fail((model.isna() | (model.str.strip().str.len() == 0)).to_numpy(dtype=bool), "model", NO_MODEL)
 
 
 def _bucket_rows(source: Source, options: ReadOptions) -> Rows:

@@ -46,6 +46,7 @@ class ActivityReader:
             "cost_logged": rows.numbers("cost_total", integer=False),
             "user": rows.text("user").to_numpy(),
             "task": rows.text("app_name").to_numpy(),
+            "provider": "openrouter",
         }
         return rows.finish(columns, fields={
             "timestamp": "created_at", "model": "model_permaslug", "input_tokens": "tokens_prompt",

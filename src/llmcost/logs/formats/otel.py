@@ -76,6 +76,7 @@ class OtelSpanReader:
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
         import numpy as np
+        import pandas as pd
 
         rows = _span_rows(source, options)
         inp = rows.tokens(U + "input_tokens")
@@ -90,8 +91,9 @@ class OtelSpanReader:
         out = np.where(reasoning > out, out + reasoning, out)
         start, latency = _times(rows)
         provider = rows.text(G + "provider.name")
-        status = np.where(rows.frame["status.code"].astype("string").isin(["2", "STATUS_CODE_ERROR"]),
-                          "error", "ok")
+        code = rows.frame["status.code"]
+        failed = (pd.to_numeric(code, errors="coerce") == 2) | (code.astype("string") == "STATUS_CODE_ERROR")
+        status = np.where(failed.fillna(False).to_numpy(dtype=bool), "error", "ok")
         columns = {
             "timestamp": start, "model": rows.text(G + "response.model"), "input_tokens": inp,
             "cache_read_tokens": read, "cache_write_tokens": written, "output_tokens": out,

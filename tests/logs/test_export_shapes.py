@@ -352,3 +352,18 @@ def test_service_tier_provider_and_audio_columns(tmp_path: Path) -> None:
     assert any(_column(helicone, "provider"))
     openrouter = read_logs([str(DATA / "openrouter_activity.csv")]).frame
     assert _column(openrouter, "provider") == ["openrouter", "openrouter"]
+
+
+@pytest.mark.parametrize("lines", [True, False], ids=["jsonl", "json-array"])
+def test_gemini_audio_modalities_become_audio_columns(tmp_path: Path, lines: bool) -> None:
+    audio = {**_gemini(0, False), "usageMetadata": {
+        "promptTokenCount": 130, "candidatesTokenCount": 40, "totalTokenCount": 170,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 30}, {"modality": "AUDIO", "tokenCount": 100}],
+        "candidatesTokensDetails": [{"modality": "AUDIO", "tokenCount": 25}, {"modality": "TEXT", "tokenCount": 15}]}}
+    text = {**_gemini(1, False), "usageMetadata": {
+        "promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 10}]}}
+    frame = read_logs([str(_write(tmp_path / "gemini.json", [audio, text], lines=lines))]).frame
+    assert frame["audio_input_tokens"].tolist() == [100, 0]
+    assert frame["audio_output_tokens"].tolist() == [25, 0]
+    assert _column(frame, "provider") == ["gemini", "gemini"]

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 # an HTTP status): pyarrow tries text first, then numbers
 # not_object: True where the value at the path is present but not an object (a Claude Code line whose
 # ``message`` is a string); fields below that path then read as missing instead of failing the record
-Kind = Literal["int", "num", "str", "bool", "obj", "ints", "scalar", "not_object"]
+# audio: a Gemini modality list (``[{"modality": "AUDIO", "tokenCount": 80}, ...]``) read as its AUDIO tokens
+Kind = Literal["int", "num", "str", "bool", "obj", "ints", "scalar", "not_object", "audio"]
 INVALID_JSON = "invalid JSON line"
 
 
@@ -172,7 +173,7 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
             for key in f.path[:-1]:
                 node = node.setdefault(key, {})
             kind = scalar if f.kind == "scalar" else f.kind
-            node[f.path[-1]] = pa.list_(pa.int64()) if kind == "ints" else getattr(pa, _ARROW_KINDS[kind])()
+            node[f.path[-1]] = _LIST_KINDS[kind]() if kind in _LIST_KINDS else getattr(pa, _ARROW_KINDS[kind])()
         schema = pa.schema(list(_arrow_type(tree)))
         options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
         try:
@@ -187,10 +188,44 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
         return None
     while any(pa.types.is_struct(t) for t in table.schema.types):
         table = table.flatten()
+    for f in wanted:
+        if f.kind == "audio":
+            at = table.schema.get_field_index(f.name)
+            table = table.set_column(at, f.name, _audio_counts(table.column(at)))
     frame = table.select([f.name for f in wanted]).to_pandas(types_mapper=_arrow_lists)
     for name in marks:
         frame[name] = None
     return frame
+
+
+def _modalities() -> pa.DataType:
+    import pyarrow as pa
+
+    return pa.list_(pa.struct([("modality", pa.string()), ("tokenCount", pa.int64())]))
+
+
+def _whole_numbers() -> pa.DataType:
+    import pyarrow as pa
+
+    return pa.list_(pa.int64())
+
+
+_LIST_KINDS = {"ints": _whole_numbers, "audio": _modalities}
+
+
+def _audio_counts(column: pa.ChunkedArray) -> pa.Array:
+    """Per row, the ``tokenCount`` of the AUDIO entries of a modality list (null where there is no list)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lists = column.combine_chunks()
+    entries = pc.list_flatten(lists)
+    counts = pc.fill_null(pc.if_else(pc.equal(pc.struct_field(entries, "modality"), "AUDIO"),
+                                     pc.struct_field(entries, "tokenCount"), 0), 0)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    sums = np.bincount(parents, weights=counts.to_numpy(zero_copy_only=False), minlength=len(lists))
+    return pa.array(sums.astype(np.int64), mask=lists.is_null().to_numpy(zero_copy_only=False))
 
 
 def _arrow_lists(arrow_type: pa.DataType) -> object:
@@ -286,6 +321,8 @@ def _dig(obj: dict[str, Any], path: tuple[str, ...], kind: Kind,
         cur = cur.get(key)
     if kind == "not_object":
         return (None if cur is None or isinstance(cur, dict) else True), None
+    if kind == "audio" and cur is not None:
+        return _audio_entries(cur)
     if cur is None or kind == "obj":
         return cur, None
     if kind in ("int", "num"):
@@ -305,6 +342,19 @@ def _dig(obj: dict[str, Any], path: tuple[str, ...], kind: Kind,
             return None, f"must be a string, not {_json_type(cur)}"
         return cur if isinstance(cur, str) else str(cur), None
     return cur, None
+
+
+def _audio_entries(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+        return None, "must be an array of {modality, tokenCount} objects"
+    total = 0
+    for entry in value:
+        count = entry.get("tokenCount")
+        if entry.get("modality") == "AUDIO" and count is not None:
+            if isinstance(count, bool) or not isinstance(count, int):
+                return None, "tokenCount must be a whole number"
+            total += count
+    return total, None
 
 
 def _json_type(value: Any) -> str:

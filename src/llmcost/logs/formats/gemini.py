@@ -8,6 +8,7 @@ Time, line by line: ``createTime`` (Vertex AI responses carry it), else a wrappe
 ``created_at``, else the file's modification time. ``provider`` is ``vertex_ai`` for a response with
 ``createTime`` and ``gemini`` (the Gemini API) for one without. A response whose ``usageMetadata`` has no
 token counts (a prompt blocked with ``promptFeedback.blockReason``) was not billed: skipped and counted.
+The ``AUDIO`` entries of ``promptTokensDetails`` / ``candidatesTokensDetails`` become the audio subsets.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class GenerateContentReader:
 
         wanted = [*fields("int", *(_U + c for c in _COUNTS)),
                   *fields("str", "modelVersion", "model", "createTime", "promptFeedback.blockReason"),
-                  *fields("scalar", "timestamp", "created_at")]
+                  *fields("scalar", "timestamp", "created_at"),
+                  *fields("audio", _U + "promptTokensDetails", _U + "candidatesTokensDetails")]
         rows = json_rows(source, wanted, options)
         _drop_unbilled(rows)
         thoughts = rows.tokens(_U + "thoughtsTokenCount")
@@ -57,6 +59,10 @@ class GenerateContentReader:
             "reasoning_tokens": thoughts,
             "provider": np.where(vertex, "vertex_ai", "gemini"),
         }
+        for column, field in (("audio_input_tokens", "promptTokensDetails"),
+                              ("audio_output_tokens", "candidatesTokensDetails")):
+            if rows.present(_U + field).any():
+                columns[column] = rows.tokens(_U + field)
         return rows.finish(columns, fields={
             "timestamp": "createTime", "model": "modelVersion", "input_tokens": _U + "promptTokenCount",
             "cache_read_tokens": _U + "cachedContentTokenCount", "output_tokens": _U + "candidatesTokenCount"})

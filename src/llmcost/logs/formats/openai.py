@@ -82,8 +82,9 @@ class ChatCompletionReader:
             "choices" in first and isinstance(usage, dict) and "prompt_tokens" in usage)
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
-        wanted = [*_chat_fields(""), *fields("str", "object", "model", "service_tier", "id", "provider"),
-                  *fields("int", *_AUDIO.values()), *fields("num", "created", "usage.cost")]
+        wanted = [*_chat_fields(""), *fields("str", "object", "model", "service_tier"),
+                  *fields("int", *_AUDIO.values()), *fields("num", "created", "usage.cost"),
+                  *fields("bool", "usage.is_byok")]
         rows = json_rows(source, wanted, options)
         chunk = rows.text("object").fillna("").to_numpy() == "chat.completion.chunk"
         rows.drop(chunk & ~rows.present("usage.prompt_tokens"), "stream chunk without usage")
@@ -101,8 +102,8 @@ _AUDIO = {"audio_input_tokens": "usage.prompt_tokens_details.audio_tokens",
 
 def _chat_extras(rows: Rows) -> dict[str, Any]:
     """``service_tier`` as logged; audio token subsets where the file reports them; an OpenRouter
-    response's ``usage.cost`` (→ ``cost_logged``) and provider ``openrouter`` (its ids start ``gen-`` and
-    it names the upstream in ``provider``)."""
+    response's ``usage.cost`` (→ ``cost_logged``) and provider ``openrouter`` (only OpenRouter's usage
+    carries ``cost`` / ``is_byok``)."""
     import numpy as np
 
     out: dict[str, Any] = {"service_tier": rows.text("service_tier").to_numpy()}
@@ -110,8 +111,7 @@ def _chat_extras(rows: Rows) -> dict[str, Any]:
         if rows.present(field).any():
             out[column] = rows.tokens(field)
     cost = rows.present("usage.cost")
-    openrouter = cost | (rows.text("id").str.startswith("gen-").fillna(False).to_numpy(dtype=bool)
-                         & rows.present("provider"))
+    openrouter = cost | rows.present("usage.is_byok")
     if openrouter.any():
         out["provider"] = np.where(openrouter, "openrouter", None)  # type: ignore[call-overload]
     if cost.any():

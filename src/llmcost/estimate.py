@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from llmcost.errors import UsageError
-from llmcost.pricing import PricedTraffic, TokenGroups, aggregate, price_groups
-from llmcost.projection import DEFAULT_PROJECTION_DAYS, Window, WindowBounds, observed_window, project
+from llmcost.errors import UnpricedModelError, UsageError
+from llmcost.pricing import ModelCost, PricedTraffic, TokenGroups, aggregate, price_groups
+from llmcost.projection import DEFAULT_PROJECTION_DAYS, Window, WindowBounds, growth_days, observed_window, project
 from llmcost.scenarios.interface import Baseline, Scenario
 
 if TYPE_CHECKING:
@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ScenarioOutcome:
-    """One scenario priced on the observed traffic."""
+    """One scenario priced on the observed traffic.
+
+    ``monthly_cost`` is at the observed volume (what scenarios are compared at); with a
+    ``monthly_growth`` assumption, ``monthly_cost_with_growth`` is the projected bill."""
 
     name: str
     description: str
@@ -30,10 +33,24 @@ class ScenarioOutcome:
     monthly_cost: Decimal
     monthly_factor: Decimal
     details: dict[str, Any] = field(default_factory=dict)
+    monthly_growth: Decimal = Decimal(0)
+    growth_factor: Decimal = Decimal(1)  # projected volume with growth / without
 
     def monthly(self, observed: Decimal) -> Decimal:
-        """Project a part of this scenario's observed cost with the same factor as the total."""
+        """Project a part of this scenario's observed cost with the same factor as the total (no growth)."""
         return observed * self.monthly_factor
+
+    def monthly_with_growth(self, observed: Decimal) -> Decimal:
+        return observed * self.monthly_factor * self.growth_factor
+
+    @property
+    def monthly_cost_with_growth(self) -> Decimal:
+        return self.monthly_cost * self.growth_factor
+
+    @property
+    def complete(self) -> bool:
+        """Whether every request of the scenario is priced (its total leaves nothing out)."""
+        return not self.priced.unpriced
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,7 @@ class Estimate:
     projection_days: int
     scenarios: tuple[ScenarioOutcome, ...]
     catalog_source: str = ""
+    warnings: tuple[str, ...] = ()
     # The traffic of the scenario named by ``run_estimate(keep_frame=...)``, for callers that slice it further.
     kept_frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
@@ -50,11 +68,39 @@ class Estimate:
         return self.scenarios[0]
 
     def savings(self, outcome: ScenarioOutcome) -> tuple[Decimal, Decimal]:
-        """Monthly savings vs baseline in USD and percent."""
+        """Monthly savings vs baseline in USD and percent, at equal volume (growth left out). Meaningful
+        only when ``comparable(outcome)``: unpriced traffic must never read as savings."""
         base = self.baseline.monthly_cost
         saved = base - outcome.monthly_cost
         pct = saved / base * 100 if base else Decimal(0)
         return saved, pct
+
+    def comparable(self, outcome: ScenarioOutcome) -> bool:
+        """Whether ``outcome``'s total covers the traffic the baseline's covers: it leaves no traffic
+        unpriced beyond the baseline's own unpriced traffic (the same models, no more requests)."""
+        return outcome is self.baseline or not self.unpriced_beyond_baseline(outcome)
+
+    def unpriced_beyond_baseline(self, outcome: ScenarioOutcome) -> tuple[ModelCost, ...]:
+        """Unpriced models of ``outcome`` that the baseline prices, or that carry more requests than in the
+        baseline; and baseline-unpriced models the scenario prices (its total then covers other traffic)."""
+        base = {m.model: m.tokens.requests for m in self.baseline.priced.unpriced}
+        mine = {m.model for m in outcome.priced.unpriced}
+        extra = [m for m in outcome.priced.unpriced if m.tokens.requests > base.get(m.model, 0) * (1 + 1e-9)]
+        moved = [m for m in self.baseline.priced.unpriced if m.model not in mine]
+        return tuple(extra + moved)
+
+    def require_priced(self) -> None:
+        """``--strict``: every request of every scenario must be priced; the error names scenario and model."""
+        self.baseline.priced.require_priced()
+        for s in self.scenarios[1:]:
+            if s.priced.unpriced:
+                parts = [f"{m.model} ({_requests(m.tokens.requests)} requests: {m.unpriced_reason})"
+                         for m in s.priced.unpriced]
+                raise UnpricedModelError(f"unpriced traffic (--strict) in scenario '{s.name}': " + "; ".join(parts))
+
+
+def _requests(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def run_estimate(
@@ -88,14 +134,16 @@ def run_estimate(
         frame, shared = prepare(frame)  # once for every scenario (see scenarios.prefix_index)
     parts = []
     kept = None
+    buckets = BucketModels()
     for scenario in chosen:
         if on_scenario is not None:
             on_scenario(scenario.name)
         applied = scenario.apply(frame, catalog, shared)
         parts.append(_Part(aggregate(applied.frame, catalog), applied.extra_cost, applied.details))
+        buckets.add(applied.frame, catalog, logged=scenario is chosen[0])
         if scenario.name == keep_frame:
             kept = applied.frame
-    estimate = _assemble(window, chosen, parts, catalog, projection_days)
+    estimate = _assemble(window, chosen, parts, catalog, projection_days, buckets.warnings())
     return replace(estimate, kept_frame=kept)
 
 
@@ -141,6 +189,7 @@ def run_estimate_chunked(
     tails: dict[str, Any] = {}
     first_row = 0
     latest: int | None = None
+    buckets = BucketModels()
     for chunk in chunks:
         if chunk.empty:
             continue
@@ -154,12 +203,13 @@ def run_estimate_chunked(
             if on_scenario is not None:
                 on_scenario(scenario.name)
             applied = scenario.apply(frame, catalog, shared)
+            buckets.add(applied.frame, catalog, logged=i == 0)
             part, groups = parts[i], aggregate(applied.frame, catalog)
             parts[i] = _Part(groups, applied.extra_cost, applied.details) if part is None else _Part(
                 part.groups.merge(groups), part.extra + applied.extra_cost, merge_details(part.details,
                                                                                           applied.details))
     done = [p if p is not None else _Part(TokenGroups(), Decimal(0), {}) for p in parts]
-    return _assemble(bounds.window(window_days), chosen, done, catalog, projection_days)
+    return _assemble(bounds.window(window_days), chosen, done, catalog, projection_days, buckets.warnings())
 
 
 def _check_order(times: Any, latest: int | None, first_row: int) -> int:
@@ -190,14 +240,49 @@ class _Part:
 
 
 def _assemble(window: Window, chosen: Sequence[Scenario], parts: Sequence[_Part], catalog: Catalog,
-              projection_days: int) -> Estimate:
+              projection_days: int, warnings: tuple[str, ...] = ()) -> Estimate:
     outcomes = []
+    factor = project(Decimal(1), window, projection_days)
     for scenario, part in zip(chosen, parts, strict=True):
         priced = price_groups(part.groups, catalog)
         observed = priced.total + part.extra
         growth = scenario.monthly_growth
-        monthly = project(observed, window, projection_days, growth)
-        factor = project(Decimal(1), window, projection_days, growth)
         outcomes.append(ScenarioOutcome(scenario.name, scenario.description, priced, part.extra, observed,
-                                        monthly, factor, part.details))
-    return Estimate(window, projection_days, tuple(outcomes), f"{catalog.source} (as of {catalog.as_of})")
+                                        observed * factor, factor, part.details, growth,
+                                        growth_days(projection_days, growth) / projection_days))
+    return Estimate(window, projection_days, tuple(outcomes), f"{catalog.source} (as of {catalog.as_of})",
+                    warnings)
+
+
+class BucketModels:
+    """Models with a long-context tier priced from bucket rows (``weight`` > 1, as in usage exports).
+
+    Pricing decides long context per row by the bucket's *average* input per request, so the split
+    between standard and long-context requests inside a bucket is approximate. Only logs that hold
+    bucket rows are looked at, so request-level logs pay nothing for this.
+    """
+
+    def __init__(self) -> None:
+        self.models: set[str] = set()
+        self.has_buckets = False
+
+    def add(self, frame: pd.DataFrame, catalog: Catalog, *, logged: bool) -> None:
+        from llmcost.pricing import model_ids
+
+        weight = frame["weight"].to_numpy()
+        if logged:  # the traffic as logged: does it hold buckets at all?
+            self.has_buckets = self.has_buckets or bool((weight > 1).any())
+        if not self.has_buckets:
+            return
+        rows = weight > 1
+        if not rows.any():
+            return
+        used = model_ids(frame, catalog)[rows].dropna().unique()
+        self.models.update(str(m) for m in used if catalog.model(str(m)).long_context is not None)
+
+    def warnings(self) -> tuple[str, ...]:
+        if not self.models:
+            return ()
+        return (f"bucket rows (one row for several requests, as in usage exports) on {', '.join(sorted(self.models))}: "
+                "long-context rates are decided by each bucket's average input per request, so the split "
+                "between standard and long-context requests is approximate",)

@@ -78,14 +78,22 @@ def _window(start: pd.Timestamp, end: pd.Timestamp, requests: int, window_days: 
 
 def project(observed: Decimal, window: Window, days: int = DEFAULT_PROJECTION_DAYS,
             monthly_growth: Decimal = Decimal(0)) -> Decimal:
-    """Cost over ``days`` at the observed daily rate, times ``(1 + monthly_growth) ** (days / 30)``.
+    """Cost over ``days`` at the observed daily rate, with volume growing ``monthly_growth`` a month.
 
-    With growth g = 0.1 the projected month carries 10% more volume than the observed rate.
+    Growth compounds month by month: each 30-day month k = 1, 2, … of the projection carries
+    ``(1 + g) ** k`` of the observed daily volume, and a final partial month counts pro rata at its
+    own factor. With g = 0.1 the projected 30 days carry 10% more volume than the observed rate.
     """
     if days <= 0:
         raise UsageError("--days must be greater than 0")
-    base = observed * Decimal(days) / window.days
-    if monthly_growth:
-        months = Decimal(days) / Decimal(30)
-        base *= (1 + monthly_growth) ** months
-    return base
+    return observed * growth_days(days, monthly_growth) / window.days
+
+
+def growth_days(days: int, monthly_growth: Decimal = Decimal(0)) -> Decimal:
+    """Days of observed-rate volume that ``days`` of growing traffic amount to (``days`` without growth)."""
+    if not monthly_growth:
+        return Decimal(days)
+    q = 1 + monthly_growth
+    months, rest = divmod(days, 30)
+    whole = q * (q**months - 1) / monthly_growth * 30  # Σ_{k=1..months} 30·q^k
+    return whole + rest * q ** (months + 1)

@@ -105,4 +105,6 @@ def test_monthly_growth_scales_the_projection() -> None:
     est = run_estimate(df, tiny(), [ComposedScenario(spec)], projection_days=30)
     base, grown = est.scenarios
     assert base.monthly_cost == Decimal("0.72")
-    assert grown.monthly_cost == Decimal("0.792")
+    assert grown.monthly_cost_with_growth == Decimal("0.792")
+    assert grown.monthly_cost == Decimal("0.72")  # scenarios are compared at the observed volume
+    assert est.savings(grown) == (0, 0)

@@ -55,7 +55,8 @@ class Context:
         self.diff = diff
 
     def monthly(self, observed: Decimal) -> Decimal:
-        return self.outcome.monthly(observed)
+        """The projected bill of a part of the gated scenario (with its growth assumption, if any)."""
+        return self.outcome.monthly_with_growth(observed)
 
     def total(self) -> Spend:
         priced = self.outcome.priced.priced
@@ -157,10 +158,12 @@ def _judge(ctx: Context, index: int, rule: Rule) -> Iterator[Verdict]:
         outcome = _scenario(ctx, rule.scenario, f"{where}.scenario")
         saved, pct = ctx.estimate.savings(outcome)
         subject = f"scenario {rule.scenario}"
+        known = ctx.estimate.comparable(outcome)  # unpriced traffic is no saving: fail closed
+        note = "" if known else "incomplete: the scenario leaves traffic unpriced"
         if rule.min_usd is not None:
-            yield verdict(subject, "monthly savings", "min", rule.min_usd, saved, "usd")
+            yield verdict(subject, "monthly savings", "min", rule.min_usd, saved if known else None, "usd", note)
         if rule.min_pct is not None:
-            yield verdict(subject, "monthly savings %", "min", rule.min_pct, pct, "pct")
+            yield verdict(subject, "monthly savings %", "min", rule.min_pct, pct if known else None, "pct", note)
     else:
         yield from _bench(ctx, rule, where, verdict)
 

@@ -44,7 +44,7 @@ def run_check(policy: Policy) -> CheckRun:
     estimate = run_estimate(logset.frame, catalog, scenarios, projection_days=inputs.projection_days,
                             window_days=inputs.window_days, keep_frame=inputs.scenario)
     if inputs.strict:
-        estimate.baseline.priced.require_priced()
+        estimate.require_priced()
     outcome = next((s for s in estimate.scenarios if s.name == inputs.scenario), None)
     if outcome is None:
         known = ", ".join(s.name for s in estimate.scenarios)
@@ -64,7 +64,7 @@ def run_check(policy: Policy) -> CheckRun:
         window_days=estimate.window.days,
         requests=estimate.window.requests,
         projection_days=estimate.projection_days,
-        monthly_cost=outcome.monthly_cost,
+        monthly_cost=outcome.monthly_cost_with_growth,
         verdicts=verdicts,
         drivers=drivers(ctx),
         diff=diff,

@@ -74,10 +74,18 @@ def estimate(
             warn(f"{path}: skipped {n:,} row(s): {why}")
     unpriced = result.baseline.priced.unpriced
     if strict:
-        result.baseline.priced.require_priced()
+        result.require_priced()
     elif unpriced:
-        names = ", ".join(f"{m.model} ({int(m.tokens.requests):,} requests)" for m in unpriced)
+        names = "; ".join(f"{m.model} ({int(m.tokens.requests):,} requests: {m.unpriced_reason})" for m in unpriced)
         warn(f"unpriced models, left out of the totals: {names} (use --strict to fail)")
+    for s in result.scenarios[1:]:
+        beyond = result.unpriced_beyond_baseline(s)
+        if beyond:
+            names = "; ".join(f"{m.model} ({m.unpriced_reason})" for m in beyond)
+            warn(f"scenario '{s.name}' is incomplete: unpriced traffic on {names}; no savings shown "
+                 "(use --strict to fail)")
+    for note in result.warnings:
+        warn(note)
     if result.window.short:
         warn(f"the logs cover only {float(result.window.days) * 24:.1f} hours; the projection extrapolates")
     write_output(_render(result, fmt, output), output)

@@ -39,14 +39,27 @@ def render_markdown(est: Estimate) -> str:
         f"Observed {w.start:%Y-%m-%d %H:%M} → {w.end:%Y-%m-%d %H:%M} UTC ({float(w.days):.2f} days, "
         f"{w.requests:,} requests), projected to {est.projection_days} days.",
         "",
-        "| Scenario | Observed | Monthly | Saves / month | Saves % |",
-        "|---|---:|---:|---:|---:|",
     ]
+    growth = any(s.monthly_growth for s in est.scenarios)
+    lines += ["| Scenario | Observed | Monthly | Saves / month | Saves % |" + (" With growth |" if growth else ""),
+              "|---|---:|---:|---:|---:|" + ("---:|" if growth else "")]
     for s in est.scenarios:
         saved, p = est.savings(s)
-        base = s is est.baseline
-        lines.append(f"| {s.name} | {usd(s.observed_cost)} | {usd(s.monthly_cost)} | "
-                     f"{'—' if base else usd(saved)} | {'—' if base else pct(p)} |")
+        if s is est.baseline:
+            cells = "— | —"
+        elif not est.comparable(s):
+            cells = "n/a | incomplete"
+        else:
+            cells = f"{usd(saved)} | {pct(p)}"
+        grown = f" {usd(s.monthly_cost_with_growth) if s.monthly_growth else '—'} |" if growth else ""
+        lines.append(f"| {s.name} | {usd(s.observed_cost)} | {usd(s.monthly_cost)} | {cells} |{grown}")
+    for s in est.scenarios[1:]:
+        for m in est.unpriced_beyond_baseline(s):
+            lines.append(f"\n> Incomplete: `{s.name}` leaves traffic unpriced or prices other traffic than the "
+                         f"baseline (`{m.model}`: {m.unpriced_reason}); no savings shown.")
+    if growth:
+        lines.append("\nSavings compare scenarios at the observed volume; *With growth* compounds each "
+                     "scenario's monthly growth month by month.")
     b = est.baseline
     lines += ["", "| Model | Requests | Input | Cache read | Output | Observed | Monthly |",
               "|---|---:|---:|---:|---:|---:|---:|"]

@@ -27,6 +27,7 @@ def estimate_to_dict(est: Estimate) -> dict[str, Any]:
         "projection_days": est.projection_days,
         "catalog": est.catalog_source,
         "unpriced": [_unpriced(m) for m in est.baseline.priced.unpriced],
+        "warnings": list(est.warnings),
         "scenarios": [_scenario(est, s) for s in est.scenarios],
     }
 
@@ -37,6 +38,7 @@ def render_json(est: Estimate) -> str:
 
 def _scenario(est: Estimate, s: ScenarioOutcome) -> dict[str, Any]:
     saved, pct = est.savings(s)
+    comparable = est.comparable(s)  # unpriced traffic never reads as savings: null instead
     total = s.priced.total
     logged = s.priced.cost_logged
     out: dict[str, Any] = {
@@ -44,9 +46,12 @@ def _scenario(est: Estimate, s: ScenarioOutcome) -> dict[str, Any]:
         "description": s.description,
         "observed_cost_usd": json_usd(s.observed_cost),
         "monthly_cost_usd": json_usd(s.monthly_cost),
-        "savings_vs_baseline_usd": json_usd(saved),
-        "savings_vs_baseline_pct": round(float(pct), 4),
+        "monthly_growth": float(s.monthly_growth),
+        "monthly_cost_with_growth_usd": json_usd(s.monthly_cost_with_growth),
+        "savings_vs_baseline_usd": json_usd(saved) if comparable else None,
+        "savings_vs_baseline_pct": round(float(pct), 4) if comparable else None,
         "extra_cost_usd": json_usd(s.extra_cost),
+        "complete": s.complete,
         "by_model": [_model(s, m, total) for m in s.priced.priced],
         "unpriced": [_unpriced(m) for m in s.priced.unpriced],
     }

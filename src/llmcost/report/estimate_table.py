@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from llmcost.estimate import Estimate, ScenarioOutcome
-from llmcost.report.money import count, pct, usd
+from llmcost.report.money import adds_up, count, pct, usd
 from llmcost.report.scenario_details import summary_lines
 
 
@@ -15,6 +15,9 @@ def render_table(est: Estimate) -> RenderableType:
     parts: list[RenderableType] = [_header(est)]
     if len(est.scenarios) > 1:
         parts.append(_comparison(est))
+        incomplete = _incomplete_lines(est)
+        if incomplete is not None:
+            parts.append(incomplete)
         parts.append(_requests_by_model(est))
         notes = _details(est)
         if notes is not None:
@@ -23,10 +26,31 @@ def render_table(est: Estimate) -> RenderableType:
         if measured is not None:
             parts.append(measured)
     parts.append(_by_model(est, est.baseline))
+    if not _adds_up(est):
+        parts.append(Text(ROUNDING_NOTE, style="dim"))
     footer = _unpriced_lines(est.baseline)
     if footer:
         parts.append(footer)
     return Group(*parts)
+
+
+ROUNDING_NOTE = ("Amounts are rounded to the cent, so rows may not add up to the total shown; totals and "
+                 "savings are exact (--format json keeps micro-dollars).")
+
+
+def _adds_up(est: Estimate) -> bool:
+    """Whether every rounded row adds up to its rounded total (by-model table, savings column)."""
+    b = est.baseline
+    costs = [m.cost for m in b.priced.priced if m.cost is not None]
+    checks = [(costs, b.priced.total), ([b.monthly(c) for c in costs], b.monthly(b.priced.total))]
+    logged = [m.cost_logged for m in b.priced.by_model if m.cost_logged is not None]
+    if b.priced.cost_logged is not None:
+        checks.append((logged, b.priced.cost_logged))
+    if len(est.scenarios) > 1:
+        for s in est.scenarios[1:]:
+            if est.comparable(s):
+                checks.append(([b.monthly_cost, -s.monthly_cost], est.savings(s)[0]))
+    return all(adds_up(parts, total) for parts, total in checks)
 
 
 def _header(est: Estimate) -> Text:
@@ -36,6 +60,10 @@ def _header(est: Estimate) -> Text:
     text.append(f"Observed window: {w.start:%Y-%m-%d %H:%M} → {w.end:%Y-%m-%d %H:%M} UTC "
                 f"({days:.2f} days, {w.requests:,} requests); ", style="dim")
     text.append(f"projected to {est.projection_days} days at the observed rate.", style="dim")
+    if any(s.monthly_growth for s in est.scenarios):
+        grown = ", ".join(f"{s.name} +{float(s.monthly_growth):.1%}" for s in est.scenarios if s.monthly_growth)
+        text.append(f"\nSavings compare scenarios at the observed volume; 'With growth' compounds monthly growth "
+                    f"({grown} a month) month by month.", style="dim")
     if w.short:
         text.append("\nWarning: the window is shorter than a day; the projection extrapolates a lot.",
                     style="yellow")
@@ -44,17 +72,47 @@ def _header(est: Estimate) -> Text:
 
 def _comparison(est: Estimate) -> Table:
     table = Table(title="Scenarios", title_justify="left")
-    for col in ("Scenario", "Provider requests", "Input tokens", "Cached input", "Output tokens", "Observed",
-                "Monthly", "Saves / month", "Saves %"):
-        table.add_column(col, justify="left" if col == "Scenario" else "right")
+    growth = any(s.monthly_growth for s in est.scenarios)
+    columns = ["Scenario", "Provider requests", "Input tokens", "Cached input", "Output tokens", "Observed",
+               "Monthly", "Saves / month", "Saves %"]
+    if growth:
+        columns.append("With growth")
+    for col in columns:
+        table.add_column(col, justify="left" if col == "Scenario" else "right", no_wrap=col == "Scenario")
     for s in est.scenarios:
-        saved, p = est.savings(s)
         t = s.priced.tokens
-        table.add_row(s.name, count(round(t.requests, 1)), count(round(t.input_tokens)),
-                      count(round(t.cache_read_tokens)), count(round(t.output_tokens)),
-                      usd(s.observed_cost), usd(s.monthly_cost),
-                      "—" if s is est.baseline else usd(saved), "—" if s is est.baseline else pct(p))
+        row = [s.name if est.comparable(s) else f"{s.name} *", count(round(t.requests, 1)),
+               count(round(t.input_tokens)), count(round(t.cache_read_tokens)), count(round(t.output_tokens)),
+               usd(s.observed_cost), usd(s.monthly_cost), *_savings_cells(est, s)]
+        if growth:
+            row.append(usd(s.monthly_cost_with_growth) if s.monthly_growth else "—")
+        table.add_row(*row)
     return table
+
+
+def _savings_cells(est: Estimate, s: ScenarioOutcome) -> list[str]:
+    """Savings at equal volume; none for the baseline, "n/a" for a scenario that leaves traffic unpriced."""
+    if s is est.baseline:
+        return ["—", "—"]
+    if not est.comparable(s):
+        return ["n/a", "n/a"]
+    saved, p = est.savings(s)
+    return [usd(saved), pct(p)]
+
+
+def _incomplete_lines(est: Estimate) -> Text | None:
+    """A footer line per scenario whose total leaves out traffic the baseline prices."""
+    text = Text(style="yellow")
+    for s in est.scenarios[1:]:
+        for m in est.unpriced_beyond_baseline(s):
+            found = next((u for u in s.priced.unpriced if u.model == m.model), None)
+            if found is None:  # unpriced in the baseline, priced here: the totals cover different traffic
+                text.append(f"* Incomplete: {s.name} prices {m.model}, which the baseline leaves unpriced "
+                            f"({m.unpriced_reason}); no savings shown.\n")
+            else:
+                text.append(f"* Incomplete: {s.name} leaves {m.model} unpriced — {count(found.tokens.requests)} "
+                            f"requests ({found.unpriced_reason}); not in its total, no savings shown.\n")
+    return text if text.plain else None
 
 
 def _requests_by_model(est: Estimate) -> Table:

@@ -35,3 +35,13 @@ def count(value: float) -> str:
 
 def json_count(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(float(value), 3)
+
+
+def cents(value: Decimal) -> Decimal:
+    """``value`` rounded to the cent, as ``usd`` shows amounts of a cent or more."""
+    return value.quantize(CENT, ROUND_HALF_UP)
+
+
+def adds_up(parts: list[Decimal], total: Decimal) -> bool:
+    """Whether the parts, each rounded to the cent, add up to the rounded total (as a reader checks)."""
+    return sum((cents(p) for p in parts), Decimal(0)) == cents(total)

@@ -367,3 +367,21 @@ def test_gemini_audio_modalities_become_audio_columns(tmp_path: Path, lines: boo
     assert frame["audio_input_tokens"].tolist() == [100, 0]
     assert frame["audio_output_tokens"].tolist() == [25, 0]
     assert _column(frame, "provider") == ["gemini", "gemini"]
+
+
+def test_chat_completion_from_litellm_proxy_splits_one_hour_cache_writes(tmp_path: Path) -> None:
+    # LiteLLM's chat usage for Anthropic: prompt_tokens includes reads and writes; the TTL split is in
+    # prompt_tokens_details.cache_creation_token_details
+    usage = {"completion_tokens": 40, "prompt_tokens": 20062, "total_tokens": 20102,
+             "completion_tokens_details": {"reasoning_tokens": 0, "text_tokens": 40},
+             "prompt_tokens_details": {"cached_tokens": 18000, "text_tokens": 14, "cache_creation_tokens": 2048,
+                                       "cache_creation_token_details": {"ephemeral_5m_input_tokens": 48,
+                                                                        "ephemeral_1h_input_tokens": 2000}},
+             "cache_creation_input_tokens": 2048, "cache_read_input_tokens": 18000}
+    chat = {"id": "chatcmpl-x1", "created": 1759650000, "model": "claude-haiku-4-5", "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+            "usage": usage}
+    frame = read_logs([str(_write(tmp_path / "chat.jsonl", [chat]))]).frame
+    assert frame["input_tokens"].tolist() == [20062]
+    assert frame["cache_read_tokens"].tolist() == [18000]
+    assert (frame["cache_write_tokens"].tolist(), frame["cache_write_1h_tokens"].tolist()) == ([48], [2000])

@@ -25,8 +25,16 @@ def _chat_fields(prefix: str) -> list[Field]:
     p = prefix
     return fields("int", f"{p}usage.prompt_tokens", f"{p}usage.completion_tokens",
                   f"{p}usage.prompt_tokens_details.cached_tokens",
-                  f"{p}usage.prompt_tokens_details.cache_write_tokens",
+                  *(f"{p}usage.{w}" for w in _WRITES), f"{p}usage.{_WRITES_1H}",
                   f"{p}usage.completion_tokens_details.reasoning_tokens")
+
+
+# Cache writes in a Chat Completions usage: OpenRouter's ``cache_write_tokens``; LiteLLM's
+# ``cache_creation_tokens`` / ``cache_creation_input_tokens`` (the same tokens named twice), with the
+# 1-hour part in ``cache_creation_token_details``.
+_WRITES = ("prompt_tokens_details.cache_write_tokens", "prompt_tokens_details.cache_creation_tokens",
+           "cache_creation_input_tokens")
+_WRITES_1H = "prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"
 
 
 def _responses_fields(prefix: str) -> list[Field]:
@@ -38,11 +46,20 @@ def _responses_fields(prefix: str) -> list[Field]:
 
 def chat_tokens(rows: Rows, prefix: str, *, required: bool = True) -> dict[str, Any]:
     """Normalized token columns from a Chat Completions ``usage`` object at ``prefix``."""
+    import numpy as np
+
     p = prefix
+    prompt = rows.tokens(f"{p}usage.prompt_tokens", required=required)
+    read = rows.tokens(f"{p}usage.prompt_tokens_details.cached_tokens")
+    writes = np.max([rows.tokens(f"{p}usage.{w}") for w in _WRITES], axis=0)
+    hour = rows.tokens(f"{p}usage.{_WRITES_1H}")
+    writes = np.maximum(writes, hour)
     return {
-        "input_tokens": rows.tokens(f"{p}usage.prompt_tokens", required=required),
-        "cache_read_tokens": rows.tokens(f"{p}usage.prompt_tokens_details.cached_tokens"),
-        "cache_write_tokens": rows.tokens(f"{p}usage.prompt_tokens_details.cache_write_tokens"),
+        # a gateway that left the writes out of prompt_tokens (reads + writes exceed it) gets them added
+        "input_tokens": np.where(read + writes > prompt, prompt + writes, prompt),
+        "cache_read_tokens": read,
+        "cache_write_tokens": writes - hour,
+        "cache_write_1h_tokens": hour,
         "output_tokens": rows.tokens(f"{p}usage.completion_tokens", required=required),
         "reasoning_tokens": rows.tokens(f"{p}usage.completion_tokens_details.reasoning_tokens"),
     }

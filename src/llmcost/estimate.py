@@ -254,6 +254,13 @@ def _assemble(window: Window, chosen: Sequence[Scenario], parts: Sequence[_Part]
                     warnings)
 
 
+def _has_long_context(catalog: Catalog, model_id: str) -> bool:
+    """A long-context tier now or in any dated price period of the model."""
+    model = catalog.model(model_id)
+    history = getattr(model, "price_history", ())
+    return model.long_context is not None or any(p.long_context is not None for p in history)
+
+
 class BucketModels:
     """Models with a long-context tier priced from bucket rows (``weight`` > 1, as in usage exports).
 
@@ -278,7 +285,7 @@ class BucketModels:
         if not rows.any():
             return
         used = model_ids(frame, catalog)[rows].dropna().unique()
-        self.models.update(str(m) for m in used if catalog.model(str(m)).long_context is not None)
+        self.models.update(str(m) for m in used if _has_long_context(catalog, str(m)))
 
     def warnings(self) -> tuple[str, ...]:
         if not self.models:

@@ -23,9 +23,10 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from llmcost import catalog as catalog_mod
-from llmcost import catalog_snapshot, yamlfile
+from llmcost import yamlfile
+from llmcost.catalog import snapshot as catalog_snapshot
 from llmcost.catalog import Catalog, LongContext, ModelPrice, Rates, bundled_catalogs, load_catalog
-from llmcost.catalog_snapshot import ModelRow
+from llmcost.catalog.snapshot import ModelRow
 from llmcost.cli.catalog_cmd import _chosen as chosen  # the filter of --provider and --tier
 from llmcost.report.catalog_view import catalog_table, catalog_text
 

@@ -343,11 +343,22 @@ def test_import_bad_inputs(cli: Any, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("logged", "expected"), [
     ("claude-3-7-sonnet-latest", "claude-3-7-sonnet"), ("claude-3.7-sonnet", "claude-3-7-sonnet"),
-    ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"), ("anthropic/claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
+    ("anthropic/claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
     ("claude-opus-4-0", "claude-opus-4"), ("claude-opus-4-1-20250805", "claude-opus-4-1"),
-    ("gemini-2.0-flash-001", "gemini-2.0-flash"), ("models/gemini-2.5-flash", "gemini-2.5-flash"),
-    ("mistral-large-latest", "mistral-large"), ("gpt-4-turbo-preview", "gpt-4-turbo"), ("gpt-4-0613", "gpt-4"),
+    ("vertex_ai/gemini-2.0-flash-001", "vertex_ai/gemini-2.0-flash"), ("models/gemini-2.5-flash", "gemini-2.5-flash"),
+    ("mistral-large-latest", "mistral-large"), ("gpt-4-turbo-preview", "gpt-4-turbo"),
     ("o3-mini-2025-01-31", "o3-mini"), ("xai/grok-4.3", "grok-4.3"), ("grok-code-fast", "grok-code-fast-1"),
 ])
 def test_frontier_resolves_common_spellings(logged: str, expected: str) -> None:
-    assert load_catalog().resolve(logged) == expected
+    assert load_catalog("frontier").resolve(logged) == expected
+
+
+@pytest.mark.parametrize(("logged", "suggested"), [
+    ("gpt-4o-2024-05-13", "gpt-4o"), ("gpt-3.5-turbo-1106", "gpt-3.5-turbo"), ("gpt-4-0613", "gpt-4"),
+    ("gemini-2.0-flash", "vertex_ai/gemini-2.0-flash")])
+def test_frontier_never_folds_a_differently_priced_snapshot_or_provider(logged: str, suggested: str) -> None:
+    """gpt-4o-2024-05-13 is $5/$15 and gpt-4o $2.50/$10; gpt-3.5-turbo-1106 is $1/$2 and gpt-3.5-turbo
+    $0.50/$1.50; the Gemini API is cheaper than Vertex AI: each stays unpriced, with a suggestion."""
+    frontier = load_catalog("frontier")
+    assert frontier.resolve(logged) is None
+    assert suggested in frontier.suggest(logged)

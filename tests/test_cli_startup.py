@@ -50,7 +50,7 @@ def test_catalog_list_imports_no_heavy_library_nor_pydantic_yaml_or_rich(args: t
     """Piped ``catalog list`` of a bundled catalog: rows read straight from the checked snapshot and the
     plain table text, so neither pydantic, the YAML parser nor rich is loaded (see
     tests/test_catalog_fast_path.py)."""
-    modules = (*NOT_FOR_HELP, "yaml", "rich", "llmcost.catalog")
+    modules = (*NOT_FOR_HELP, "yaml", "rich", "llmcost.catalog.schema", "llmcost.catalog.load")
     code = LIST_PROBE.replace("{MODULES}", repr(modules)).replace("{ARGS}", repr(args))
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
     env["PYTHONIOENCODING"] = "utf-8"

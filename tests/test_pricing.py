@@ -114,11 +114,17 @@ def test_output_only_traffic_of_a_model_with_unknown_input_price_is_priced() -> 
     assert priced.total == D(1000) * D("0.01") / M
 
 
-def test_names_resolve_through_aliases_snapshots_and_prefixes() -> None:
+def test_names_resolve_through_aliases_and_prefixes() -> None:
     priced = price(frame(*({"model": name, "input_tokens": 1, "output_tokens": 0}
-                           for name in ["oa", "openai/openai-like", "openai-like-2024-08-06", "OpenAI-Like"])),
-                   CATALOG)
-    assert [(m.model, m.tokens.requests) for m in priced.by_model] == [("openai-like", 4)]
+                           for name in ["oa", "openai/openai-like", "OpenAI-Like"])), CATALOG)
+    assert [(m.model, m.tokens.requests) for m in priced.by_model] == [("openai-like", 3)]
+
+
+def test_an_unlisted_dated_snapshot_is_unpriced_with_a_suggestion_not_folded_into_its_base() -> None:
+    """Snapshots are often priced differently from their base (gpt-4o-2024-05-13 is $5/$15, gpt-4o $2.50/$10)."""
+    priced = price(frame({"model": "openai-like-2024-08-06", "input_tokens": 1, "output_tokens": 0}), CATALOG)
+    assert priced.total == 0 and [m.model for m in priced.unpriced] == ["openai-like-2024-08-06"]
+    assert priced.unpriced[0].unpriced_reason == "not in catalog; did you mean openai-like?"
 
 
 ROW = st.fixed_dictionaries({

@@ -1,7 +1,7 @@
 """Token groups → exact Decimal costs, per DESIGN.md "Money".
 
-Tokens are summed per (model, batch, long-context) group with numpy, then each group is priced
-once in ``Decimal``: exact to the cent and fast however many rows there are.
+Tokens are summed per billing group — (model, price period, service tier, batch, long-context) — with
+numpy, then each group is priced once in ``Decimal``: exact to the cent and fast however many rows there are.
 
 Billing rules:
 - uncached input = input − cache reads − 5-minute writes − 1-hour writes; each kind has its own rate;
@@ -10,6 +10,10 @@ Billing rules:
   bills ALL its tokens at the long-context rates;
 - rows with ``batch`` true bill at the batch rates (or the batch discount); a model without batch
   pricing bills batch rows at standard rates;
+- a request is billed at the prices in force at its timestamp (the model's ``price_history``);
+- a request logged with a service tier (``priority``, ``flex``) bills at that tier's card; a model with no
+  card for the tier makes that traffic unpriced (never standard rates in silence);
+- audio input/output tokens (subsets of input/output) bill at the audio rates;
 - ``request_fee`` is charged per request (``weight``);
 - a model the catalog does not know, or whose needed rate is unknown (null), is *unpriced*: reported
   with its request count and never costed at $0.
@@ -19,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from llmcost.catalog import Catalog
+from llmcost.catalog import Catalog, ModelPrice
 from llmcost.errors import UnpricedModelError
 
 if TYPE_CHECKING:
@@ -38,6 +42,10 @@ SUM_COLUMNS = (
     "output_tokens",
     "reasoning_tokens",
 )
+AUDIO_COLUMNS = ("audio_input_tokens", "audio_output_tokens")
+# Every column pricing reads (those a frame lacks are simply absent).
+PRICING_COLUMNS = (*SUM_COLUMNS, *AUDIO_COLUMNS, "timestamp", "model", "model_id", "batch", "service_tier",
+                   "provider", "cost_logged")
 
 
 @dataclass(frozen=True)
@@ -51,10 +59,14 @@ class TokenSums:
     cache_write_1h_tokens: float
     output_tokens: float
     reasoning_tokens: float
+    audio_input_tokens: float = 0
+    audio_output_tokens: float = 0
 
     @property
     def uncached_input_tokens(self) -> float:
-        return self.input_tokens - self.cache_read_tokens - self.cache_write_tokens - self.cache_write_1h_tokens
+        """Text input billed at the input rate: input less cache reads, cache writes and audio."""
+        return (self.input_tokens - self.cache_read_tokens - self.cache_write_tokens - self.cache_write_1h_tokens
+                - self.audio_input_tokens)
 
     def by_kind(self) -> dict[str, float]:
         return {
@@ -62,7 +74,9 @@ class TokenSums:
             "cache_read": self.cache_read_tokens,
             "cache_write": self.cache_write_tokens,
             "cache_write_1h": self.cache_write_1h_tokens,
-            "output": self.output_tokens,
+            "output": self.output_tokens - self.audio_output_tokens,
+            "audio_input": self.audio_input_tokens,
+            "audio_output": self.audio_output_tokens,
         }
 
     def __add__(self, other: TokenSums) -> TokenSums:
@@ -70,6 +84,16 @@ class TokenSums:
 
 
 ZERO = TokenSums(0, 0, 0, 0, 0, 0, 0)
+
+
+class BillingKey(NamedTuple):
+    """A billing group of a known model: requests priced with the same rate card."""
+
+    model: str
+    batch: bool
+    long_context: bool
+    service_tier: str | None = None  # None = standard rates
+    period: int = 0  # 0 = current prices, k = the model's price_history[k - 1]
 
 
 @dataclass(frozen=True)
@@ -135,20 +159,41 @@ def _fmt_requests(value: float) -> str:
 def resolve_models(frame: pd.DataFrame, catalog: Catalog) -> pd.Series:
     """Catalog ids for the frame's ``model`` column (NA where the catalog does not know the name).
 
-    Names are resolved once per distinct value, then mapped through the categorical codes.
+    Names are resolved once per distinct value — per distinct (provider, model) pair when the log names
+    the serving provider — then mapped through integer codes.
     """
     import numpy as np
     import pandas as pd
 
-    model = frame["model"]
-    if not isinstance(model.dtype, pd.CategoricalDtype):
-        model = model.astype("category")
-    resolved = [catalog.resolve(str(name)) for name in model.cat.categories]
+    model = _categorical(frame["model"])
+    names = [str(name) for name in model.cat.categories]
+    codes = model.cat.codes.to_numpy().astype(np.int64)
+    if "provider" in frame.columns and frame["provider"].notna().any():
+        provider = _categorical(frame["provider"])
+        hosts = [str(p) for p in provider.cat.categories]
+        pair = codes * (len(hosts) + 1) + (provider.cat.codes.to_numpy().astype(np.int64) + 1)
+        pair_codes, pairs = pd.factorize(np.where(codes >= 0, pair, -1), use_na_sentinel=False)
+        resolved = [None if p < 0 else catalog.resolve(names[p // (len(hosts) + 1)],
+                                                       _host(hosts, p % (len(hosts) + 1)))
+                    for p in pairs.tolist()]
+        codes = np.asarray(pair_codes, dtype=np.int64)
+    else:
+        resolved = [catalog.resolve(name) for name in names]
     ids = sorted({r for r in resolved if r is not None})
     position = {mid: i for i, mid in enumerate(ids)}
     lookup = np.array([position[r] if r is not None else -1 for r in resolved] + [-1], dtype=np.int64)
-    codes = lookup[model.cat.codes.to_numpy()]
-    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(ids)), index=frame.index, name="model_id")
+    return pd.Series(pd.Categorical.from_codes(lookup[codes], categories=pd.Index(ids)), index=frame.index,
+                     name="model_id")
+
+
+def _categorical(values: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    return values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("string").astype("category")
+
+
+def _host(hosts: list[str], code: int) -> str | None:
+    return hosts[code - 1] if code > 0 else None
 
 
 def model_ids(frame: pd.DataFrame, catalog: Catalog) -> pd.Series:
@@ -162,11 +207,11 @@ def model_ids(frame: pd.DataFrame, catalog: Catalog) -> pd.Series:
 class TokenGroups:
     """Additive token sums per billing group, the unit that chunks of a big log are merged in.
 
-    ``known`` is keyed by (catalog id, batch, long-context); ``unknown`` by the model name as logged.
-    ``logged`` sums the source's own ``cost_logged`` per model (id or name) when the logs carry it.
+    ``known`` is keyed by ``BillingKey``; ``unknown`` by the model name as logged. ``logged`` sums the
+    source's own ``cost_logged`` per model (id or name) when the logs carry it.
     """
 
-    known: dict[tuple[str, bool, bool], TokenSums] = field(default_factory=dict)
+    known: dict[BillingKey, TokenSums] = field(default_factory=dict)
     unknown: dict[str, TokenSums] = field(default_factory=dict)
     logged: dict[str, float] | None = None
 
@@ -197,50 +242,125 @@ def aggregate(frame: pd.DataFrame, catalog: Catalog) -> TokenGroups:
     ids = model_ids(frame, catalog)
     known = ids.notna().to_numpy()
     groups = TokenGroups(logged={} if "cost_logged" in frame.columns else None)
+    columns = _sum_columns(frame)
     if known.any():
-        _aggregate_known(frame, ids, known, catalog, groups)
+        _aggregate_known(frame, ids, known, catalog, groups, columns)
     if (~known).any():
         unknown = frame.loc[~known]
-        for name, tokens, logged in _group_sums(unknown, pd.Categorical(unknown["model"].astype("string"))):
+        for name, tokens, logged in _group_sums(unknown, pd.Categorical(unknown["model"].astype("string")),
+                                                columns):
             groups.unknown[name] = tokens
             if groups.logged is not None and logged is not None:
                 groups.logged[name] = float(logged)
     return groups
 
 
+def _sum_columns(frame: pd.DataFrame) -> tuple[str, ...]:
+    return SUM_COLUMNS + tuple(c for c in AUDIO_COLUMNS if c in frame.columns)
+
+
+def _sums(sums: dict[str, list[Any]], columns: tuple[str, ...], g: int) -> TokenSums:
+    return TokenSums(**{("requests" if c == "weight" else c): sums[c][g] for c in columns})
+
+
 def _aggregate_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalog: Catalog,
-                     groups: TokenGroups) -> None:
+                     groups: TokenGroups, columns: tuple[str, ...]) -> None:
     import numpy as np
 
-    categories = list(ids.cat.categories)
-    codes = ids.cat.codes.to_numpy().astype(np.int64)  # int8 codes would wrap below (* 4) past 31 models
-    thresholds = np.array(
-        [_threshold(catalog, mid) for mid in categories] + [np.iinfo(np.int64).max], dtype=np.float64
-    )
-    weight = frame["weight"].to_numpy()
-    per_request_input = frame["input_tokens"].to_numpy() / np.maximum(weight, 1)
-    long = per_request_input > thresholds[codes]
-    batch = frame["batch"].to_numpy(dtype=bool)
-    n_groups = len(categories) * 4
-    group = np.where(known, codes * 4 + batch * 2 + long, n_groups)  # n_groups: unknown, not summed
-    sums = {col: _bincount(group, frame[col].to_numpy(), n_groups) for col in SUM_COLUMNS}
+    categories = [str(c) for c in ids.cat.categories]
+    models = [catalog.model(mid) for mid in categories]
+    codes = np.where(known, ids.cat.codes.to_numpy().astype(np.int64), 0)  # int8 codes would wrap past 31 models
+    period, n_periods = _periods(frame, codes, known, models)
+    tier, tier_names = service_tiers(frame)
+    long = _long_context(frame, codes, period, n_periods, models)
+    batch = frame["batch"].to_numpy(dtype=bool) | tier.batch
+    n_tiers = len(tier_names)
+    n_groups = len(categories) * n_periods * n_tiers * 4
+    group = ((codes * n_periods + period) * n_tiers + tier.codes) * 4 + batch * 2 + long
+    group = np.where(known, group, n_groups)  # n_groups: unknown, not summed
+    sums = {col: _bincount(group, frame[col].to_numpy(), n_groups) for col in columns}
     logged = _bincount(group, _logged(frame), n_groups) if groups.logged is not None else None
-    for code, mid in enumerate(categories):
-        for is_batch in (False, True):
-            for is_long in (False, True):
-                g = code * 4 + is_batch * 2 + is_long
-                tokens = TokenSums(*(sums[c][g] for c in SUM_COLUMNS))
-                if tokens.requests:
-                    groups.known[(mid, is_batch, is_long)] = tokens
-        if logged is not None and groups.logged is not None:
-            groups.logged[mid] = float(sum(logged[code * 4 + k] for k in range(4)))
+    per_model = n_periods * n_tiers * 4
+    for g in np.flatnonzero(np.asarray(sums["weight"]) != 0).tolist():
+        code, rest = divmod(g, per_model)
+        rest, flags = divmod(rest, 4)
+        p, t = divmod(rest, n_tiers)
+        key = BillingKey(categories[code], bool(flags & 2), bool(flags & 1), tier_names[t], p)
+        groups.known[key] = _sums(sums, columns, g)
+    if logged is not None and groups.logged is not None:
+        for code, mid in enumerate(categories):
+            groups.logged[mid] = float(sum(logged[code * per_model:(code + 1) * per_model]))
+
+
+def _periods(frame: pd.DataFrame, codes: np.ndarray, known: np.ndarray,
+             models: list[ModelPrice]) -> tuple[np.ndarray, int]:
+    """Each row's price period (0 = current prices, k = price_history[k - 1]) from its timestamp."""
+    import numpy as np
+
+    n_periods = 1 + max((len(m.price_history) for m in models), default=0)
+    period = np.zeros(len(frame), dtype=np.int64)
+    if n_periods == 1:
+        return period, 1
+    stamps = np.asarray(frame["timestamp"].dt.as_unit("ns").array.asi8, dtype=np.int64)
+    for code, model in enumerate(models):
+        if not model.price_history:
+            continue
+        rows = np.flatnonzero(known & (codes == code))
+        untils = np.array([np.datetime64(p.until.isoformat(), "ns").astype(np.int64) for p in model.price_history])
+        index = np.searchsorted(untils, stamps[rows], side="right")
+        period[rows] = np.where(index < len(untils), index + 1, 0)
+    return period, n_periods
+
+
+class _Tiers(NamedTuple):
+    codes: np.ndarray  # per row: index into the tier names (0 = standard)
+    batch: np.ndarray | bool  # rows whose service tier says "batch"
+
+
+def service_tiers(frame: pd.DataFrame) -> tuple[_Tiers, list[str | None]]:
+    """Each row's service tier as a code into the returned names (None = standard rates)."""
+    import numpy as np
+
+    from llmcost.catalog.schema import STANDARD_SERVICE_TIERS
+
+    if "service_tier" not in frame.columns:
+        return _Tiers(np.zeros(len(frame), dtype=np.int64), False), [None]
+    logged = _categorical(frame["service_tier"])
+    values = [str(v).strip().lower() for v in logged.cat.categories]
+    names: list[str | None] = [None, *sorted({v for v in values if v not in STANDARD_SERVICE_TIERS and v != "batch"})]
+    lookup = np.array([0 if v in STANDARD_SERVICE_TIERS or v == "batch" else names.index(v) for v in values] + [0],
+                      dtype=np.int64)
+    is_batch = np.array([v == "batch" for v in values] + [False])
+    raw = logged.cat.codes.to_numpy().astype(np.int64)
+    return _Tiers(lookup[raw], is_batch[raw] if is_batch.any() else False), names
+
+
+def _long_context(frame: pd.DataFrame, codes: np.ndarray, period: np.ndarray, n_periods: int,
+                  models: list[ModelPrice]) -> np.ndarray:
+    """Rows whose input per request crosses their model's long-context threshold (in their price period)."""
+    import numpy as np
+
+    thresholds = np.full((len(models), n_periods), np.inf)
+    inclusive = np.zeros((len(models), n_periods), dtype=bool)
+    for code, model in enumerate(models):
+        for p in range(1 + len(model.price_history)):
+            lc = model.long_context_of(p)
+            if lc is not None:
+                thresholds[code, p], inclusive[code, p] = lc.threshold_tokens, lc.inclusive
+    if np.isinf(thresholds).all():
+        return np.zeros(len(frame), dtype=bool)
+    weight = frame["weight"].to_numpy()
+    per_request = frame["input_tokens"].to_numpy() / np.maximum(weight, 1)
+    limit = thresholds[codes, period]
+    long: np.ndarray = np.where(inclusive[codes, period], per_request >= limit, per_request > limit)
+    return long
 
 
 def price_groups(groups: TokenGroups, catalog: Catalog) -> PricedTraffic:
-    """Price summed token groups exactly, once per (model, batch, long-context) group."""
-    per_model: dict[str, list[tuple[bool, bool, TokenSums]]] = {}
-    for (mid, is_batch, is_long), tokens in groups.known.items():
-        per_model.setdefault(mid, []).append((is_batch, is_long, tokens))
+    """Price summed token groups exactly, once per billing group."""
+    per_model: dict[str, list[tuple[BillingKey, TokenSums]]] = {}
+    for key, tokens in groups.known.items():
+        per_model.setdefault(key.model, []).append((key, tokens))
     results: list[ModelCost] = []
     for mid, parts in per_model.items():
         model = catalog.model(mid)
@@ -248,23 +368,32 @@ def price_groups(groups: TokenGroups, catalog: Catalog) -> PricedTraffic:
         cost: Decimal | None = Decimal(0)
         reason: str | None = None
         n_long = n_batch = 0.0
-        for is_batch, is_long, tokens in parts:
+        for key, tokens in parts:
             total_tokens = total_tokens + tokens
-            n_long += tokens.requests if is_long else 0
-            n_batch += tokens.requests if is_batch else 0
-            group_cost, missing = cost_of(tokens, model.rates_for(long_context=is_long, batch=is_batch),
-                                          model.request_fee)
+            n_long += tokens.requests if key.long_context else 0
+            n_batch += tokens.requests if key.batch else 0
+            rates = model.rates_for(long_context=key.long_context, batch=key.batch, period=key.period,
+                                    service_tier=key.service_tier)
+            group_cost, missing = cost_of(tokens, rates, model.request_fee)
             if missing:
-                reason, cost = f"no {missing} price in catalog", None
+                cost = None
+                reason = (f"no '{key.service_tier}' service-tier price in catalog"
+                          if key.service_tier is not None and model.card(service_tier=key.service_tier) is None
+                          else f"no {missing} price in catalog")
             elif cost is not None:
                 cost += group_cost
         results.append(ModelCost(mid, model.provider, total_tokens, cost, n_long, n_batch,
                                  _logged_cost(groups, mid), reason))
     for name, tokens in groups.unknown.items():
         results.append(ModelCost(name, None, tokens, None, cost_logged=_logged_cost(groups, name),
-                                 unpriced_reason="not in catalog"))
+                                 unpriced_reason=_not_in_catalog(name, catalog)))
     results.sort(key=lambda m: (m.cost is None, -(m.cost or 0), m.model))
     return PricedTraffic(tuple(results))
+
+
+def _not_in_catalog(name: str, catalog: Catalog) -> str:
+    suggestions = catalog.suggest(name)
+    return "not in catalog" + (f"; did you mean {', '.join(suggestions)}?" if suggestions else "")
 
 
 def _logged_cost(groups: TokenGroups, key: str) -> Decimal | None:
@@ -281,17 +410,12 @@ def cost_of(tokens: TokenSums, rates: dict[str, Decimal | None], request_fee: De
             continue
         rate = rates[kind]
         if rate is None:
-            return Decimal(0), kind.replace("_", " ") if kind != "input" else "input"
+            return Decimal(0), kind.replace("_", " ")
         total += _decimal(count) * rate / MILLION
     return total + request_fee * _decimal(tokens.requests), None
 
 
 _SLICE = 1 << 20
-
-
-def _threshold(catalog: Catalog, model_id: str) -> float:
-    lc = catalog.model(model_id).long_context
-    return float(lc.threshold_tokens) if lc else float(2**62)
 
 
 def _bincount(group: np.ndarray, values: np.ndarray, n: int) -> list[float]:
@@ -317,16 +441,17 @@ def _logged(frame: pd.DataFrame) -> np.ndarray:
     return pd.to_numeric(frame["cost_logged"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
 
 
-def _group_sums(frame: pd.DataFrame, keys: pd.Categorical[Any]) -> list[tuple[str, TokenSums, Decimal | None]]:
+def _group_sums(frame: pd.DataFrame, keys: pd.Categorical[Any],
+                columns: tuple[str, ...]) -> list[tuple[str, TokenSums, Decimal | None]]:
     import numpy as np
 
     n = len(keys.categories)
     codes = np.where(np.asarray(keys.codes) >= 0, np.asarray(keys.codes, dtype=np.int64), n)
-    sums = {col: _bincount(codes, frame[col].to_numpy(), n) for col in SUM_COLUMNS}
+    sums = {col: _bincount(codes, frame[col].to_numpy(), n) for col in columns}
     logged = _bincount(codes, _logged(frame), n) if "cost_logged" in frame.columns else None
     out = []
     for i, name in enumerate(keys.categories):
-        tokens = TokenSums(*(sums[c][i] for c in SUM_COLUMNS))
+        tokens = _sums(sums, columns, i)
         if tokens.requests:
             out.append((str(name), tokens, _decimal(logged[i]) if logged is not None else None))
     return out

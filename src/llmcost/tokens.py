@@ -128,7 +128,7 @@ def encoding_for(model_id: str | None, catalog: Catalog | None) -> TokenizerChoi
     flagged as approximate (other providers' tokenizers differ from OpenAI's)."""
     if model_id is None:
         return TokenizerChoice(DEFAULT_ENCODING, True, "no model given")
-    resolved = catalog.resolve(model_id) if catalog is not None else None
+    resolved = catalog.family(model_id) if catalog is not None else None
     if resolved is None or catalog is None:
         return TokenizerChoice(DEFAULT_ENCODING, True, f"model '{model_id}' is not in the catalog")
     tokenizer = catalog.model(resolved).tokenizer

@@ -67,7 +67,7 @@ def test_monthly_total_fails(cli: Any, write_policy: PolicyWriter) -> None:
 
 
 def test_per_model_limit_resolves_logged_names(cli: Any, write_policy: PolicyWriter) -> None:
-    policy = write_policy([{"kind": "monthly_spend", "model": "acme/small-2026-01-01", "max_usd": 80}])
+    policy = write_policy([{"kind": "monthly_spend", "model": "acme/Small", "max_usd": 80}])
     code, report = check_json(cli, policy)
     assert code == 1
     assert (report["verdicts"][0]["subject"], report["verdicts"][0]["actual"]) == ("model small", 81.0)

@@ -1,36 +1,37 @@
-"""Price catalogs: the strict YAML schema, the loader and model-name resolution.
+"""The strict catalog schema: a dated price sheet of models, each with its rate cards.
 
-Prices are USD per million tokens, read as ``Decimal``. A price written as ``null`` is *unknown*:
-tokens of that kind cannot be priced, and traffic that has them is reported as unpriced rather than
-costed at $0. Cache prices that are left out mean "no caching discount": those tokens bill at the
-input rate.
+Prices are USD per million tokens, read as ``Decimal``. A price written as ``null`` is *unknown*: tokens
+of that kind cannot be priced, and traffic that has them is reported as unpriced rather than costed at $0.
+Cache prices that are left out mean "no caching discount": those tokens bill at the input rate. Audio
+prices that are left out are unknown (audio tokens are never billed as text).
+
+Which card bills a request: the price period its timestamp falls in (``price_history``, else the current
+prices), then its service tier (``service_tiers``), then the long-context card when its input crosses
+``long_context.threshold_tokens``, then the batch rates when it was a batch request.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
+import itertools
 import re
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from llmcost import catalog_snapshot
-from llmcost.catalog_snapshot import BUNDLED_DEFAULT as BUNDLED_DEFAULT
-from llmcost.catalog_snapshot import batch_discount_fraction
-from llmcost.catalog_snapshot import bundled_catalogs as bundled_catalogs
-from llmcost.catalog_snapshot import catalog_path as catalog_path
-from llmcost.catalog_snapshot import price_ratio as _ratio
-from llmcost.errors import CatalogError
+from llmcost.catalog.snapshot import batch_discount_fraction
+from llmcost.catalog.snapshot import price_ratio as _ratio
+
+if TYPE_CHECKING:
+    from llmcost.catalog.resolve import NameIndex
 
 Price = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-TOKEN_KINDS = ("input", "cache_read", "cache_write", "cache_write_1h", "output")
+TOKEN_KINDS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "audio_input", "audio_output")
 DEFAULT_TIERS = ("economy", "cold", "warm", "hot")
+# Service tiers as logged → the catalog's name for them (None = standard rates).
+STANDARD_SERVICE_TIERS = frozenset({"", "standard", "default", "auto", "on_demand", "on-demand", "none", "null"})
 
 
 class _Strict(BaseModel):
@@ -45,21 +46,34 @@ class Rates(_Strict):
     cache_read_mtok: Price | None = None
     cache_write_mtok: Price | None = None
     cache_write_1h_mtok: Price | None = None
+    audio_input_mtok: Price | None = None
+    audio_output_mtok: Price | None = None
 
     def rate(self, kind: str) -> Decimal | None:
-        """Price per million tokens of ``kind``; cache kinds default to the input rate."""
+        """Price per million tokens of ``kind``; cache kinds default to the input rate, audio to unknown."""
         if kind == "input":
             return self.input_mtok
         if kind == "output":
             return self.output_mtok
         value: Decimal | None = getattr(self, f"{kind}_mtok")
-        return self.input_mtok if value is None else value
+        if value is None and kind.startswith("cache"):
+            return self.input_mtok
+        return value
 
 
 class LongContext(Rates):
-    """Rates for a whole request whose input exceeds ``threshold_tokens``."""
+    """Rates for a whole request whose input crosses ``threshold_tokens``: above it, or at or above it
+    when ``inclusive`` (xAI bills "at or above")."""
 
     threshold_tokens: int = Field(gt=0)
+    inclusive: bool = False
+
+
+class PricePeriod(Rates):
+    """Earlier prices: requests before ``until`` (UTC midnight) bill at this card."""
+
+    until: date
+    long_context: LongContext | None = None
 
 
 class Endpoint(_Strict):
@@ -85,10 +99,13 @@ class ModelPrice(Rates):
     aliases: tuple[str, ...] = ()
     provider: str
     tier: str | None = None
+    source: str | None = None
     batch_discount: Annotated[Decimal, Field(ge=0, lt=1)] | None = None
     batch_input_mtok: Price | None = None
     batch_output_mtok: Price | None = None
     long_context: LongContext | None = None
+    service_tiers: dict[str, Rates] = Field(default_factory=dict)
+    price_history: tuple[PricePeriod, ...] = ()
     request_fee: Price = Decimal(0)
     context_window: int | None = Field(default=None, gt=0)
     max_output_tokens: int | None = Field(default=None, gt=0)
@@ -96,13 +113,50 @@ class ModelPrice(Rates):
     endpoint: Endpoint | None = None
     notes: str | None = None
 
-    def rates_for(self, *, long_context: bool, batch: bool) -> dict[str, Decimal | None]:
-        """Effective per-Mtok price of every token kind under the given billing conditions."""
-        card: Rates = self.long_context if (long_context and self.long_context) else self
+    @field_validator("service_tiers")
+    @classmethod
+    def _tier_names(cls, value: dict[str, Rates]) -> dict[str, Rates]:
+        for name in value:
+            if name.lower() in STANDARD_SERVICE_TIERS or name == "batch" or name != name.lower():
+                raise ValueError(f"'{name}': a service tier is a lower-case name other than standard/default "
+                                 "(those are the model's own rates) and batch (batch rates are separate)")
+        return value
+
+    @field_validator("price_history")
+    @classmethod
+    def _history_order(cls, value: tuple[PricePeriod, ...]) -> tuple[PricePeriod, ...]:
+        for earlier, later in itertools.pairwise(value):
+            if later.until <= earlier.until:
+                raise ValueError(f"periods must be oldest first with increasing 'until' dates "
+                                 f"({earlier.until} then {later.until})")
+        return value
+
+    def card(self, *, period: int = 0, service_tier: str | None = None) -> Rates | None:
+        """The rate card of price period ``period`` (0 = current, k = ``price_history[k-1]``) and service
+        tier (None = standard); None when the catalog has no card for that tier."""
+        if service_tier is not None:
+            return self.service_tiers.get(service_tier)
+        return self if period == 0 else self.price_history[period - 1]
+
+    def long_context_of(self, period: int = 0) -> LongContext | None:
+        return self.long_context if period == 0 else self.price_history[period - 1].long_context
+
+    def rates_for(self, *, long_context: bool, batch: bool, period: int = 0,
+                  service_tier: str | None = None) -> dict[str, Decimal | None]:
+        """Effective per-Mtok price of every token kind under the given billing conditions.
+
+        A service tier without a card gives unknown (None) rates: its traffic is reported unpriced."""
+        card = self.card(period=period, service_tier=service_tier)
+        if card is None:
+            return dict.fromkeys(TOKEN_KINDS)
+        long_card = self.long_context_of(period) if service_tier is None else None
+        if long_context and long_card is not None:
+            card = long_card
         out = {kind: card.rate(kind) for kind in TOKEN_KINDS}
         if not batch:
             return out
-        if not long_context and (self.batch_input_mtok is not None or self.batch_output_mtok is not None):
+        if period == 0 and not long_context and service_tier is None and (
+                self.batch_input_mtok is not None or self.batch_output_mtok is not None):
             factor = _ratio(self.batch_input_mtok, self.input_mtok)
             for kind in TOKEN_KINDS:
                 base = out[kind]
@@ -157,120 +211,29 @@ class Catalog(_Strict):
         return {m.id: m for m in self.models}
 
     @cached_property
-    def _index(self) -> dict[str, str]:
-        index: dict[str, str] = {}
-        fuzzy: dict[str, str | None] = {}
-        for m in self.models:
-            for name in (m.id, *m.aliases):
-                index[name.lower()] = m.id
-                key = _canonical(name)
-                fuzzy[key] = m.id if fuzzy.get(key, m.id) == m.id else None
-        for key, mid in fuzzy.items():
-            if mid is not None:
-                index.setdefault(key, mid)
-        return index
+    def names(self) -> NameIndex:
+        from llmcost.catalog.resolve import NameIndex
+
+        return NameIndex(self.models)
 
     def model(self, model_id: str) -> ModelPrice:
         return self.by_id[model_id]
 
-    def resolve(self, name: str) -> str | None:
-        """The catalog id for a model name as logged, or None when the catalog does not know it.
+    def resolve(self, name: str, provider: str | None = None) -> str | None:
+        """The catalog id for a model name as logged (see ``llmcost.catalog.resolve``), or None."""
+        return self.names.resolve(name, provider)
 
-        Tries, in order: the id or an alias as written; without a provider prefix (``openai/gpt-4o``);
-        without a dated snapshot or ``-latest`` suffix (``gpt-4o-2024-08-06``); then the same with dots
-        and dashes treated alike (``claude-sonnet-4.5`` = ``claude-sonnet-4-5``).
-        """
-        for candidate in _candidates(name):
-            found = self._index.get(candidate) or self._index.get(_canonical(candidate))
-            if found:
-                return found
-        return None
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Catalog ids whose names are close to ``name`` (for "did you mean")."""
+        return self.names.suggest(name, limit)
 
-    def resolve_many(self, names: Iterable[str]) -> dict[str, str | None]:
+    def family(self, name: str) -> str | None:
+        """The entry of ``name`` or of its undated base (for its tokenizer, never for its price)."""
+        return self.resolve(name) or self.names.undated(name)
+
+    def resolve_many(self, names: list[str]) -> dict[str, str | None]:
         return {n: self.resolve(n) for n in names}
 
     def in_tier(self, tier: str) -> list[ModelPrice]:
         return [m for m in self.models if m.tier == tier]
 
-
-_DATE_SUFFIX = re.compile(r"(?:[-@_:](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest))$")
-
-
-def _canonical(name: str) -> str:
-    return name.lower().replace(".", "-").replace("_", "-")
-
-
-def _candidates(name: str) -> list[str]:
-    base = name.strip().lower()
-    out = [base]
-    if "/" in base:
-        out.append(base.rsplit("/", 1)[1])
-    for value in list(out):
-        stripped = value
-        while True:
-            nxt = _DATE_SUFFIX.sub("", stripped)
-            if nxt == stripped or not nxt:
-                break
-            stripped = nxt
-            out.append(stripped)
-        if ":" in value:
-            out.append(value.split(":", 1)[0])
-    return out
-
-
-def load_catalog(name_or_path: str | os.PathLike[str] | None = None, *, snapshot: bool = True) -> Catalog:
-    """Load and validate a catalog; errors name the file, the model and the field.
-
-    A bundled catalog whose YAML is byte-for-byte the one the snapshot was made from is validated from
-    the snapshot instead (same schema, same result, no YAML parsing); ``snapshot=False`` always reads
-    the YAML.
-    """
-    path = catalog_path(name_or_path)
-    if not path.exists():
-        known = ", ".join(sorted(bundled_catalogs()))
-        raise CatalogError(f"no such catalog file (bundled catalogs: {known})", source=str(path))
-    if snapshot:
-        fast = _from_snapshot(path)
-        if fast is not None:
-            return fast
-    from llmcost import yamlfile  # only here: the snapshot path needs no YAML parser
-
-    return yamlfile.load(path, Catalog, CatalogError)
-
-
-def _from_snapshot(path: Path) -> Catalog | None:
-    """The bundled catalog at ``path``, validated from the snapshot; None (read the YAML) unless the snapshot
-    was made from exactly this file's bytes and is intact."""
-    fields = catalog_snapshot.snapshot_entry(path)
-    if fields is None:
-        return None
-    try:
-        return Catalog.model_validate(fields)
-    except ValueError:  # not what the schema accepts: the YAML decides
-        return None
-
-
-def snapshot_text() -> str:
-    """The snapshot of every bundled catalog: the fields its YAML sets, validated, as JSON."""
-    import json
-
-    from llmcost import yamlfile
-
-    catalogs: dict[str, Any] = {}
-    for name, path in bundled_catalogs().items():
-        cat = yamlfile.load(path, Catalog, CatalogError)
-        catalogs[name] = {"yaml_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                          "catalog": cat.model_dump(mode="json", exclude_unset=True)}
-    doc = {"generated_by": "python -m llmcost.catalog (do not edit; tests check it matches the YAML)",
-           "catalogs": catalogs}
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-
-
-def write_snapshot() -> Path:
-    """Regenerate the snapshot after editing a bundled catalog."""
-    catalog_snapshot.SNAPSHOT.write_text(snapshot_text(), encoding="utf-8")
-    return catalog_snapshot.SNAPSHOT
-
-
-if __name__ == "__main__":
-    print(f"wrote {write_snapshot()}")

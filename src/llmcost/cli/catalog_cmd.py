@@ -31,7 +31,7 @@ def list_models(
 
     plain = _plain_stdout()
     if plain:  # a bundled catalog, piped: straight from its checked snapshot, without pydantic or rich
-        from llmcost.catalog_snapshot import listing
+        from llmcost.catalog.snapshot import listing
 
         rows = listing(catalog)
         text = None if rows is None else catalog_text(rows, _chosen(rows.models, provider, tier), TABLE_WIDTH)
@@ -80,6 +80,32 @@ def show(model: Annotated[str, typer.Argument(help="Model id, alias or logged na
     out_console().print(model_detail(cat.model(mid)), soft_wrap=True)
 
 
+@app.command("search")
+@speaks_errors
+def search_models(
+    text: Annotated[str, typer.Argument(help="Part of a model name, a logged name, or words (gpt 4o mini).")],
+    catalog: CatalogOpt = None,
+    provider: Annotated[str | None, typer.Option(help="Only this provider.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many models.")] = 25,
+) -> None:
+    """Find models by name: what a logged name resolves to, then ids and aliases containing the words,
+    then close spellings. Exit 1 when nothing matches."""
+    from llmcost.catalog import load_catalog
+    from llmcost.catalog.search import search
+    from llmcost.report.catalog_view import catalog_table, catalog_text
+
+    cat = load_catalog(catalog)
+    found = _chosen(search(cat, text, limit=limit if provider is None else 10 * limit), provider, None)[:limit]
+    if not found:
+        info(f"no model in the catalog matches '{text}'")
+        raise typer.Exit(code=1)
+    rendered = catalog_text(cat, found, TABLE_WIDTH) if _plain_stdout() else None
+    if rendered is not None:
+        sys.stdout.write(rendered)
+    else:
+        out_console().print(catalog_table(cat, found))
+
+
 @app.command("validate")
 @speaks_errors
 def validate(files: Annotated[list[str], typer.Argument(help="Catalog YAML files.")]) -> None:
@@ -109,7 +135,7 @@ def import_catalog(
     from datetime import date
     from pathlib import Path
 
-    from llmcost.catalog_import import import_litellm
+    from llmcost.catalog.litellm_import import import_litellm
     from llmcost.cli.common import warn, write_output
     from llmcost.errors import UsageError
 

@@ -7,7 +7,7 @@ None for anything whose layout only rich can decide, and tests compare the two o
 and on generated ones.
 
 Both accept any ``ListedCatalog`` and ``ListedModel`` (the protocols below): the pydantic ``Catalog`` and
-``ModelPrice`` satisfy them, and so do the light rows that ``llmcost.catalog_snapshot.listing`` reads from
+``ModelPrice`` satisfy them, and so do the light rows that ``llmcost.catalog.snapshot.listing`` reads from
 the snapshot without importing pydantic.
 """
 

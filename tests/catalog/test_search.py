@@ -1,0 +1,33 @@
+"""``llmcost catalog search``: logged names, words, typos; exit 1 when nothing matches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmcost.catalog import load_catalog
+from llmcost.catalog.search import search
+
+CATALOG = Path(__file__).parent / "billing_catalog.yaml"
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ("repriced-2024-08-06", "repriced"),  # a logged name: what it resolves to comes first
+    ("vertex flash", "vertex_ai/flash"),  # words, in any order, provider included
+    ("at-or", "at-or-above"),  # a prefix
+    ("tierd", "tiered"),  # a typo
+])
+def test_search_ranks_the_best_match_first(text: str, first: str) -> None:
+    found = search(load_catalog(CATALOG), text)
+    assert found and found[0].id == first
+
+
+def test_cli_search_prints_matches_and_exits_1_on_none(cli: Any) -> None:
+    hit = cli("catalog", "search", "flash", "--catalog", str(CATALOG))
+    assert hit.exit_code == 0 and "vertex_ai/flash" in hit.stdout and "│ flash " in hit.stdout
+    one = cli("catalog", "search", "flash", "--catalog", str(CATALOG), "--provider", "gemini")
+    assert one.exit_code == 0 and "vertex_ai/flash" not in one.stdout
+    none = cli("catalog", "search", "zzqqxx", "--catalog", str(CATALOG))
+    assert none.exit_code == 1 and "no model in the catalog matches 'zzqqxx'" in none.stderr

@@ -159,6 +159,12 @@ LITELLM: dict[str, Any] = {
     # genai-prices' deepseek-chat match (starts_with) prices it
     "deepseek/deepseek-chat-v3": {"litellm_provider": "deepseek", "mode": "chat",
                                   "input_cost_per_token": "2.7e-07", "output_cost_per_token": "1.1e-06"},
+    # genai-prices' starts_with rule takes this name too, but litellm prices it apart: a variant, kept apart
+    "deepseek/deepseek-chat-eu": {"litellm_provider": "deepseek", "mode": "chat",
+                                  "input_cost_per_token": "3e-07", "output_cost_per_token": "1.2e-06"},
+    # float noise in the JSON text (17 significant digits)
+    "novita/qwen/qwen3-32b": {"litellm_provider": "novita", "mode": "chat",
+                              "input_cost_per_token": "1.6000000000000001e-06", "output_cost_per_token": "4e-07"},
     "gpt-3.5-turbo": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": "5e-07",
                       "output_cost_per_token": "1.5e-06"},
     "gpt-3.5-turbo-1106": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": "1e-06",
@@ -274,6 +280,21 @@ def test_match_rules_and_time_of_day(catalog: dict[str, Any]) -> None:
     assert (chat["input_mtok"], chat["output_mtok"]) == (0.27, 1.1)  # in force 16 of 24 hours
     assert "time-of-day prices not modeled" in chat["notes"] and "$0.135/$0.55 at other times" in chat["notes"]
     assert "deepseek-chat-v3" in chat["aliases"]  # litellm's key, priced by genai-prices' starts_with rule
+
+
+def test_rule_match_at_another_price_stays_apart(catalog: dict[str, Any]) -> None:
+    eu = _model(catalog, "deepseek-chat-eu")
+    assert eu["id"] == "deepseek-chat-eu" and (eu["input_mtok"], eu["output_mtok"]) == (0.3, 1.2)
+    assert "genai-prices' match rules price this name as 'deepseek-chat' at $0.27/$1.1" in eu["notes"]
+    assert "deepseek-chat-eu" not in _model(catalog, "deepseek-chat")["aliases"]
+
+
+def test_float_noise_is_rounded_and_said(catalog: dict[str, Any]) -> None:
+    qwen = _model(catalog, "novita/qwen/qwen3-32b")
+    assert "float noise" in qwen["notes"]
+    sources = build_catalog.Sources("1.0.0", _litellm_data(), date(2026, 11, 20), "0.1.0", [], None)
+    text = build_catalog.build(sources, {}).text
+    assert "  input_mtok: 1.6\n" in text and "1.6000000000000001" not in text
 
 
 def test_ids_providers_and_aliases(catalog: dict[str, Any]) -> None:

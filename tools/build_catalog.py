@@ -232,7 +232,8 @@ def summary(result: Build) -> str:
         f"genai-prices vs litellm input/output disagreements (genai-prices kept): {report.disagreements}",
         f"dated snapshots: {report.snapshot_aliases} folded into their base as aliases, "
         f"{report.snapshot_entries} priced apart as their own entries",
-        f"litellm keys priced by genai-prices under another name (its match rules): {report.matched}",
+        f"litellm keys priced by genai-prices under another name (its match rules): {report.matched}; "
+        f"kept apart because their prices differ: {report.rule_conflicts}",
         f"aliases dropped as ambiguous: {report.dropped_aliases}",
         "by provider: " + ", ".join(f"{k} {v}" for k, v in stats["by_provider"].most_common()),
         f"skipped: {len(report.skipped)}",

@@ -69,9 +69,18 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def denoise(value: Decimal) -> Decimal:
+    """A price whose text carries float noise (``1.6000000000000001e-06``: more than 15 significant digits, which
+    no published price has) rounded to 15 significant digits, the precision a float keeps exactly."""
+    if len(value.as_tuple().digits) <= 15 or not value:
+        return value
+    return value.quantize(Decimal(1).scaleb(value.adjusted() - 14))
+
+
 def mtok(value: Decimal) -> Decimal:
-    """A per-million-token price written without exponent or trailing zeros (2.50 -> 2.5, 1E+1 -> 10)."""
-    normalized = value.normalize()
+    """A per-million-token price written without exponent or trailing zeros (2.50 -> 2.5, 1E+1 -> 10), float
+    noise removed (see :func:`denoise`)."""
+    normalized = denoise(value).normalize()
     return Decimal(format(normalized, "f")) if normalized == normalized.to_integral() else normalized
 
 

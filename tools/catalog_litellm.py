@@ -19,7 +19,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from catalog_entries import AUDIO_FIELDS, CARD_FIELDS, FIRST_PARTY, Entry, mtok
+from catalog_entries import AUDIO_FIELDS, CARD_FIELDS, FIRST_PARTY, Entry, denoise, mtok
 
 CHAT_MODES = frozenset({"chat", "completion", "responses"})
 PROVIDERS = {
@@ -98,6 +98,10 @@ def _per_mtok(info: dict[str, Any], key: str) -> Decimal | None:
     return None
 
 
+def _noisy(info: dict[str, Any]) -> list[str]:
+    return sorted(k for k, v in info.items() if isinstance(v, Decimal) and denoise(v) != v and "token" in k)
+
+
 def _entry(key: str, info: dict[str, Any], version: str) -> Entry | None:
     prices: dict[str, Any] = {}
     for name, field in BASE_KEYS.items():
@@ -130,6 +134,8 @@ def _entry(key: str, info: dict[str, Any], version: str) -> Entry | None:
     )
     if ignored:
         notes.append("not modeled: " + ", ".join(ignored))
+    if noisy := _noisy(info):
+        notes.append("float noise in litellm's JSON rounded to 15 significant digits: " + ", ".join(noisy))
     litellm_provider = str(info.get("litellm_provider", ""))
     provider = catalog_provider(litellm_provider)
     return Entry(

@@ -25,6 +25,7 @@ class MergeReport:
     snapshot_entries: int = 0
     dropped_aliases: int = 0
     matched: int = 0  # litellm keys that genai-prices prices under another name
+    rule_conflicts: int = 0  # ... at another price: kept apart
     skipped: list[str] = field(default_factory=list)
 
 
@@ -53,9 +54,7 @@ def merge(
     for key, entry in entries.items():
         owner = by_name.get(key)
         if entry.origin == "litellm" and owner is None:
-            bare = entry.id if entry.provider in FIRST_PARTY else entry.id.split("/", 1)[-1]
-            found = find(entry.provider, bare)
-            owner = entries.get(found.lower()) if found else None
+            owner = _matched(entry, entries, find, report)
         if entry.origin == "litellm" and owner is not None and owner is not entry:
             _fill(owner, entry, report)
             owner.names.append(entry.id)
@@ -63,6 +62,26 @@ def merge(
             continue
         merged.append(entry)
     return merged
+
+
+def _matched(
+    entry: Entry, entries: dict[str, Entry], find: Callable[[str, str], str | None], report: MergeReport
+) -> Entry | None:
+    """The genai-prices entry whose match rules (prefix, suffix, regex) take litellm's ``entry``, when the two
+    agree on input and output prices. A rule match at another price is a different variant (a regional
+    endpoint, a newer ``-latest``, a dated snapshot): litellm's entry then stays, with a note."""
+    bare = entry.id if entry.provider in FIRST_PARTY else entry.id.split("/", 1)[-1]
+    found = find(entry.provider, bare)
+    owner = entries.get(found.lower()) if found else None
+    if owner is None or owner is entry:
+        return None
+    if all(owner.prices.get(k) == entry.prices.get(k) for k in ("input_mtok", "output_mtok")):
+        return owner
+    report.rule_conflicts += 1
+    entry.notes.append(
+        f"genai-prices' match rules price this name as '{owner.id}' at {_card(owner)}; litellm's own price kept"
+    )
+    return None
 
 
 def _dedupe(entries: list[Entry], report: MergeReport) -> list[Entry]:
@@ -91,9 +110,11 @@ def _fill(primary: Entry, other: Entry, report: MergeReport) -> None:
         )
     filled = []
     for group in (BATCH_FIELDS, AUDIO_FIELDS, ("service_tiers",), ("cache_read_mtok",), ("cache_write_mtok",)):
-        if all(mine.get(k) is None for k in group) and any(theirs.get(k) is not None for k in group):
-            mine.update({k: theirs[k] for k in group if theirs.get(k) is not None})
-            filled += [k for k in group if theirs.get(k) is not None]
+        # a zero cache or audio rate in litellm often means "not listed": never filled in as free tokens
+        given = [k for k in group if theirs.get(k) is not None and theirs.get(k) != 0]
+        if all(mine.get(k) is None for k in group) and given:
+            mine.update({k: theirs[k] for k in given})
+            filled += given
     if filled:
         primary.notes.append(f"from litellm: {', '.join(filled)}")
     primary.context_window = primary.context_window or other.context_window

@@ -231,7 +231,8 @@ def summary(result: Build) -> str:
         + f" ({stats['both_sources']} with both sources)",
         f"genai-prices vs litellm input/output disagreements (genai-prices kept): {report.disagreements}",
         f"dated snapshots: {report.snapshot_aliases} folded into their base as aliases, "
-        f"{report.snapshot_entries} priced apart as their own entries",
+        f"{report.snapshot_entries} priced apart as their own entries; in the catalog: {stats['dated_aliases']} "
+        f"dated names are aliases (equal prices, by either source), {stats['dated_entries']} are entries",
         f"litellm keys priced by genai-prices under another name (its match rules): {report.matched}; "
         f"kept apart because their prices differ: {report.rule_conflicts}",
         f"aliases dropped as ambiguous: {report.dropped_aliases}",

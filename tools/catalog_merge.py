@@ -211,5 +211,7 @@ def counts(entries: list[Entry]) -> dict[str, Any]:
         "by_provider": Counter(e.provider for e in entries),
         "by_source": Counter(e.origin for e in entries),
         "both_sources": sum(1 for e in entries if len({s.split()[0] for s in e.sources}) > 1),
+        "dated_entries": sum(1 for e in entries if snapshot_base(e.id)),
+        "dated_aliases": sum(1 for e in entries for a in e.aliases if snapshot_base(a)),
     }
 

@@ -26,6 +26,7 @@ aggregate: skipped and counted, the model calls are priced from the child spans.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from llmcost.logs.interface import ReadOptions, Source
 from llmcost.logs.source import read_all
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 G = "gen_ai."
@@ -130,27 +132,34 @@ def _times(rows: Rows) -> tuple[pd.Series, Any]:
 
 
 def _aggregates(frame: pd.DataFrame, has_usage: Any) -> Any:
-    """Spans with usage that have a descendant with usage in the same trace (walks parent links)."""
+    """Spans with usage that have a descendant with usage in the same trace: the ancestors of every usage
+    span, found level by level (vectorized; broken ids that form a cycle stop after 64 levels)."""
     import numpy as np
+    import pandas as pd
 
-    keys = list(zip(frame["traceId"].astype("string").fillna(""), frame["spanId"].astype("string").fillna(""),
-                    strict=True))
-    parent_of = dict(zip(keys, frame["parentSpanId"].astype("string").fillna(""), strict=True))
-    index = {key: i for i, key in enumerate(keys) if key[1]}
-    out = np.zeros(len(frame), dtype=bool)
-    for i in np.flatnonzero(has_usage).tolist():
-        trace, span = keys[i]
-        seen = {span}
-        parent = parent_of.get(keys[i], "")
-        while parent and parent not in seen:  # every ancestor of a usage span sums (at least) this span
-            seen.add(parent)
-            j = index.get((trace, parent))
-            if j is None:
-                break
-            if has_usage[j]:
-                out[j] = True
-            parent = parent_of.get((trace, parent), "")
-    return out
+    trace = frame["traceId"].astype("string").fillna("")
+    ids = (trace + "\x00" + frame["spanId"].astype("string").fillna("")).to_numpy(dtype=object)
+    parent = frame["parentSpanId"].astype("string").fillna("")
+    parents = (trace + "\x00" + parent).where(parent != "", "").to_numpy(dtype=object)
+    codes, uniques = pd.factorize(ids)
+    first_row = np.empty(len(uniques), dtype=np.int64)
+    first_row[codes[::-1]] = np.arange(len(ids))[::-1]  # a repeated span id stands for its first row
+    index = pd.Index(uniques)
+    usage = np.asarray(has_usage, dtype=bool)
+    marked = np.zeros(len(frame), dtype=bool)
+    frontier = pd.unique(parents[usage])
+    for _ in range(64):
+        found = index.get_indexer(frontier[frontier != ""])
+        rows = first_row[found[found >= 0]]
+        if not len(rows):
+            break
+        marked[rows] = True
+        frontier = pd.unique(parents[rows])
+    return marked & usage
+
+
+SPAN_COLUMNS = [*ATTRIBUTES, "traceId", "spanId", "parentSpanId", "startTimeUnixNano", "endTimeUnixNano",
+                "start_time", "end_time", "status.code"]
 
 
 def _span_rows(source: Source, options: ReadOptions) -> Rows:
@@ -159,17 +168,96 @@ def _span_rows(source: Source, options: ReadOptions) -> Rows:
     import numpy as np
     import pandas as pd
 
+    unit = "line" if source.container == "jsonl" else "item"
+    fast = _arrow_spans(read_all(source), source.container == "jsonl")
+    if fast is not None:
+        frame, lines = fast
+        return Rows(frame, lines if unit == "line" else np.arange(1, len(frame) + 1), source.name, options,
+                    unit=unit)
     records: list[dict[str, Any]] = []
     where: list[int] = []
     for number, doc in _documents(source):
         for span in _spans(doc):
             records.append(_record(span, source.name, number))
-            where.append(number if source.container == "jsonl" else len(where) + 1)
-    columns = [*ATTRIBUTES, "traceId", "spanId", "parentSpanId", "startTimeUnixNano", "endTimeUnixNano",
-               "start_time", "end_time", "status.code"]
-    frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
-    unit = "line" if source.container == "jsonl" else "item"
+            where.append(number if unit == "line" else len(where) + 1)
+    frame = pd.DataFrame.from_records(records, columns=SPAN_COLUMNS) if records else pd.DataFrame(
+        columns=SPAN_COLUMNS)
     return Rows(frame, np.asarray(where, dtype=np.int64), source.name, options, unit=unit)
+
+
+def _arrow_spans(data: bytes, jsonl: bool) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """OTLP ``TracesData`` (one document, or one per line) read by pyarrow with a schema of only the fields
+    needed, spans and attributes flattened and the wanted attributes pivoted, all vectorized. None when
+    pyarrow cannot take it (SDK console spans, mixed value types, a bad line): the JSON path then runs and
+    names the line and field."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pajson
+
+    if not data.lstrip().startswith(b"{"):
+        return None
+    for int_type, code_type in ((pa.string(), pa.int64()), (pa.int64(), pa.int64()), (pa.string(), pa.string()),
+                                (pa.int64(), pa.string())):
+        value = pa.struct([("stringValue", pa.string()), ("intValue", int_type), ("doubleValue", pa.float64())])
+        span = pa.struct([("traceId", pa.string()), ("spanId", pa.string()), ("parentSpanId", pa.string()),
+                          ("startTimeUnixNano", pa.string()), ("endTimeUnixNano", pa.string()),
+                          ("status", pa.struct([("code", code_type)])),
+                          ("attributes", pa.list_(pa.struct([("key", pa.string()), ("value", value)])))])
+        scope = pa.struct([("spans", pa.list_(span))])
+        schema = pa.schema([("resourceSpans", pa.list_(pa.struct([("scopeSpans", pa.list_(scope))])))])
+        options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore",
+                                      newlines_in_values=not jsonl)
+        try:
+            table = pajson.read_json(io.BytesIO(data), parse_options=options)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            continue
+        if jsonl and table.num_rows != data.count(b"\n") + (0 if data.endswith(b"\n") else 1):
+            return None  # blank lines: row numbers would not be line numbers
+        return _flatten_spans(table.column("resourceSpans").combine_chunks(), pc)
+    return None
+
+
+def _flatten_spans(resources: Any, pc: Any) -> tuple[pd.DataFrame, np.ndarray] | None:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    if resources.null_count == len(resources):
+        return None  # no line has resourceSpans: one span per line, read by the JSON path
+    line = np.asarray(pc.list_parent_indices(resources))
+    level = pc.list_flatten(resources)
+    for name in ("scopeSpans", "spans"):
+        child = pc.struct_field(level, name)
+        line = line[np.asarray(pc.list_parent_indices(child))]
+        level = pc.list_flatten(child)
+    frame = pd.DataFrame({name: pc.struct_field(level, name).to_pandas(types_mapper=pd.ArrowDtype)
+                          for name in ("traceId", "spanId", "parentSpanId", "startTimeUnixNano", "endTimeUnixNano")})
+    frame["status.code"] = pc.struct_field(pc.struct_field(level, "status"), "code").to_pandas()
+    frame["start_time"] = frame["end_time"] = None
+    attributes = pc.struct_field(level, "attributes")
+    owner = np.asarray(pc.list_parent_indices(attributes))
+    items = pc.list_flatten(attributes)
+    keys = pc.struct_field(items, "key")
+    wanted = pc.is_in(keys, value_set=pa.array(sorted({k for ks in ATTRIBUTES.values() for k in ks})))
+    wanted = np.asarray(wanted.fill_null(False))
+    values = pc.struct_field(items, "value")
+    text = pc.coalesce(pc.struct_field(values, "stringValue"), pc.cast(pc.struct_field(values, "intValue"),
+                       pa.string()), pc.cast(pc.struct_field(values, "doubleValue"), pa.string()))
+    item = np.arange(len(items))
+    for column, names in ATTRIBUTES.items():
+        position = np.full(len(frame), -1, dtype=np.int64)
+        for name in reversed(names):  # the first name wins: written last
+            hit = np.asarray(pc.equal(keys, name).fill_null(False))
+            position[owner[hit]] = item[hit]
+        picked = text.take(pa.array(position, mask=position < 0))
+        if column.startswith(U):
+            # counts as numbers; text that is not one stays text, and Rows names its line
+            with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                picked = pc.cast(picked, pa.int64())
+        frame[column] = picked.to_pandas(types_mapper=pd.ArrowDtype)
+    return frame[SPAN_COLUMNS], line + 1
 
 
 def _documents(source: Source) -> Iterator[tuple[int, Any]]:

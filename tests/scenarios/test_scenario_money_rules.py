@@ -226,12 +226,13 @@ def test_thirty_days_of_growth_is_one_month_of_it(cli: Any, tmp_path: Path) -> N
 
 # --- 4. usage buckets and long-context tiers ------------------------------------------------------
 
-def test_buckets_on_a_long_context_model_warn_once(cli: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunks", [[], ["--chunk-rows", "3"]])
+def test_buckets_on_a_long_context_model_warn_once(cli: Any, tmp_path: Path, chunks: list[str]) -> None:
     rows = [{"timestamp": iso(3600 * i), "model": model, "input_tokens": 300_000, "output_tokens": 10,
-             "weight": 3} for i in range(4) for model in ("longc", "orig")]
+             "weight": 3 if i else 1} for i in range(4) for model in ("longc", "orig")]  # buckets from chunk 2 on
     log = write_log(tmp_path / "log.jsonl", rows)
     cat = write(tmp_path / "cat.yaml", CATALOG)
-    result = cli("estimate", log, "--catalog", cat, "--format", "json")
+    result = cli("estimate", log, "--catalog", cat, "--format", "json", *chunks)
     assert result.exit_code == 0
     notes = [x for x in result.stderr.splitlines() if "average" in x]
     assert len(notes) == 1 and "longc" in notes[0] and "orig" not in notes[0]
@@ -259,3 +260,37 @@ def test_rounded_rows_that_do_not_add_up_say_so(cli: Any, tmp_path: Path) -> Non
     assert "rounded" in result.stdout and "exact" in result.stdout
     even = cli("estimate", *twelve_models(tmp_path, 1_000_000))  # 12 × $1.00: nothing to explain
     assert "$12.00" in even.stdout and "rounded" not in even.stdout
+
+
+# --- the same rules as `llmcost check` sees them ---------------------------------------------------
+
+def test_check_fails_a_savings_rule_on_an_incomplete_scenario(cli: Any, tmp_path: Path) -> None:
+    unpriced_setup(tmp_path)
+    policy = write(tmp_path / "policy.yaml", """\
+version: 1
+inputs: {logs: [log.jsonl], catalog: cat.yaml, scenarios: s.yaml, window_days: 1}
+rules:
+  - {name: unpriced-route-pays, kind: scenario_savings, scenario: to-unpriced, min_pct: 10}
+  - {name: cheap-route-pays, kind: scenario_savings, scenario: to-a, min_pct: 10}
+""")
+    result = cli("check", "--policy", policy, "--format", "json")
+    assert result.exit_code == 1, result.stderr  # was a pass: "saves 100%"
+    verdicts = {v["rule"]: v for v in json.loads(result.stdout)["verdicts"]}
+    assert verdicts["unpriced-route-pays"]["status"] == "fail"
+    assert verdicts["cheap-route-pays"]["status"] == "pass"
+
+
+def test_check_judges_spend_on_the_projected_bill_with_growth(cli: Any, tmp_path: Path) -> None:
+    write_log(tmp_path / "log.jsonl", many_rows(2))  # $0.024 a day on orig
+    write(tmp_path / "cat.yaml", CATALOG)
+    write(tmp_path / "s.yaml", "scenarios:\n  - {name: baseline, monthly_growth: 0.1}\n")
+    policy = write(tmp_path / "policy.yaml", """\
+version: 1
+inputs: {logs: [log.jsonl], catalog: cat.yaml, scenarios: s.yaml, window_days: 1}
+rules:
+  - {name: total, kind: monthly_spend, max_usd: 0.75}
+""")
+    result = cli("check", "--policy", policy, "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["monthly_cost_usd"] == pytest.approx(0.792)  # 30 days × $0.024 × 1.1
+    assert result.exit_code == 1  # $0.72 at the observed volume would pass

@@ -294,3 +294,23 @@ rules:
     data = json.loads(result.stdout)
     assert data["monthly_cost_usd"] == pytest.approx(0.792)  # 30 days × $0.024 × 1.1
     assert result.exit_code == 1  # $0.72 at the observed volume would pass
+
+
+def test_savings_compare_what_both_price(cli: Any, tmp_path: Path) -> None:
+    """The baseline's own unknown model stays out of every total alike: savings still compare. A scenario
+    that prices traffic the baseline leaves unpriced covers other traffic: no savings figure."""
+    rows = many_rows(10) + [{**r, "model": "mystery-9000"} for r in many_rows(3)]
+    rows += [{**r, "model": "nullp"} for r in many_rows(4)]
+    log = write_log(tmp_path / "log.jsonl", rows)
+    scenarios = write(tmp_path / "s.yaml", """\
+scenarios:
+  - {name: only-orig, routing: {rules: [{when: {model: orig}, to: a}]}}
+  - {name: all-to-a, routing: {rules: [{to: a}]}}
+""")
+    data = estimate_json(cli, log, "--catalog", write(tmp_path / "cat.yaml", CATALOG), "--scenarios", scenarios)
+    only = scenario(data, "only-orig")
+    assert only["complete"] is False  # mystery-9000 and nullp are unpriced here as in the baseline
+    assert only["savings_vs_baseline_pct"] == pytest.approx(90.0)
+    moved = scenario(data, "all-to-a")
+    assert [u["model"] for u in moved["unpriced"]] == ["mystery-9000"]  # unknown models are never rerouted
+    assert moved["savings_vs_baseline_pct"] is None  # it prices nullp's 4 requests, the baseline does not

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from llmcost.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on a big catalog
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -31,7 +32,7 @@ def read_yaml(path: Path, error: type[InputError]) -> Any:
     except OSError as exc:
         raise error(f"cannot read file: {exc.strerror or exc}", source=str(path)) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -84,6 +84,7 @@ def batch_discount_fraction(discount: Decimal | None, batch_input: Decimal | Non
 
 class LongContextRow(NamedTuple):
     threshold_tokens: int
+    inclusive: bool = False
 
 
 class ModelRow(NamedTuple):
@@ -166,7 +167,8 @@ def _model(fields: Mapping[str, Any]) -> ModelRow:
         cache_read_mtok=_optional(fields.get("cache_read_mtok"), _price),
         cache_write_mtok=_optional(fields.get("cache_write_mtok"), _price),
         batch_discount=discount, batch_input_mtok=_optional(fields.get("batch_input_mtok"), _price),
-        long_context=None if long is None else LongContextRow(_count(long["threshold_tokens"])),
+        long_context=None if long is None else LongContextRow(_count(long["threshold_tokens"]),
+                                                             _flag(long.get("inclusive", False))),
         context_window=_optional(fields.get("context_window"), _count))
 
 
@@ -194,6 +196,12 @@ def _price(value: object) -> Decimal:
     if not number.is_finite() or number < 0:
         raise ValueError("price")
     return number
+
+
+def _flag(value: object) -> bool:
+    if type(value) is not bool:
+        raise ValueError("flag")
+    return value
 
 
 def _count(value: object) -> int:

@@ -11,8 +11,10 @@ import typer
 
 from llmcost.cli.common import TABLE_WIDTH, info, out_console, speaks_errors
 from llmcost.cli.estimate_cmd import CatalogOpt
+from llmcost.report.catalog_view import catalog_text
 
 if TYPE_CHECKING:
+    from llmcost.catalog import Catalog, ModelPrice
     from llmcost.report.catalog_view import ListedModel
 
 _M = TypeVar("_M", bound="ListedModel")
@@ -27,27 +29,41 @@ def list_models(
     tier: Annotated[str | None, typer.Option(help="Only this tier.")] = None,
 ) -> None:
     """Models in the catalog: id, provider, tier, prices per million tokens, context window."""
-    from llmcost.report.catalog_view import catalog_text
-
     plain = _plain_stdout()
     if plain:  # a bundled catalog, piped: straight from its checked snapshot, without pydantic or rich
         from llmcost.catalog.snapshot import listing
 
         rows = listing(catalog)
-        text = None if rows is None else catalog_text(rows, _chosen(rows.models, provider, tier), TABLE_WIDTH)
-        if text is not None:
-            sys.stdout.write(text)
-            return
+        if rows is not None:
+            chosen = _chosen(rows.models, provider, tier)
+            text = catalog_text(rows, chosen, TABLE_WIDTH, grow=True)
+            if text is not None:
+                sys.stdout.write(text)
+                return
     from llmcost.catalog import load_catalog
-    from llmcost.report.catalog_view import catalog_table
 
     cat = load_catalog(catalog)
-    models = _chosen(cat.models, provider, tier)
-    text = catalog_text(cat, models, TABLE_WIDTH) if plain else None
+    _print_models(cat, _chosen(cat.models, provider, tier), plain)
+
+
+def _piped_width(models: Sequence[ListedModel]) -> int:
+    """Piped tables are as wide as their cells (ids are never wrapped for scripts), at least TABLE_WIDTH."""
+    from llmcost.report.catalog_view import natural_width
+
+    return max(TABLE_WIDTH, natural_width(models))
+
+
+def _print_models(cat: Catalog, models: Sequence[ModelPrice], plain: bool) -> None:
+    from llmcost.report.catalog_view import catalog_table
+
+    text = catalog_text(cat, models, TABLE_WIDTH, grow=True) if plain else None
     if text is not None:
         sys.stdout.write(text)
         return
-    out_console().print(catalog_table(cat, models))
+    console = out_console()
+    if plain:
+        console.width = _piped_width(models)
+    console.print(catalog_table(cat, models))
 
 
 def _chosen(models: Sequence[_M], provider: str | None, tier: str | None) -> list[_M]:
@@ -92,18 +108,13 @@ def search_models(
     then close spellings. Exit 1 when nothing matches."""
     from llmcost.catalog import load_catalog
     from llmcost.catalog.search import search
-    from llmcost.report.catalog_view import catalog_table, catalog_text
 
     cat = load_catalog(catalog)
     found = _chosen(search(cat, text, limit=limit if provider is None else 10 * limit), provider, None)[:limit]
     if not found:
         info(f"no model in the catalog matches '{text}'")
         raise typer.Exit(code=1)
-    rendered = catalog_text(cat, found, TABLE_WIDTH) if _plain_stdout() else None
-    if rendered is not None:
-        sys.stdout.write(rendered)
-    else:
-        out_console().print(catalog_table(cat, found))
+    _print_models(cat, found, _plain_stdout())
 
 
 @app.command("validate")

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 class ListedLongContext(Protocol):
     @property
     def threshold_tokens(self) -> int: ...
+    @property
+    def inclusive(self) -> bool: ...
 
 
 class ListedModel(Protocol):
@@ -87,12 +89,19 @@ def catalog_rows(models: Sequence[ListedModel]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for m in models:
         batch = f"-{m.batch_discount_fraction * 100:.0f}%" if m.batch_discount_fraction is not None else ""
-        long = f">{m.long_context.threshold_tokens // 1000}K" if m.long_context else ""
+        lc = m.long_context
+        long = f"{'>=' if lc.inclusive else '>'}{lc.threshold_tokens // 1000}K" if lc else ""
         rows.append((m.id, m.provider, m.tier or "", price(m.input_mtok), price(m.output_mtok),
                      "" if m.cache_read_mtok is None else price(m.cache_read_mtok),
                      "" if m.cache_write_mtok is None else price(m.cache_write_mtok),
                      batch, long, context(m.context_window)))
     return rows
+
+
+def natural_width(models: Sequence[ListedModel]) -> int:
+    """The width of the ``catalog list`` table with no cell wrapped (piped output is never squeezed)."""
+    rows = [COLUMNS, *catalog_rows(models)]
+    return sum(max(len(row[i]) for row in rows) for i in range(len(COLUMNS))) + 3 * len(COLUMNS) + 1
 
 
 def catalog_table(cat: ListedCatalog, models: Sequence[ListedModel]) -> Table:
@@ -112,15 +121,17 @@ def catalog_table(cat: ListedCatalog, models: Sequence[ListedModel]) -> Table:
 _PLAIN = re.compile(r"(?:[!-~—]+(?: [!-~—]+)*)?")
 
 
-def catalog_text(cat: ListedCatalog, models: Sequence[ListedModel], width: int) -> str | None:
-    """The table exactly as rich prints ``catalog_table`` on a plain console ``width`` cells wide, or None
-    when the text has characters rich measures differently, or the table would not fit and rich would
-    shrink it."""
+def catalog_text(cat: ListedCatalog, models: Sequence[ListedModel], width: int, *, grow: bool = False) -> str | None:
+    """The table exactly as rich prints ``catalog_table`` on a plain console ``width`` cells wide (or, with
+    ``grow``, as wide as its cells need when that is wider), or None when the text has characters rich
+    measures differently, or the table would not fit and rich would shrink it."""
     title, rows = catalog_title(cat), catalog_rows(models)
     if not all(_PLAIN.fullmatch(cell) for row in [(title, *COLUMNS), *rows] for cell in row):
         return None
     widths = [max(len(row[i]) for row in [COLUMNS, *rows]) for i in range(len(COLUMNS))]
     table_width = sum(widths) + 3 * len(widths) + 1
+    if grow:
+        width = max(width, table_width)
     if table_width > width:
         return None
     title_lines = _wrap(title, table_width)

@@ -31,3 +31,17 @@ def test_cli_search_prints_matches_and_exits_1_on_none(cli: Any) -> None:
     assert one.exit_code == 0 and "vertex_ai/flash" not in one.stdout
     none = cli("catalog", "search", "zzqqxx", "--catalog", str(CATALOG))
     assert none.exit_code == 1 and "no model in the catalog matches 'zzqqxx'" in none.stderr
+
+
+def test_inspect_suggests_a_name_for_each_unresolved_model(cli: Any, tmp_path: Path) -> None:
+    import json
+
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"timestamp": "2026-01-01T00:00:00Z", "model": "tiered-2099-01-01", "input_tokens": 1, '
+                   '"output_tokens": 1}\n')
+    result = cli("logs", "inspect", str(log), "--catalog", str(CATALOG), "--json")
+    assert result.exit_code == 0, result.stderr
+    model = json.loads(result.stdout)["models"][0]
+    assert (model["resolved_to"], model["did_you_mean"][0]) == (None, "tiered")
+    table = cli("logs", "inspect", str(log), "--catalog", str(CATALOG))
+    assert "UNRESOLVED (did you mean tiered" in table.stdout

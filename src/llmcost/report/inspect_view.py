@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from llmcost.catalog import Catalog
-from llmcost.frame import TOKEN_COLUMNS
+from llmcost.frame import EXTRA_TOKEN_COLUMNS, TOKEN_COLUMNS
 from llmcost.logs import LogSet
 from llmcost.pricing import resolve_models
 
@@ -30,7 +30,8 @@ def inspect_dict(logset: LogSet, catalog: Catalog) -> dict[str, Any]:
         "batch_rows": int(frame["batch"].sum()),
         "models": models,
         "unresolved_models": [m["model"] for m in models if m["resolved_to"] is None],
-        "tokens": {c: int(frame[c].sum()) for c in TOKEN_COLUMNS},  # bucket rows already hold totals
+        # bucket rows already hold totals
+        "tokens": {c: int(frame[c].sum()) for c in (*TOKEN_COLUMNS, *EXTRA_TOKEN_COLUMNS) if c in frame.columns},
         "skipped_rows": logset.skipped_total,
     }
     if "status" in frame.columns:
@@ -48,11 +49,15 @@ def _models(logset: LogSet, catalog: Catalog) -> list[dict[str, Any]]:
     ids = resolve_models(frame, catalog)
     per_model = frame.assign(model_id=ids.astype("string")).groupby("model", observed=True).agg(
         rows=("weight", "size"), requests=("weight", "sum"), model_id=("model_id", "first"))
-    return [
-        {"model": str(name), "resolved_to": None if r.model_id is None or str(r.model_id) == "<NA>"
-         else str(r.model_id), "rows": int(r.rows), "requests": int(r.requests)}
-        for name, r in per_model.sort_values("requests", ascending=False).iterrows()
-    ]
+    out = []
+    for name, r in per_model.sort_values("requests", ascending=False).iterrows():
+        resolved = None if r.model_id is None or str(r.model_id) == "<NA>" else str(r.model_id)
+        row: dict[str, Any] = {"model": str(name), "resolved_to": resolved, "rows": int(r.rows),
+                               "requests": int(r.requests)}
+        if resolved is None:
+            row["did_you_mean"] = catalog.suggest(str(name))
+        out.append(row)
+    return out
 
 
 def inspect_table(data: dict[str, Any]) -> RenderableType:
@@ -79,7 +84,8 @@ def inspect_table(data: dict[str, Any]) -> RenderableType:
     for col in ("model as logged", "catalog id", "rows", "requests"):
         models.add_column(col, justify="right" if col in ("rows", "requests") else "left")
     for m in data["models"]:
-        models.add_row(m["model"], m["resolved_to"] or "UNRESOLVED", f"{m['rows']:,}", f"{m['requests']:,}")
+        hint = f" (did you mean {', '.join(m['did_you_mean'])}?)" if m.get("did_you_mean") else ""
+        models.add_row(m["model"], m["resolved_to"] or f"UNRESOLVED{hint}", f"{m['rows']:,}", f"{m['requests']:,}")
     tokens = Table(title="Tokens", title_justify="left")
     tokens.add_column("kind")
     tokens.add_column("sum", justify="right")

@@ -385,3 +385,13 @@ def test_chat_completion_from_litellm_proxy_splits_one_hour_cache_writes(tmp_pat
     assert frame["input_tokens"].tolist() == [20062]
     assert frame["cache_read_tokens"].tolist() == [18000]
     assert (frame["cache_write_tokens"].tolist(), frame["cache_write_1h_tokens"].tolist()) == ([48], [2000])
+
+
+def test_langfuse_traces_list_with_observation_ids_is_not_taken_for_a_trace_download(cli: Any,
+                                                                                     tmp_path: Path) -> None:
+    # GET /api/public/traces lists traces whose "observations" are ids: no usage to read
+    page = {"data": [{"id": "t-1", "timestamp": "2025-10-05T10:00:00.000Z", "observations": ["o-1", "o-2"],
+                      "totalCost": 0.1, "latency": 2.5}], "meta": {"page": 1}}
+    result = cli("logs", "inspect", _write(tmp_path / "traces.json", page, lines=False))
+    assert result.exit_code == 2
+    assert "cannot detect the log format" in result.stderr and "Traceback" not in result.stderr

@@ -80,8 +80,12 @@ class ObservationReader:
 
 
 def _is_trace(first: dict[str, object] | None) -> bool:
-    """A trace download: ``{"trace": {...}, "observations": [...]}`` or a trace with ``observations``."""
-    if not isinstance(first, dict) or not isinstance(first.get("observations"), list):
+    """A trace download: ``{"trace": {...}, "observations": [...]}`` or a trace with ``observations``
+    (objects: the traces list API gives observation ids only, which carry no usage)."""
+    observations = first.get("observations") if isinstance(first, dict) else None
+    if not isinstance(first, dict) or not isinstance(observations, list):
+        return False
+    if observations and not isinstance(observations[0], dict):
         return False
     return isinstance(first.get("trace"), dict) or ("id" in first and "timestamp" in first)
 

@@ -42,7 +42,7 @@ _TEXT = ("type", "model", "name", "level", "startTime", "endTime", "completionSt
          "_trace.userId", "_trace.tags")
 _NUMBERS = ("latency", "timeToFirstToken", "calculatedTotalCost", "totalCost", "usage.input", "usage.output",
             "promptTokens", "completionTokens", "costDetails.total", *(f"costDetails.{k}" for k in sorted(KNOWN)))
-_TRACE_KEYS = ("userId", "sessionId")
+_TRACE_KEYS = ("userId",)  # sessionId has no frame column; the observation name stays the task
 
 
 class ObservationReader:

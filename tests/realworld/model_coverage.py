@@ -57,7 +57,7 @@ def try_sample(sample: Sample) -> str:
     rows = csv.DictReader(io.StringIO(result.stdout))
     cost = sum((Decimal(r["observed_cost_usd"]) for r in rows if r["scenario"] == "baseline"), Decimal(0))
     expected = reference_cost(sample)
-    tolerance = Decimal(str(sample.spec.get("tolerance_usd", "0.000001")))
+    tolerance = Decimal(str(sample.spec.get("tolerance_usd", "0.00000001")))
     return "passes" if abs(cost - expected) <= tolerance else f"llmcost {cost} vs reference {expected}"
 
 

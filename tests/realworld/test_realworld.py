@@ -7,7 +7,7 @@ Each entry of ``manifest.yaml`` (section ``files``) is a small file copied from 
   requests, skipped rows and model names;
 - ``llmcost estimate FILE --baseline-only --format json --strict``: exit 0 (every model priced) with a
   baseline cost equal to the reference to the cent, and, from ``--format csv`` (exact decimals), within
-  ``tolerance_usd`` (default $0.000001) of it.
+  ``tolerance_usd`` (default $0.00000001: both sides are exact decimals) of it.
 
 The reference is computed in ``realworld_reference.py`` from the file's own records (genai-prices, the
 cost the source logged, or a provider's published rate named in the entry), never typed into the
@@ -27,7 +27,7 @@ from realworld_reference import Sample, load_manifest, reference_cost
 
 SAMPLES = load_manifest("files")
 CENT = Decimal("0.01")
-DEFAULT_TOLERANCE = Decimal("0.000001")
+DEFAULT_TOLERANCE = Decimal("0.00000001")
 
 
 def _estimate(cli: Any, sample: Sample, fmt: str) -> str:

@@ -395,3 +395,13 @@ def test_langfuse_traces_list_with_observation_ids_is_not_taken_for_a_trace_down
     result = cli("logs", "inspect", _write(tmp_path / "traces.json", page, lines=False))
     assert result.exit_code == 2
     assert "cannot detect the log format" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_usage_csv_without_a_model_column_says_how_to_fix_it(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "usage.csv"
+    path.write_text("start_time,end_time,num_model_requests,input_tokens,output_tokens,input_cached_tokens\n"
+                    "1759622400,1759708800,12.0,64000.0,9100.0,0.0\n")
+    result = cli("logs", "inspect", path)
+    assert result.exit_code == 2
+    assert "field 'model'" in result.stderr and "group_by=model" in result.stderr, result.stderr
+    assert cli("logs", "inspect", path, "--model", "gpt-4o-mini").exit_code == 0

@@ -62,8 +62,7 @@ class UsageExportReader:
         return rows.finish(columns, fields=names)
 
 
-NO_MODEL = ("is null: the usage was not grouped by model; export it with group_by=model "
-            "(Usage API: group_by=model) or pass --model ID")
+NO_MODEL = "the usage was exported without group_by=model; export it with group_by=model or pass --model ID"
 
 
 def _require_models(rows: Rows, options: ReadOptions) -> None:
@@ -72,9 +71,10 @@ def _require_models(rows: Rows, options: ReadOptions) -> None:
     if options.default_model is not None:
         return
     if not rows.has("model"):
-        raise InputError(f"missing column; {NO_MODEL.split(': ', 1)[1]}", source=rows.source, field="model")
+        raise InputError(f"missing column: {NO_MODEL}", source=rows.source, field="model")
     model = rows.text("model")
-    rows.fail((model.isna() | (model.str.strip().str.len() == 0)).to_numpy(dtype=bool), "model", NO_MODEL)
+    blank = (model.isna() | (model.str.strip().str.len() == 0)).fillna(True).to_numpy(dtype=bool)
+    rows.fail(blank, "model", f"is null: {NO_MODEL}")
 
 
 def _bucket_rows(source: Source, options: ReadOptions) -> Rows:

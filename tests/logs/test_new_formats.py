@@ -55,6 +55,10 @@ CASES: list[tuple[Path, str, int, int, tuple[int, ...], dict[str, int]]] = [
      {"failed invocation (errorCode; not billed)": 1}),
     # Converse: 12 + 9,000 written (6,000 with ttl 1h) and 40 + 9,000 read
     (DATA / "bedrock_converse.json", "bedrock", 2, 2, (9012 + 9040, 9000, 3000, 6000, 325, 0), {}),
+    # a recorded Converse response: inputTokens 13 excludes the 1,504 cache-read tokens (totalTokens 1,522)
+    (REAL / "bedrock_converse_cache_read.json", "bedrock", 1, 1, (13 + 1504, 1504, 0, 0, 5, 0), {}),
+    # an older Codex build: total_token_usage only; the request is the step from zero
+    (REAL / "codex_rollout_totals_only.jsonl", "codex", 1, 1, (1000, 100, 0, 0, 200, 20), {}),
     # the Admin API documentation's example page: 1,500 uncached + 200 read + 500 (5m) + 1,000 (1h) written
     (REAL / "anthropic_usage_report.json", "anthropic-usage", 1, 1, (3200, 200, 500, 1000, 500, 0), {}),
     (DATA / "anthropic_usage_pages.jsonl", "anthropic-usage", 4, 3 + 1 + 1 + 1,
@@ -72,7 +76,9 @@ CASES: list[tuple[Path, str, int, int, tuple[int, ...], dict[str, int]]] = [
                          ids=[c[0].name for c in CASES])
 def test_inspect_reads_each_sample(cli: Any, path: Path, fmt: str, rows: int, requests: int,
                                    tokens: tuple[int, ...], skipped: dict[str, int]) -> None:
-    data = _inspect(cli, path)
+    # a Converse response names no model (it is in the request URL): --model gives one
+    model = ("--model", "us.anthropic.claude-sonnet-4-20250514-v1:0") if "converse" in path.name else ()
+    data = _inspect(cli, path, *model)
     (report,) = data["files"]
     assert (report["format"], report["rows"], report["skipped"]) == (fmt, rows, skipped)
     assert data["requests"] == requests
@@ -82,7 +88,7 @@ def test_inspect_reads_each_sample(cli: Any, path: Path, fmt: str, rows: int, re
 
 @pytest.mark.parametrize(("path", "fmt"), [(c[0], c[1]) for c in CASES], ids=[c[0].name for c in CASES])
 def test_log_format_option_names_each_reader(cli: Any, path: Path, fmt: str) -> None:
-    assert _inspect(cli, path, "--log-format", fmt)["files"][0]["format"] == fmt
+    assert _inspect(cli, path, "--log-format", fmt, "--model", "gpt-5.2")["files"][0]["format"] == fmt
 
 
 def test_codex_session_prices_to_the_cent(cli: Any) -> None:

@@ -11,8 +11,9 @@ wrapper's ``modelId`` or ``--model``; the time from a wrapper's ``timestamp``, b
 ``ResponseMetadata.HTTPHeaders.date``, else the file's modification time.
 
 Token semantics: Bedrock reports cache reads and writes APART from ``inputTokens`` / ``inputTokenCount``
-(as Anthropic does; ``totalTokens`` = input + output + cache reads + cache writes, and LiteLLM's Converse
-transformation adds both to the prompt tokens), so the normalized input is
+(as Anthropic does: a recorded Claude Converse response has ``inputTokens`` 13, ``cacheReadInputTokens``
+1,504, ``outputTokens`` 5 and ``totalTokens`` 1,522; LiteLLM's Converse transformation adds both to the
+prompt tokens too), so the normalized input is
 ``inputTokens + cacheReadInputTokens + cacheWriteInputTokens`` (OpenAI convention: input includes cache).
 Writes with ``ttl: 1h`` in ``cacheDetails`` become ``cache_write_1h_tokens``; the rest are 5-minute
 writes. Output is taken as logged. ``provider`` is ``bedrock`` on every row; the model is kept as logged.

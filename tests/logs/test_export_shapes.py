@@ -405,3 +405,10 @@ def test_usage_csv_without_a_model_column_says_how_to_fix_it(cli: Any, tmp_path:
     assert result.exit_code == 2
     assert "field 'model'" in result.stderr and "group_by=model" in result.stderr, result.stderr
     assert cli("logs", "inspect", path, "--model", "gpt-4o-mini").exit_code == 0
+
+
+def test_files_with_and_without_audio_counts_read_together(tmp_path: Path) -> None:
+    # a file without audio counts contributes zeros, not NaN (which pricing would call unpriced)
+    logset = read_logs([str(DATA / "openai_chat.jsonl"), str(DATA / "helicone_request.jsonl")])
+    audio = logset.frame["audio_input_tokens"]
+    assert str(audio.dtype) == "int64" and audio.tolist() == [0] * len(audio)

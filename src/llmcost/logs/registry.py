@@ -97,6 +97,8 @@ def read_logs(
     import pandas as pd
     from pandas.api.types import union_categoricals
 
+    from llmcost.frame import EXTRA_TOKEN_COLUMNS
+
     options = ReadOptions(default_model=default_model, skip_bad=skip_bad, columns=columns)
     frames: list[pd.DataFrame] = []
     reports: list[FileReport] = []
@@ -114,6 +116,9 @@ def read_logs(
         models = union_categoricals([f["model"] for f in frames], ignore_order=True)
         frame = pd.concat(frames, ignore_index=True)
         frame["model"] = pd.Categorical(frame["model"].astype("string"), categories=models.categories)
+        for column in EXTRA_TOKEN_COLUMNS:  # a file without audio counts has none: 0, not NaN (unpriced)
+            if column in frame.columns and frame[column].hasnans:
+                frame[column] = frame[column].fillna(0).astype("int64")
     if frame.empty:
         skipped: dict[str, int] = {}
         for report in reports:

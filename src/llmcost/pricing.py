@@ -272,15 +272,23 @@ def _aggregate_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, cat
     codes = np.where(known, ids.cat.codes.to_numpy().astype(np.int64), 0)  # int8 codes would wrap past 31 models
     period, n_periods = _periods(frame, codes, known, models)
     tier, tier_names = service_tiers(frame)
-    long = _long_context(frame, codes, period, n_periods, models)
-    batch = frame["batch"].to_numpy(dtype=bool) | tier.batch
     n_tiers = len(tier_names)
-    n_groups = len(categories) * n_periods * n_tiers * 4
-    group = ((codes * n_periods + period) * n_tiers + tier.codes) * 4 + batch * 2 + long
-    group = np.where(known, group, n_groups)  # n_groups: unknown, not summed
+    per_model = n_periods * n_tiers * 4
+    n_groups = len(categories) * per_model
+    # group = ((code * periods + period) * tiers + tier) * 4 + batch * 2 + long, built in place: each
+    # 10M-row temporary costs fresh memory, which is what big logs spend their time on.
+    group = codes * per_model
+    if n_periods > 1:
+        group += period * (n_tiers * 4)
+    if n_tiers > 1:
+        group += tier.codes * 4
+    batch = frame["batch"].to_numpy(dtype=bool)
+    group += (batch | tier.batch) * 2 if tier.batch is not False else batch * 2
+    group += _long_context(frame, codes, period, n_periods, models)
+    if not known.all():
+        group[~known] = n_groups  # unknown: not summed
     sums = {col: _bincount(group, frame[col].to_numpy(), n_groups) for col in columns}
     logged = _bincount(group, _logged(frame), n_groups) if groups.logged is not None else None
-    per_model = n_periods * n_tiers * 4
     for g in np.flatnonzero(np.asarray(sums["weight"]) != 0).tolist():
         code, rest = divmod(g, per_model)
         rest, flags = divmod(rest, 4)
@@ -337,22 +345,26 @@ def service_tiers(frame: pd.DataFrame) -> tuple[_Tiers, list[str | None]]:
 
 def _long_context(frame: pd.DataFrame, codes: np.ndarray, period: np.ndarray, n_periods: int,
                   models: list[ModelPrice]) -> np.ndarray:
-    """Rows whose input per request crosses their model's long-context threshold (in their price period)."""
+    """Rows whose input per request crosses their model's long-context threshold (in their price period).
+
+    "At or above" T is "above" the float just below T, so one comparison serves both kinds."""
     import numpy as np
 
     thresholds = np.full((len(models), n_periods), np.inf)
-    inclusive = np.zeros((len(models), n_periods), dtype=bool)
     for code, model in enumerate(models):
         for p in range(1 + len(model.price_history)):
             lc = model.long_context_of(p)
             if lc is not None:
-                thresholds[code, p], inclusive[code, p] = lc.threshold_tokens, lc.inclusive
+                limit = float(lc.threshold_tokens)
+                thresholds[code, p] = np.nextafter(limit, -np.inf) if lc.inclusive else limit
     if np.isinf(thresholds).all():
         return np.zeros(len(frame), dtype=bool)
     weight = frame["weight"].to_numpy()
-    per_request = frame["input_tokens"].to_numpy() / np.maximum(weight, 1)
-    limit = thresholds[codes, period]
-    long: np.ndarray = np.where(inclusive[codes, period], per_request >= limit, per_request > limit)
+    inputs = frame["input_tokens"].to_numpy()
+    single = weight.dtype.kind in "iu" and int(weight.max(initial=1)) <= 1
+    per_request = inputs if single else inputs / np.maximum(weight, 1)
+    limit = thresholds[:, 0][codes] if n_periods == 1 else thresholds[codes, period]
+    long: np.ndarray = per_request > limit
     return long
 
 

@@ -239,3 +239,17 @@ def test_otel_console_spans_one_per_line(cli: Any, tmp_path: Path) -> None:
     log.write_text("".join(json.dumps(s) + "\n" for s in spans))
     data = _inspect(cli, log)
     assert (data["files"][0]["format"], data["tokens"]["input_tokens"], data["requests"]) == ("otel-genai", 100, 1)
+
+
+def test_codex_events_copied_into_a_forked_session_are_counted_once(cli: Any) -> None:
+    """ccusage's branch fixture: the branch file starts with a copy of the parent's event (same time, same
+    totals). Read together, each request is counted once, also when the estimate streams in chunks."""
+    parent, branch = REAL / "codex_rollout_totals_only.jsonl", REAL / "codex_rollout_totals_only_branch.jsonl"
+    data = _inspect(cli, parent, branch)
+    assert [f["skipped"] for f in data["files"]] == [
+        {}, {"token_count copied from an earlier session file (a resumed or forked session; counted once)": 1}]
+    assert (data["requests"], data["tokens"]["input_tokens"], data["tokens"]["output_tokens"]) == (2, 1600, 450)
+    # 1,300 uncached × 1.75 + 300 cached × 0.175 + 450 × 14 = $0.0086275
+    whole = _baseline(cli, parent, branch)
+    streamed = _baseline(cli, parent, branch, "--chunk-rows", "1")
+    assert _cost(whole) == _cost(streamed) == Decimal("0.008628")

@@ -15,7 +15,7 @@ from llmcost.errors import InputError
 from llmcost.frame import CORE_COLUMNS, conform
 from llmcost.logs.interface import ReadOptions, Source
 from llmcost.logs.native import NativeReader, table_to_pandas
-from llmcost.logs.registry import detect
+from llmcost.logs.registry import detect, drop_repeated
 from llmcost.logs.source import expand, open_binary, open_source
 
 if TYPE_CHECKING:
@@ -46,13 +46,14 @@ def iter_chunks(
     if chunk_rows < 1:
         raise InputError("--chunk-rows must be at least 1")
     options = ReadOptions(default_model=default_model, skip_bad=skip_bad, columns=columns)
+    seen: dict[str, object] = {}
     for name in expand(paths):
         source = open_source(name)
         reader = detect(source, log_format)
         if isinstance(reader, NativeReader) and source.data is None:
             yield from _native_chunks(source, chunk_rows, options)
         else:
-            whole = reader.read(source, options)
+            whole = drop_repeated(reader, reader.read(source, options), seen)
             frame = whole.frame
             for start in range(0, max(len(frame), 1), chunk_rows):
                 part = frame.iloc[start:start + chunk_rows].reset_index(drop=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import InputError, UsageError
 from llmcost.logs.interface import LogReader, ReadOptions, Source
@@ -13,6 +13,8 @@ from llmcost.logs.source import expand, open_source
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from llmcost.frame import Conformed
 
 
 def _readers() -> list[LogReader]:
@@ -53,6 +55,31 @@ def detect(source: Source, forced: str | None = None) -> LogReader:
         f"pass --log-format (one of: {', '.join(r.name for r in readers)})",
         source=source.name,
     )
+
+
+def drop_repeated(reader: LogReader, result: Conformed, seen: dict[str, Any]) -> Conformed:
+    """Drop (and count) rows a reader recognises as copies of rows of an earlier file read in the same run:
+    a reader opts in with ``repeat_key(frame)`` (one hash per row) and ``repeat_reason`` (Codex copies a
+    session's earlier events into the file of a resumed or forked session)."""
+    import numpy as np
+
+    from llmcost.frame import Conformed
+
+    key_of = getattr(reader, "repeat_key", None)
+    if key_of is None or result.frame.empty:
+        return result
+    keys = key_of(result.frame)
+    earlier = seen.get(reader.name)
+    if earlier is not None:
+        again = np.isin(keys, earlier)
+        if again.any():
+            frame = result.frame.loc[~again].reset_index(drop=True)
+            frame["model"] = frame["model"].cat.remove_unused_categories()
+            skipped, reason = dict(result.skipped), str(getattr(reader, "repeat_reason", "repeated row"))
+            skipped[reason] = skipped.get(reason, 0) + int(again.sum())
+            result, keys = Conformed(frame, skipped), keys[~again]
+    seen[reader.name] = keys if earlier is None else np.concatenate([earlier, keys])
+    return result
 
 
 @dataclass(frozen=True)
@@ -102,10 +129,11 @@ def read_logs(
     options = ReadOptions(default_model=default_model, skip_bad=skip_bad, columns=columns)
     frames: list[pd.DataFrame] = []
     reports: list[FileReport] = []
+    seen: dict[str, Any] = {}
     for name in expand(paths):
         source = open_source(name)
         reader = detect(source, log_format)
-        result = reader.read(source, options)
+        result = drop_repeated(reader, reader.read(source, options), seen)
         frames.append(result.frame)
         reports.append(FileReport(source.name, reader.name, len(result.frame), dict(result.skipped)))
         if on_file is not None:

@@ -30,6 +30,7 @@ from llmcost.logs.interface import ReadOptions, Source
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
 
     from llmcost.logs.formats._rows import Rows
 
@@ -38,11 +39,23 @@ _COUNTS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens", "o
 _LAST = "payload.info.last_token_usage."
 _TOTAL = "payload.info.total_token_usage."
 REPEAT = "repeated token_count (same total_token_usage as the previous one; not a new request)"
+COPIED = "token_count copied from an earlier session file (a resumed or forked session; counted once)"
 
 
 class CodexSessionReader:
     name = "codex"
     description = "OpenAI Codex CLI session JSONL (~/.codex/sessions/**/rollout-*.jsonl): token_count events"
+    repeat_reason = COPIED
+
+    def repeat_key(self, frame: pd.DataFrame) -> np.ndarray:
+        """A resumed or forked session's file starts with copies of the earlier session's events (same time,
+        same counts): one hash of time and counts per request, so ``read_logs`` counts each once."""
+        import pandas as pd
+
+        columns = ["timestamp", "input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens",
+                   "reasoning_tokens"]
+        keys: np.ndarray = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+        return keys
 
     def sniff(self, source: Source) -> bool:
         first = source.first_object or {}

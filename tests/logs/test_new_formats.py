@@ -253,3 +253,21 @@ def test_codex_events_copied_into_a_forked_session_are_counted_once(cli: Any) ->
     whole = _baseline(cli, parent, branch)
     streamed = _baseline(cli, parent, branch, "--chunk-rows", "1")
     assert _cost(whole) == _cost(streamed) == Decimal("0.008628")
+
+
+def test_bedrock_records_inside_cloudwatch_events(cli: Any, tmp_path: Path) -> None:
+    """``aws logs filter-log-events`` output: each invocation record is the JSON string in ``events[].message``."""
+    lines = (DATA / "bedrock_invocations.jsonl").read_text().splitlines()
+    events = [{"logStreamName": "aws/bedrock/modelinvocations", "timestamp": 1759658400000 + i,
+               "message": line, "ingestionTime": 1759658401000 + i, "eventId": str(i)} for i, line in enumerate(lines)]
+    log = tmp_path / "filter-log-events.json"
+    log.write_text(json.dumps({"events": events, "searchedLogStreams": []}, indent=2))
+    data = _inspect(cli, log)
+    assert (data["files"][0]["format"], data["requests"]) == ("bedrock", 2)
+    assert data["files"][0]["skipped"] == {"failed invocation (errorCode; not billed)": 1}
+    assert tuple(data["tokens"][c] for c in TOKENS) == (20062 + 1200, 18000, 2048, 0, 410 + 95, 0)
+    events[1]["message"] = events[1]["message"].replace('"inputTokenCount": 1200', '"inputTokenCount": -5')
+    log.write_text(json.dumps({"events": events}))
+    failed = cli("logs", "inspect", log, "--catalog", CATALOG)
+    assert failed.exit_code == 2
+    assert f"{log}: field 'input.inputTokenCount': array item 2: must not be negative" in failed.stderr

@@ -17,14 +17,17 @@ prompt tokens too), so the normalized input is
 ``inputTokens + cacheReadInputTokens + cacheWriteInputTokens`` (OpenAI convention: input includes cache).
 Writes with ``ttl: 1h`` in ``cacheDetails`` become ``cache_write_1h_tokens``; the rest are 5-minute
 writes. Output is taken as logged. ``provider`` is ``bedrock`` on every row; the model is kept as logged.
+Records are read as delivered to S3 (JSON Lines, gzip), one by one, or inside CloudWatch Logs events
+(``aws logs filter-log-events`` output: the record is the JSON string ``events[].message``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from llmcost.errors import InputError
 from llmcost.frame import Conformed
-from llmcost.logs.formats._records import fields, json_rows
+from llmcost.logs.formats._records import fields, item_rows, json_rows, parse_documents
 from llmcost.logs.formats.anthropic import request_times
 from llmcost.logs.interface import ReadOptions, Source
 
@@ -41,6 +44,13 @@ def _is_invocation_log(first: dict[str, Any]) -> bool:
         "modelId" in first and isinstance(first.get("input"), dict) and "inputTokenCount" in first["input"])
 
 
+def _is_cloudwatch(first: dict[str, Any]) -> bool:
+    """``aws logs filter-log-events`` / ``get-log-events`` output: ``events[].message`` holds the record."""
+    events = first.get("events")
+    return (isinstance(events, list) and bool(events) and isinstance(events[0], dict)
+            and '"ModelInvocationLog"' in str(events[0].get("message", "")))
+
+
 def _is_converse(first: dict[str, Any]) -> bool:
     usage = first.get("usage")
     return isinstance(usage, dict) and "inputTokens" in usage and "outputTokens" in usage and (
@@ -53,16 +63,16 @@ class BedrockReader:
 
     def sniff(self, source: Source) -> bool:
         first = source.first_object or {}
-        return _is_invocation_log(first) or _is_converse(first)
+        return _is_invocation_log(first) or _is_converse(first) or _is_cloudwatch(first)
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
         first = source.first_object or {}
         if _is_converse(first) and not _is_invocation_log(first):
             return _read_converse(source, options)
-        return _read_invocation_log(source, options)
+        return _read_invocation_log(source, options, cloudwatch=_is_cloudwatch(first))
 
 
-def _read_invocation_log(source: Source, options: ReadOptions) -> Conformed:
+def _read_invocation_log(source: Source, options: ReadOptions, *, cloudwatch: bool = False) -> Conformed:
     import numpy as np
 
     wanted = [*fields("str", "timestamp", "modelId", "errorCode", "region", "inferenceRegion", "identity.arn",
@@ -70,7 +80,10 @@ def _read_invocation_log(source: Source, options: ReadOptions) -> Conformed:
               *fields("int", "input.inputTokenCount", "input.cacheReadInputTokenCount",
                       "input.cacheWriteInputTokenCount", "output.outputTokenCount"),
               *fields("num", "output.outputBodyJson.metrics.latencyMs")]
-    rows = json_rows(source, wanted, options)
+    if cloudwatch:
+        rows = item_rows(_cloudwatch_records(source), wanted, source.name, options)
+    else:
+        rows = json_rows(source, wanted, options)
     rows.drop(rows.present("errorCode") & ~rows.present("output.outputTokenCount"), FAILED)
     rows.require("timestamp")
     uncached = rows.tokens("input.inputTokenCount", required=True)
@@ -145,3 +158,21 @@ def _one_hour_writes(rows: Rows, field: str) -> np.ndarray:
             continue
         out[i] = sum(hour)
     return out
+
+
+def _cloudwatch_records(source: Source) -> list[Any]:
+    """The invocation records in the ``message`` strings of CloudWatch Logs events (pages, or pages as JSONL),
+    numbered by event."""
+    import json
+
+    records: list[Any] = []
+    for doc in parse_documents(source):
+        events = doc.get("events") if isinstance(doc, dict) else None
+        for event in events if isinstance(events, list) else []:
+            message = event.get("message") if isinstance(event, dict) else None
+            try:
+                records.append(json.loads(message) if isinstance(message, str) else None)
+            except ValueError:
+                raise InputError(f"array item {len(records) + 1}: not a JSON invocation record", source=source.name,
+                                 field="events.message") from None
+    return records

@@ -85,6 +85,18 @@ providers = [
         ],
     ),
     Provider(
+        id='anthropic', name='Anthropic', api_pattern='https://api\\\\.anthropic\\\\.com',
+        models=[
+            ModelInfo(
+                id='claude-sonnet-4-0',
+                match=ClauseOr(or_=[ClauseStartsWith(starts_with='claude-sonnet-4-2025'),
+                                    ClauseEquals(equals='claude-sonnet-4')]),
+                prices=ModelPrice(input_mtok=Decimal('3'), output_mtok=Decimal('15'),
+                                  cache_write_mtok=Decimal('3.75'), cache_read_mtok=Decimal('0.3')),
+            ),
+        ],
+    ),
+    Provider(
         id='x-ai', name='X AI', api_pattern='https://api\\\\.x\\\\.ai',
         models=[
             ModelInfo(
@@ -126,6 +138,8 @@ providers = [
     Provider(
         id='openrouter', name='OpenRouter', api_pattern='https://openrouter\\\\.ai',
         models=[
+            ModelInfo(id='openai/gpt-4o', match=ClauseEquals(equals='openai/gpt-4o'),
+                      prices=ModelPrice(input_mtok=Decimal('2.5'), output_mtok=Decimal('10'))),
             ModelInfo(
                 id='anthropic/claude-sonnet-4.5',
                 match=ClauseOr(or_=[ClauseEquals(equals='anthropic/claude-sonnet-4.5'),
@@ -165,6 +179,12 @@ LITELLM: dict[str, Any] = {
     # float noise in the JSON text (17 significant digits)
     "novita/qwen/qwen3-32b": {"litellm_provider": "novita", "mode": "chat",
                               "input_cost_per_token": "1.6000000000000001e-06", "output_cost_per_token": "4e-07"},
+    # Bedrock's spelling of a dated Claude name that genai-prices prices through a starts_with rule
+    "us.anthropic.claude-sonnet-4-20250514-v1:0": {"litellm_provider": "bedrock", "mode": "chat",
+                                                   "input_cost_per_token": "3e-06", "output_cost_per_token": "1.5e-05"},
+    # a host serving xAI's model at its own price: its bare name 'xai/grok-4' would read as xAI's own
+    "replicate/xai/grok-4": {"litellm_provider": "replicate", "mode": "chat", "input_cost_per_token": "7.2e-06",
+                             "output_cost_per_token": "3.6e-05"},
     "gpt-3.5-turbo": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": "5e-07",
                       "output_cost_per_token": "1.5e-06"},
     "gpt-3.5-turbo-1106": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": "1e-06",
@@ -295,6 +315,23 @@ def test_float_noise_is_rounded_and_said(catalog: dict[str, Any]) -> None:
     sources = build_catalog.Sources("1.0.0", _litellm_data(), date(2026, 11, 20), "0.1.0", [], None)
     text = build_catalog.build(sources, {}).text
     assert "  input_mtok: 1.6\n" in text and "1.6000000000000001" not in text
+
+
+def test_names_genai_prices_prices_by_rule_are_aliases(catalog: dict[str, Any]) -> None:
+    sonnet = _model(catalog, "claude-sonnet-4-20250514")  # from litellm's Bedrock key, unwrapped
+    assert sonnet["id"] == "claude-sonnet-4-0" and "claude-sonnet-4" in sonnet["aliases"]
+    assert "claude-sonnet-4-2025" not in sonnet["aliases"]  # a rule's fragment is not a name
+
+
+def test_aliases_never_shadow_a_first_party_model(tmp_path: Path, catalog: dict[str, Any]) -> None:
+    router = _model(catalog, "openrouter/openai/gpt-4o")
+    assert "openai/gpt-4o" not in router.get("aliases", [])  # resolution finds OpenAI's own gpt-4o
+    assert "xai/grok-4" not in _model(catalog, "replicate/xai/grok-4").get("aliases", [])
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(catalog), encoding="utf-8")
+    loaded = load_catalog(path, snapshot=False)
+    assert loaded.resolve("openai/gpt-4o") == "gpt-4o"
+    assert loaded.resolve("x-ai/grok-4") == "grok-4-0709"
 
 
 def test_ids_providers_and_aliases(catalog: dict[str, Any]) -> None:

@@ -147,6 +147,11 @@ def build(sources: Sources, tiers: dict[str, str]) -> Build:
     litellm, skipped_litellm = catalog_litellm.read(sources.litellm_data, sources.litellm_version)
     report.skipped += skipped_genai + skipped_litellm
     entries = merge(genai, litellm, report, catalog_genai.matcher(sources.genai_providers))
+    corpus = catalog_litellm.model_names(sources.litellm_data) | set(tiers)
+    corpus |= {name.rsplit("/", 1)[-1] for e in genai for name in (e.id, *e.names)}
+    by_rule = catalog_genai.rule_names(sources.genai_providers, corpus)
+    for entry in entries:
+        entry.names += by_rule.get(entry.id.lower(), []) if entry.origin == "genai-prices" else []
     entries = fold_snapshots(entries, report)
     assign_aliases(entries, report)
     missing = assign_tiers(entries, tiers)

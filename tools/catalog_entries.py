@@ -34,6 +34,14 @@ STANDARD_TIERS = frozenset({"", "standard", "default", "auto", "on_demand", "on-
 # Providers whose own model names are catalog ids without a prefix (``gpt-4o``, ``gemini-2.0-flash``).
 FIRST_PARTY = frozenset({"openai", "anthropic", "gemini", "xai", "deepseek", "mistral", "cohere"})
 
+# Routers: they serve other providers' models under those providers' names.
+ROUTERS = frozenset({"openrouter", "vercel_ai_gateway", "aihubmix", "github_copilot"})
+
+# Other spellings of providers in model names (``x-ai/grok-4``, ``google/gemini-2.5-pro``).
+PROVIDER_SPELLINGS = frozenset(
+    {"x-ai", "google", "vertex", "aws", "amazon", "mistralai", "together", "fireworks", "azure-openai", "meta"}
+)
+
 # A dated snapshot suffix, as the catalog's name resolution strips it: -2024-05-13, -20240513, -1106, @20240513.
 DATED_SUFFIX = re.compile(r"(?:[-@_:](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}))$")
 

@@ -18,6 +18,7 @@ Mapping (genai-prices -> catalog):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from itertools import pairwise
@@ -98,7 +99,9 @@ def exact_names(provider: Any, model: Any) -> list[str]:
     """
     names: list[str] = []
     for name in literal_names(model.match):
-        if name in names or name.endswith(("-", ".", "/", ":")) or not model.is_match(name):
+        # a fragment is not a name: 'claude-sonnet-4@', 'claude-sonnet-4-2025' (a date's year)
+        fragment = name.endswith(("-", ".", "/", ":", "@", "_")) or re.search(r"-20\d\d$", name)
+        if name in names or fragment or not model.is_match(name):
             continue
         if provider.find_model(name) is model:
             names.append(name)
@@ -122,6 +125,25 @@ def matcher(providers: Iterable[Any]) -> Callable[[str, str], str | None]:
         return None
 
     return find
+
+
+def rule_names(providers: Iterable[Any], corpus: Iterable[str]) -> dict[str, list[str]]:
+    """Names from ``corpus`` that genai-prices' match rules price as a first-party model, by that model's catalog id.
+
+    genai-prices prices ``claude-sonnet-4-20250514`` as ``claude-sonnet-4-0`` through ``starts_with
+    'claude-sonnet-4-2025'``: the dated name has its base's price by the primary source's own rule, so it is an
+    alias. The corpus is every model name the two databases and the curated catalog spell (litellm's keys with
+    their host, region and version wrapping removed).
+    """
+    find = matcher(providers)
+    found: dict[str, list[str]] = {}
+    for name in sorted(set(corpus)):
+        for provider in sorted(FIRST_PARTY):
+            model_id = find(provider, name)
+            if model_id is not None and model_id.lower() != name.lower():
+                found.setdefault(model_id.lower(), []).append(name)
+                break
+    return found
 
 
 def read_providers(providers: Iterable[Any], version: str, as_of: date) -> tuple[list[Entry], list[str]]:

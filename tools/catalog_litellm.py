@@ -45,6 +45,10 @@ EXTRA_KEYS = {
 }
 SERVICE_TIERS = ("priority", "flex")
 _ABOVE = re.compile(r"_above_(\d+)k_tokens$")
+# bedrock's wrapping of a model name: region., vendor., -v1:0
+_REGION = re.compile(r"^(?:us|eu|apac|global|jp|au|ca|us-gov|regional)\.")
+_VENDOR = re.compile(r"^(?:anthropic|openai|meta|mistral|amazon|cohere|deepseek|google|xai|qwen|moonshotai)\.(?=[a-z])")
+_VERSION = re.compile(r"-v\d+(?::\d+)?$")
 _KNOWN = {
     *BASE_KEYS.values(),
     *EXTRA_KEYS.values(),
@@ -57,6 +61,19 @@ _KNOWN = {
 def load(text: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(text, parse_float=Decimal)
     return data
+
+
+def model_names(data: dict[str, Any]) -> set[str]:
+    """Every chat model name litellm spells, unwrapped: ``us.anthropic.claude-sonnet-4-20250514-v1:0`` ->
+    ``claude-sonnet-4-20250514``; ``vertex_ai/gemini-2.0-flash-001`` -> ``gemini-2.0-flash-001``."""
+    names = set()
+    for key, info in data.items():
+        if not isinstance(info, dict) or info.get("mode") not in CHAT_MODES:
+            continue
+        name = _VERSION.sub("", _VENDOR.sub("", _REGION.sub("", key.rsplit("/", 1)[-1])))
+        if name and "@" not in name:
+            names.add(name)
+    return names
 
 
 def catalog_provider(litellm_provider: str) -> str:

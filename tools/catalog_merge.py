@@ -15,7 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog_entries import AUDIO_FIELDS, BATCH_FIELDS, FIRST_PARTY, Entry, fmt, snapshot_base
+from catalog_entries import (
+    AUDIO_FIELDS,
+    BATCH_FIELDS,
+    FIRST_PARTY,
+    PROVIDER_SPELLINGS,
+    ROUTERS,
+    Entry,
+    fmt,
+    snapshot_base,
+)
 
 
 @dataclass
@@ -154,26 +163,36 @@ def assign_aliases(entries: list[Entry], report: MergeReport) -> None:
     claims: dict[str, set[int]] = {}
     bare_claims: dict[str, set[int]] = {}
     proposed: list[set[str]] = []
-    bare: list[str | None] = []
+    bare: list[set[str]] = []
+    providers = {e.provider.lower() for e in entries} | PROVIDER_SPELLINGS
     for i, entry in enumerate(entries):
         names = {n for n in set(entry.aliases) | set(entry.names) if n.lower() != entry.id.lower()}
         proposed.append(names)
         for name in {n.lower() for n in names}:
             claims.setdefault(name, set()).add(i)
-        # a hosted model's own name (groq/llama-3.3-70b-versatile -> llama-3.3-70b-versatile), weaker than the above
-        short = entry.id.split("/", 1)[1] if entry.provider not in FIRST_PARTY and "/" in entry.id else None
-        bare.append(short)
-        if short:
+        # a hosted model's own names without the host (groq/llama-3.3-70b-versatile -> llama-3.3-70b-versatile,
+        # bedrock/us.anthropic.claude-... -> us.anthropic.claude-...), weaker than the above; not for routers,
+        # whose bare names are other providers' models
+        shorts = set()
+        if entry.provider not in FIRST_PARTY | ROUTERS:
+            prefix = f"{entry.provider.lower()}/"
+            shorts = {n[len(prefix):] for n in (entry.id, *names) if n.lower().startswith(prefix)}
+            # 'xai/grok-4' of replicate would read as xAI's own model: a bare name never starts with a provider
+            shorts = {n for n in shorts if n.split("/", 1)[0].lower() not in providers or "/" not in n}
+        bare.append(shorts)
+        for short in shorts:
             bare_claims.setdefault(short.lower(), set()).add(i)
+    first_party = {n.lower() for i, e in enumerate(entries) if e.provider in FIRST_PARTY for n in (e.id, *proposed[i])}
     for i, entry in enumerate(entries):
         keep = set()
         for name in proposed[i]:
-            if name.lower() in ids or len(claims[name.lower()]) > 1:
+            if name.lower() in ids or len(claims[name.lower()]) > 1 or _shadows(entry, name, first_party):
                 report.dropped_aliases += 1
             else:
                 keep.add(name)
-        short = bare[i]
-        if short and short.lower() not in ids and short.lower() not in claims:
+        for short in sorted(bare[i]):
+            if short.lower() in ids or short.lower() in claims:
+                continue
             rivals = bare_claims[short.lower()]
             primary = [j for j in rivals if entries[j].origin == "genai-prices"]
             if len(rivals) == 1 or primary == [i]:  # several hosts: the one genai-prices prices, if only one
@@ -182,6 +201,12 @@ def assign_aliases(entries: list[Entry], report: MergeReport) -> None:
                 report.dropped_aliases += 1
         unique = {n.lower(): n for n in sorted(keep)}
         entry.aliases = set(unique.values())
+
+
+def _shadows(entry: Entry, name: str, first_party: set[str]) -> bool:
+    """A router's ``vendor/model`` name whose model a first-party entry prices (``openai/gpt-4o-mini``,
+    ``x-ai/grok-4``): left to name resolution, which drops the vendor prefix and finds the first-party price."""
+    return entry.provider in ROUTERS and "/" in name and name.split("/", 1)[1].lower() in first_party
 
 
 def assign_tiers(entries: list[Entry], curated: dict[str, str]) -> list[str]:

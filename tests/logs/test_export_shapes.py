@@ -412,3 +412,20 @@ def test_files_with_and_without_audio_counts_read_together(tmp_path: Path) -> No
     logset = read_logs([str(DATA / "openai_chat.jsonl"), str(DATA / "helicone_request.jsonl")])
     audio = logset.frame["audio_input_tokens"]
     assert str(audio.dtype) == "int64" and audio.tolist() == [0] * len(audio)
+
+
+@pytest.mark.parametrize("lines", [True, False], ids=["jsonl", "json-array"])
+def test_gemini_stream_chunks_before_the_final_one_are_not_requests(tmp_path: Path, lines: bool) -> None:
+    # streamGenerateContent: every chunk carries usageMetadata; the first a provisional promptTokenCount,
+    # the one with finishReason the billed counts (chunk shapes as the Gemini API sends them)
+    first = {"candidates": [{"content": {"parts": [{"text": "Percy"}], "role": "model"}}],
+             "usageMetadata": {"promptTokenCount": 10, "totalTokenCount": 10}, "modelVersion": "gemini-2.0-flash"}
+    last = {"candidates": [{"content": {"parts": [{"text": "\n"}], "role": "model"}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 2, "totalTokenCount": 11},
+            "modelVersion": "gemini-2.0-flash"}
+    blocked = {"promptFeedback": {"blockReason": "SAFETY"}, "modelVersion": "gemini-2.0-flash",
+               "usageMetadata": {"promptTokenCount": 7, "totalTokenCount": 7}}  # no candidates: billed input
+    records = [first, last, blocked, _gemini(3, False)]
+    logset = read_logs([str(_write(tmp_path / "stream.json", records, lines=lines))])
+    assert logset.frame["input_tokens"].tolist() == [9, 7, 103]
+    assert logset.files[0].skipped == {"stream chunk before the final one (provisional usage, not a request)": 1}

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 # an HTTP status): pyarrow tries text first, then numbers
 # not_object: True where the value at the path is present but not an object (a Claude Code line whose
 # ``message`` is a string); fields below that path then read as missing instead of failing the record
-# audio: a Gemini modality list (``[{"modality": "AUDIO", "tokenCount": 80}, ...]``) read as its AUDIO tokens
-Kind = Literal["int", "num", "str", "bool", "obj", "ints", "scalar", "not_object", "audio"]
+# audio: a Gemini modality list (``[{"modality": "AUDIO", "tokenCount": 80}, ...]``) read as its AUDIO tokens;
+# finish: a Gemini ``candidates`` list read as its first candidate's ``finishReason`` ("" when that candidate
+# has none, missing when there are no candidates)
+Kind = Literal["int", "num", "str", "bool", "obj", "ints", "scalar", "not_object", "audio", "finish"]
 INVALID_JSON = "invalid JSON line"
 
 
@@ -189,9 +191,10 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
     while any(pa.types.is_struct(t) for t in table.schema.types):
         table = table.flatten()
     for f in wanted:
-        if f.kind == "audio":
+        if f.kind in ("audio", "finish"):
             at = table.schema.get_field_index(f.name)
-            table = table.set_column(at, f.name, _audio_counts(table.column(at)))
+            reduce = _audio_counts if f.kind == "audio" else _first_finish
+            table = table.set_column(at, f.name, reduce(table.column(at)))
     frame = table.select([f.name for f in wanted]).to_pandas(types_mapper=_arrow_lists)
     for name in marks:
         frame[name] = None
@@ -210,7 +213,13 @@ def _whole_numbers() -> pa.DataType:
     return pa.list_(pa.int64())
 
 
-_LIST_KINDS = {"ints": _whole_numbers, "audio": _modalities}
+def _candidates() -> pa.DataType:
+    import pyarrow as pa
+
+    return pa.list_(pa.struct([("finishReason", pa.string())]))
+
+
+_LIST_KINDS = {"ints": _whole_numbers, "audio": _modalities, "finish": _candidates}
 
 
 def _audio_counts(column: pa.ChunkedArray) -> pa.Array:
@@ -226,6 +235,20 @@ def _audio_counts(column: pa.ChunkedArray) -> pa.Array:
     parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
     sums = np.bincount(parents, weights=counts.to_numpy(zero_copy_only=False), minlength=len(lists))
     return pa.array(sums.astype(np.int64), mask=lists.is_null().to_numpy(zero_copy_only=False))
+
+
+def _first_finish(column: pa.ChunkedArray) -> pa.Array:
+    """Per row, the first candidate's ``finishReason`` ("" when it has none, null without candidates)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lists = column.combine_chunks()
+    if len(lists) == 0:
+        return pa.array([], type=pa.string())
+    some = pc.greater(pc.fill_null(pc.list_value_length(lists), 0), 0)
+    padded = pc.if_else(some, lists, pa.scalar([{"finishReason": None}], type=lists.type))
+    reason = pc.fill_null(pc.struct_field(pc.list_element(padded, 0), "finishReason"), "")
+    return pc.if_else(some, reason, pa.scalar(None, type=pa.string()))
 
 
 def _arrow_lists(arrow_type: pa.DataType) -> object:
@@ -323,6 +346,12 @@ def _dig(obj: dict[str, Any], path: tuple[str, ...], kind: Kind,
         return (None if cur is None or isinstance(cur, dict) else True), None
     if kind == "audio" and cur is not None:
         return _audio_entries(cur)
+    if kind == "finish" and cur is not None:
+        first = cur[0] if isinstance(cur, list) and cur else None
+        if not isinstance(first, dict):
+            return None, None
+        reason = first.get("finishReason")
+        return (reason if isinstance(reason, str) else ""), None
     if cur is None or kind == "obj":
         return cur, None
     if kind in ("int", "num"):

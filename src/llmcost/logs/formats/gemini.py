@@ -9,6 +9,9 @@ Time, line by line: ``createTime`` (Vertex AI responses carry it), else a wrappe
 ``createTime`` and ``gemini`` (the Gemini API) for one without. A response whose ``usageMetadata`` has no
 token counts (a prompt blocked with ``promptFeedback.blockReason``) was not billed: skipped and counted.
 The ``AUDIO`` entries of ``promptTokensDetails`` / ``candidatesTokensDetails`` become the audio subsets.
+A streamed response is a run of chunks that each carry ``usageMetadata``; only the one whose candidate
+has ``finishReason`` holds the billed counts, so earlier chunks (a candidate without ``finishReason``,
+followed by a chunk of the same model) are skipped and counted.
 """
 
 from __future__ import annotations
@@ -43,9 +46,11 @@ class GenerateContentReader:
         wanted = [*fields("int", *(_U + c for c in _COUNTS)),
                   *fields("str", "modelVersion", "model", "createTime", "promptFeedback.blockReason"),
                   *fields("scalar", "timestamp", "created_at"),
-                  *fields("audio", _U + "promptTokensDetails", _U + "candidatesTokensDetails")]
+                  *fields("audio", _U + "promptTokensDetails", _U + "candidatesTokensDetails"),
+                  *fields("finish", "candidates")]
         rows = json_rows(source, wanted, options)
         _drop_unbilled(rows)
+        _drop_provisional_chunks(rows)
         thoughts = rows.tokens(_U + "thoughtsTokenCount")
         model = rows.text("modelVersion")
         vertex = rows.present("createTime")
@@ -80,6 +85,20 @@ def _drop_unbilled(rows: Rows) -> None:
         rows.drop(~counted & (reason == value).fillna(False).to_numpy(dtype=bool),
                   f"blocked prompt ({value}) without token counts (not billed)")
     rows.drop(~counted, "usageMetadata without token counts (not billed)")
+
+
+def _drop_provisional_chunks(rows: Rows) -> None:
+    """A streamed response (``streamGenerateContent``) is a run of chunks that each carry usageMetadata;
+    only the one with ``finishReason`` has the billed counts. A chunk with candidates but no finishReason,
+    followed by a chunk of the same model, is an earlier chunk of that stream: counted, not priced."""
+    import numpy as np
+
+    unfinished = (rows.text("candidates") == "").fillna(False).to_numpy(dtype=bool)
+    model = rows.text("modelVersion").fillna(rows.text("model")).fillna("").to_numpy(dtype=object)
+    next_same = np.zeros(len(rows), dtype=bool)
+    next_same[:-1] = model[:-1] == model[1:]
+    rows.drop(unfinished & next_same,
+              "stream chunk before the final one (provisional usage, not a request)")
 
 
 def _times(rows: Rows, source: Source) -> pd.Series:

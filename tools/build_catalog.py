@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build llmcost's bundled default catalog from two pinned price databases on PyPI.
 
-    .venv/bin/python tools/build_catalog.py [--litellm-version 1.110.2] [--genai-prices-version 0.2.3]
+    python3 tools/build_catalog.py [--litellm-version 1.110.2] [--genai-prices-version 0.2.3]
         [--litellm-wheel PATH] [--genai-prices-wheel PATH] [--genai-prices-date YYYY-MM-DD] [--output FILE]
 
 Downloads the two wheels with ``pip download --no-deps`` (or takes them by path), reads litellm's
@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import types
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,11 +125,15 @@ def read_genai_wheel(wheel: Path, unpack_to: Path) -> tuple[str, list[Any], date
         stamps = {info.date_time[:3] for info in zf.infolist()}
     if "genai_prices" in sys.modules:
         raise BuildError("genai_prices is already imported: run the generator in a fresh interpreter")
-    sys.path.insert(0, str(unpack_to))
+    # the package's __init__ (its HTTP updater and its dependencies) is not needed to read the data: an empty
+    # package object pointing at the unpacked folder lets data.py import only .types and what that needs
+    package = types.ModuleType("genai_prices")
+    package.__path__ = [str(unpack_to / "genai_prices")]
+    sys.modules["genai_prices"] = package
     try:
         module = importlib.import_module("genai_prices.data")
-    finally:
-        sys.path.remove(str(unpack_to))
+    except ImportError as exc:
+        raise BuildError(f"cannot import the wheel's genai_prices/data.py ({exc}); run with .venv/bin/python") from exc
     if not str(module.__file__).startswith(str(unpack_to)):
         raise BuildError(f"imported {module.__file__}, not the wheel's data.py")
     released = None if stamps == {REPRODUCIBLE_EPOCH} or len(stamps) != 1 else date(*next(iter(stamps)))

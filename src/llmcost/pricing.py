@@ -404,6 +404,10 @@ def price_groups(groups: TokenGroups, catalog: Catalog) -> PricedTraffic:
 
 
 def _not_in_catalog(name: str, catalog: Catalog) -> str:
+    other = catalog.resolve(name)
+    if other is not None:  # unresolved only because of the provider the log says served it
+        return (f"no price in catalog for the provider that served it ('{other}' is "
+                f"{catalog.model(other).provider}'s price)")
     suggestions = catalog.suggest(name)
     return "not in catalog" + (f"; did you mean {', '.join(suggestions)}?" if suggestions else "")
 

@@ -87,6 +87,13 @@ def test_the_serving_provider_picks_gemini_api_or_vertex_prices() -> None:
     assert result.total == (D(3000) * D("0.1") + D(1000) * D("0.15")) / M
 
 
+def test_traffic_of_a_host_the_catalog_has_no_price_for_says_so() -> None:
+    result = priced({"model": "repriced", "input_tokens": 1000, "provider": "vertex_ai"})
+    assert result.total == 0
+    assert result.unpriced[0].unpriced_reason == (
+        "no price in catalog for the provider that served it ('repriced' is openai's price)")
+
+
 def test_a_host_with_its_own_prices_never_falls_back_to_another_providers_price() -> None:
     assert CATALOG.resolve("repriced", "vertex_ai") is None  # vertex_ai has prices of its own
     assert CATALOG.resolve("vertex_ai/repriced") is None

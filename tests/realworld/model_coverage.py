@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/realworld/model_coverage.py            # share of model names that resolve to a price
     .venv/bin/python tests/realworld/model_coverage.py --pending  # also try every pending sample
+    .venv/bin/python tests/realworld/model_coverage.py --catalog NAME_OR_FILE  # against another catalog
 
 The share is taken over the distinct model names the corpus files log (tested and pending entries of
 manifest.yaml), each priced through the public CLI: one row per name in llmcost's own CSV format, run
@@ -28,10 +29,11 @@ sys.path.insert(0, str(HERE))
 from realworld_reference import Sample, all_model_names, load_manifest, reference_cost  # noqa: E402
 
 LLMCOST = [str(Path(sys.executable).with_name("llmcost"))]
+CATALOG: list[str] = []  # ["--catalog", NAME] when the command line names one
 
 
 def _llmcost(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*LLMCOST, *args], capture_output=True, text=True, check=False)
+    return subprocess.run([*LLMCOST, *args, *CATALOG], capture_output=True, text=True, check=False)
 
 
 def unpriced_names(names: list[str]) -> dict[str, str]:
@@ -66,12 +68,16 @@ def try_sample(sample: Sample) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pending", action="store_true", help="also try every pending sample")
+    parser.add_argument("--catalog", help="price with this catalog (name or file) instead of the default")
     options = parser.parse_args()
+    if options.catalog:
+        CATALOG.extend(["--catalog", options.catalog])
 
     names = all_model_names()
     missing = unpriced_names(names)
     priced = len(names) - len(missing)
-    print(f"model names in the corpus: {len(names)}; priced by the default catalog: {priced} "
+    catalog = options.catalog or "the default catalog"
+    print(f"model names in the corpus: {len(names)}; priced by {catalog}: {priced} "
           f"({100 * priced / len(names):.1f}%)")
     for name, reason in sorted(missing.items()):
         print(f"  unpriced: {name} ({reason})")

@@ -385,12 +385,14 @@ def _wheels(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_generator_is_deterministic_and_reports(tmp_path: Path) -> None:
     litellm, genai = _wheels(tmp_path)
+    none = tmp_path / "no-overrides.yaml"  # the real corrections name models these small wheels lack
+    none.write_text("[]\n")
     outputs = []
     for seed in ("1", "2"):
         out = tmp_path / f"catalog-{seed}.yaml"
         run = subprocess.run(
             [sys.executable, str(TOOLS / "build_catalog.py"), "--litellm-wheel", str(litellm),
-             "--genai-prices-wheel", str(genai), "--output", str(out)],
+             "--genai-prices-wheel", str(genai), "--output", str(out), "--overrides", str(none)],
             capture_output=True, text=True, check=False, env={**os.environ, "PYTHONHASHSEED": seed},
         )
         assert run.returncode == 0, run.stderr
@@ -430,3 +432,33 @@ def test_bundled_default_has_the_models_real_logs_name() -> None:
         model = loaded.model(loaded.resolve(name) or "")
         assert model.id == name and (model.input_mtok, model.output_mtok) == prices
     assert loaded.model("vertex_ai/gemini-2.0-flash").input_mtok == Decimal("0.15")
+
+
+def test_overrides_replace_fields_with_their_reason_and_refuse_an_unknown_id() -> None:
+    from catalog_entries import Entry
+
+    entry = Entry(id="deepseek-chat", provider="deepseek", prices={"input_mtok": Decimal("0.27")},
+                  sources=["genai-prices x deepseek/deepseek-chat"], origin="genai-prices")
+    fix = {"id": "DeepSeek-Chat", "why": "the provider's page", "set": {"input_mtok": Decimal("0.28")}}
+    build_catalog.apply_overrides([entry], [fix])
+    assert entry.prices["input_mtok"] == Decimal("0.28")
+    assert entry.notes[-1] == "corrected (input_mtok): the provider's page"
+    with pytest.raises(build_catalog.BuildError, match="no entry 'gone'"):
+        build_catalog.apply_overrides([entry], [{**fix, "id": "gone"}])
+
+
+def test_the_bundled_overrides_are_exact_decimals_with_a_reason() -> None:
+    for item in build_catalog.overrides():
+        assert item["why"].strip() and item["set"]
+        prices = [v for k, v in item["set"].items() if k.endswith("_mtok")]
+        assert all(isinstance(v, Decimal) for v in prices)
+    chat = next(i for i in build_catalog.overrides() if i["id"] == "deepseek-chat")
+    assert chat["set"]["output_mtok"] == Decimal("0.42") and chat["set"]["cache_read_mtok"] == Decimal("0.028")
+
+
+def test_default_catalog_prices_deepseek_on_both_sides_of_its_price_changes() -> None:
+    catalog = load_catalog("default")
+    model = catalog.model("deepseek-chat")
+    assert (model.input_mtok, model.output_mtok) == (Decimal("0.28"), Decimal("0.42"))
+    assert [p.input_mtok for p in model.price_history] == [Decimal("0.27"), Decimal("0.56")]
+    assert catalog.model(catalog.resolve("claude-sonnet-4-20250514") or "").long_context is not None

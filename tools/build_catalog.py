@@ -140,18 +140,50 @@ def read_genai_wheel(wheel: Path, unpack_to: Path) -> tuple[str, list[Any], date
     return version, list(module.providers), released
 
 
+OVERRIDES = Path(__file__).with_name("catalog_overrides.yaml")
+
+
+def overrides(path: Path = OVERRIDES) -> list[dict[str, Any]]:
+    """Corrections with the provider rule that says so (tools/catalog_overrides.yaml); numbers as exact Decimals."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [{**item, "set": _decimals(item["set"])} for item in data]
+
+
+def _decimals(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))  # the shortest repr is the decimal the YAML spells
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
+    return value
+
+
+def apply_overrides(entries: list[Entry], corrections: Sequence[dict[str, Any]]) -> None:
+    """Replace the fields each correction sets; an id no entry has is an error (the sources moved on)."""
+    by_id = {e.id.lower(): e for e in entries}
+    for item in corrections:
+        entry = by_id.get(str(item["id"]).lower())
+        if entry is None:
+            raise BuildError(f"catalog_overrides.yaml: no entry '{item['id']}' to correct")
+        entry.prices.update(item["set"])
+        entry.notes.append(f"corrected ({', '.join(item['set'])}): {item['why']}")
+        entry.sources.append("tools/catalog_overrides.yaml")
+
+
 def curated_tiers(path: Path = CURATED) -> dict[str, str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {m["id"]: m["tier"] for m in data["models"] if m.get("tier")}
 
 
-def build(sources: Sources, tiers: dict[str, str]) -> Build:
+def build(sources: Sources, tiers: dict[str, str], corrections: Sequence[dict[str, Any]] = ()) -> Build:
     as_of = max(d for d in (sources.litellm_date, sources.genai_date) if d is not None)
     report = MergeReport()
     genai, skipped_genai = catalog_genai.read_providers(sources.genai_providers, sources.genai_version, as_of)
     litellm, skipped_litellm = catalog_litellm.read(sources.litellm_data, sources.litellm_version)
     report.skipped += skipped_genai + skipped_litellm
     entries = merge(genai, litellm, report, catalog_genai.matcher(sources.genai_providers))
+    apply_overrides(entries, corrections)
     corpus = catalog_litellm.model_names(sources.litellm_data) | set(tiers)
     corpus |= {name.rsplit("/", 1)[-1] for e in genai for name in (e.id, *e.names)}
     by_rule = catalog_genai.rule_names(sources.genai_providers, corpus)
@@ -268,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--genai-prices-date", type=date.fromisoformat, help="genai-prices' release date")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--skipped", type=Path, help="write every skipped model with its reason here")
+    parser.add_argument("--overrides", type=Path, default=OVERRIDES, help="corrections with their provider rule")
     args = parser.parse_args(argv)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -279,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             l_version, l_data, l_date = read_litellm_wheel(litellm_wheel)
             g_version, g_providers, g_date = read_genai_wheel(genai_wheel, Path(tmp) / "genai")
             sources = Sources(l_version, l_data, l_date, g_version, g_providers, args.genai_prices_date or g_date)
-            result = build(sources, curated_tiers())
+            result = build(sources, curated_tiers(), overrides(args.overrides))
     except (BuildError, OSError, KeyError, zipfile.BadZipFile) as exc:
         print(f"build_catalog: {exc}", file=sys.stderr)
         return 2

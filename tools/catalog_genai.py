@@ -33,6 +33,7 @@ from catalog_entries import (
     card_text,
     fmt,
     mtok,
+    snapshot_base,
     threshold,
 )
 
@@ -140,7 +141,10 @@ def rule_names(providers: Iterable[Any], corpus: Iterable[str]) -> dict[str, lis
     for name in sorted(set(corpus)):
         for provider in sorted(FIRST_PARTY):
             model_id = find(provider, name)
-            if model_id is not None and model_id.lower() != name.lower():
+            # only dated names (snapshots of the matched model): a prefix rule such as deepseek's
+            # starts_with 'deepseek-r1' also takes other hosts' distilled models (deepseek-r1-distill-llama-70b),
+            # which are different models at different prices
+            if model_id is not None and model_id.lower() != name.lower() and snapshot_base(name) is not None:
                 found.setdefault(model_id.lower(), []).append(name)
                 break
     return found

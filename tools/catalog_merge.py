@@ -118,12 +118,19 @@ def _fill(primary: Entry, other: Entry, report: MergeReport) -> None:
             f"(input/output); genai-prices' ${fmt(mine.get('input_mtok'))}/${fmt(mine.get('output_mtok'))} kept"
         )
     filled = []
-    for group in (BATCH_FIELDS, AUDIO_FIELDS, ("service_tiers",), ("cache_read_mtok",), ("cache_write_mtok",)):
+    for group in (BATCH_FIELDS, AUDIO_FIELDS, ("service_tiers",), ("cache_read_mtok",), ("cache_write_mtok",),
+                  ("cache_write_1h_mtok",)):
         # a zero cache or audio rate in litellm often means "not listed": never filled in as free tokens
         given = [k for k in group if theirs.get(k) is not None and theirs.get(k) != 0]
         if all(mine.get(k) is None for k in group) and given:
             mine.update({k: theirs[k] for k in given})
             filled += given
+    same_base = all(mine.get(k) == theirs.get(k) for k in ("input_mtok", "output_mtok"))
+    if mine.get("long_context") is None and theirs.get("long_context") is not None and same_base:
+        # a long-context tier genai-prices does not list (Claude Sonnet 4's above 200K): leaving it out would
+        # bill such requests at base rates; filled only when both sources agree on the base prices
+        mine["long_context"] = theirs["long_context"]
+        filled.append("long_context")
     if filled:
         primary.notes.append(f"from litellm: {', '.join(filled)}")
     primary.context_window = primary.context_window or other.context_window

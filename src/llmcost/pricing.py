@@ -22,6 +22,7 @@ Billing rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -314,10 +315,16 @@ def _periods(frame: pd.DataFrame, codes: np.ndarray, known: np.ndarray,
         if not model.price_history:
             continue
         rows = np.flatnonzero(known & (codes == code))
-        untils = np.array([np.datetime64(p.until.isoformat(), "ns").astype(np.int64) for p in model.price_history])
+        untils = np.array([_ns(p.until_utc) for p in model.price_history], dtype=np.int64)
         index = np.searchsorted(untils, stamps[rows], side="right")
         period[rows] = np.where(index < len(untils), index + 1, 0)
     return period, n_periods
+
+
+def _ns(instant: datetime) -> int:
+    """An aware datetime as int64 nanoseconds since the epoch (exact: no float seconds)."""
+    delta = instant - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
 class _Tiers(NamedTuple):

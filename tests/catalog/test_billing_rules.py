@@ -35,6 +35,15 @@ def test_a_log_spanning_a_price_change_is_right_on_both_sides() -> None:
     assert result.total == (D(1000) * 5 + D(1000) * D("2.5") + D(100) * 15 / 2) / M
 
 
+@pytest.mark.parametrize(("stamp", "rate_in", "rate_out"), [
+    ("2025-09-05T15:59:59Z", "0.27", "1.1"), ("2025-09-05T16:00:00Z", "0.56", "1.68"),
+    ("2025-09-28T23:59:59Z", "0.56", "1.68"), ("2025-09-29T00:00:00Z", "0.28", "0.42")])
+def test_a_price_change_at_a_time_of_day_applies_from_that_instant(stamp: str, rate_in: str, rate_out: str) -> None:
+    """DeepSeek's prices changed at 16:00 UTC on 2025-09-05 (its pricing page), then on 2025-09-29."""
+    result = priced({"model": "midday", "timestamp": stamp, "input_tokens": 1000, "output_tokens": 100})
+    assert result.total == (D(1000) * D(rate_in) + D(100) * D(rate_out)) / M
+
+
 def test_a_dated_snapshot_with_its_own_price_is_its_own_entry_and_an_alias_shares_its_base_price() -> None:
     result = priced({"model": "repriced-2024-05-13", "input_tokens": 1000},
                     {"model": "repriced-2024-08-06", "input_tokens": 1000})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -70,10 +70,19 @@ class LongContext(Rates):
 
 
 class PricePeriod(Rates):
-    """Earlier prices: requests before ``until`` (UTC midnight) bill at this card."""
+    """Earlier prices: requests before ``until`` bill at this card. ``until`` is a date (UTC midnight) or a
+    date and time (UTC unless it says otherwise), for price changes that took effect mid-day."""
 
-    until: date
+    until: datetime | date
     long_context: LongContext | None = None
+
+    @property
+    def until_utc(self) -> datetime:
+        """``until`` as an aware UTC instant."""
+        value = self.until
+        if not isinstance(value, datetime):
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Endpoint(_Strict):
@@ -126,7 +135,7 @@ class ModelPrice(Rates):
     @classmethod
     def _history_order(cls, value: tuple[PricePeriod, ...]) -> tuple[PricePeriod, ...]:
         for earlier, later in itertools.pairwise(value):
-            if later.until <= earlier.until:
+            if later.until_utc <= earlier.until_utc:
                 raise ValueError(f"periods must be oldest first with increasing 'until' dates "
                                  f"({earlier.until} then {later.until})")
         return value

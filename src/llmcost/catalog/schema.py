@@ -73,8 +73,16 @@ class PricePeriod(Rates):
     """Earlier prices: requests before ``until`` bill at this card. ``until`` is a date (UTC midnight) or a
     date and time (UTC unless it says otherwise), for price changes that took effect mid-day."""
 
-    until: datetime | date
+    until: date | datetime  # date first: a snapshot's "2025-09-29" stays the date the YAML wrote
     long_context: LongContext | None = None
+
+    @field_validator("until")
+    @classmethod
+    def _one_utc(cls, value: date | datetime) -> date | datetime:
+        """Aware times in UTC with one tzinfo, whether read from YAML or from the JSON snapshot."""
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
 
     @property
     def until_utc(self) -> datetime:

@@ -55,8 +55,18 @@ def test_bundled_catalogs_are_the_three_and_all_validate(cli: Any) -> None:
         assert "ok (" in result.stderr
 
 
-def test_frontier_is_default_and_keeps_the_ids_other_code_uses() -> None:
+def test_default_is_the_generated_catalog() -> None:
     cat = load_catalog()
+    assert cat.source.startswith("litellm 1.110.2") and "genai-prices 0.2.3" in cat.source
+    assert len(cat.models) > 4000
+    for logged, price in (("gpt-4o-2024-05-13", ("5", "15")), ("gpt-3.5-turbo-1106", ("1", "2")),
+                          ("gpt-4o", ("2.5", "10")), ("claude-sonnet-4-20250514", ("3", "15"))):
+        model = cat.model(cat.resolve(logged) or "")
+        assert (model.input_mtok, model.output_mtok) == (D(price[0]), D(price[1])), logged
+
+
+def test_frontier_keeps_the_ids_other_code_uses() -> None:
+    cat = load_catalog("frontier")
     assert cat.as_of.isoformat() == "2026-11-12"
     assert "litellm 1.109.1" in cat.source and "model_prices_and_context_window_backup.json" in cat.source
     for mid in ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gpt-5", "claude-opus-4-1", "gemini-2.5-pro",
@@ -73,7 +83,7 @@ def test_frontier_is_default_and_keeps_the_ids_other_code_uses() -> None:
 @pytest.mark.parametrize("key", list(json.loads(EXCERPT)))
 def test_frontier_prices_equal_the_source_exactly(key: str) -> None:
     entry = json.loads(EXCERPT, parse_float=str)[key]
-    cat = load_catalog()
+    cat = load_catalog("frontier")
     model = cat.model(cat.resolve(key) or "")
     for field, ours in MAPPED.items():
         if field in entry:
@@ -100,7 +110,7 @@ def test_hand_checked_frontier_values() -> None:
 
 
 def test_frontier_tiers_are_ordered_by_price() -> None:
-    cat = load_catalog()
+    cat = load_catalog("frontier")
     order = {t: i for i, t in enumerate(cat.tiers)}
     priced = [(order[m.tier], (3 * m.input_mtok + m.output_mtok) / 4) for m in cat.models
               if m.tier and m.input_mtok is not None and m.output_mtok is not None]
@@ -227,7 +237,7 @@ def test_validate_missing_file(cli: Any, tmp_path: Path) -> None:
 
 
 def test_list_filters_by_provider(cli: Any) -> None:
-    result = cli("catalog", "list", "--provider", "anthropic")
+    result = cli("catalog", "list", "--provider", "anthropic", "--catalog", "frontier")
     assert result.exit_code == 0, result.stderr
     ids = re.findall(r"^│ (\S+)", result.stdout, flags=re.M)
     assert "claude-sonnet-4" in ids and "claude-opus-4-1" in ids
@@ -238,13 +248,15 @@ def test_list_filters_by_provider(cli: Any) -> None:
 @pytest.mark.parametrize("name", ["claude-sonnet-4-0", "claude-sonnet-4-20250514", "anthropic/claude-sonnet-4",
                                   "claude-sonnet-4"])
 def test_show_by_alias_snapshot_and_prefix(cli: Any, name: str) -> None:
-    result = cli("catalog", "show", name)
+    result = cli("catalog", "show", name, "--catalog", "frontier")
     assert result.exit_code == 0, result.stderr
     assert "id: claude-sonnet-4\n" in result.stdout
 
 
 def test_show_dated_openai_snapshot_and_unknown(cli: Any) -> None:
     assert "id: gpt-4o\n" in cli("catalog", "show", "gpt-4o-2024-08-06").stdout
+    own = cli("catalog", "show", "gpt-4o-2024-05-13").stdout
+    assert "id: gpt-4o-2024-05-13\n" in own and "input_mtok: '5'\n" in own
     missing = cli("catalog", "show", "no-such-model")
     assert missing.exit_code == 2
     assert "no-such-model" in missing.stderr

@@ -160,15 +160,30 @@ def _decimals(value: Any) -> Any:
 
 
 def apply_overrides(entries: list[Entry], corrections: Sequence[dict[str, Any]]) -> None:
-    """Replace the fields each correction sets; an id no entry has is an error (the sources moved on)."""
+    """Replace the fields each correction sets, or add the entry it describes (``provider`` given: a pointer
+    such as ``mistral-large-latest`` priced apart from the model it once meant). Correcting an id no entry
+    has is an error (the sources moved on)."""
     by_id = {e.id.lower(): e for e in entries}
     for item in corrections:
         entry = by_id.get(str(item["id"]).lower())
-        if entry is None:
+        if entry is None and item.get("provider"):
+            entry = Entry(id=str(item["id"]), provider=str(item["provider"]), prices={}, sources=[],
+                          origin="override")
+            entries.append(entry)
+            by_id[entry.id.lower()] = entry
+        elif entry is None:
             raise BuildError(f"catalog_overrides.yaml: no entry '{item['id']}' to correct")
         entry.prices.update(item["set"])
         entry.notes.append(f"corrected ({', '.join(item['set'])}): {item['why']}")
         entry.sources.append("tools/catalog_overrides.yaml")
+
+
+def drop_claimed_aliases(entries: list[Entry], corrections: Sequence[dict[str, Any]]) -> None:
+    """A corrected or added entry's id is nobody's alias (``mistral-large-latest`` no longer means
+    ``mistral-large``)."""
+    claimed = {str(item["id"]).lower() for item in corrections}
+    for entry in entries:
+        entry.aliases = {a for a in entry.aliases if a.lower() not in claimed}
 
 
 def curated_tiers(path: Path = CURATED) -> dict[str, str]:
@@ -191,6 +206,7 @@ def build(sources: Sources, tiers: dict[str, str], corrections: Sequence[dict[st
         entry.names += by_rule.get(entry.id.lower(), []) if entry.origin == "genai-prices" else []
     entries = fold_snapshots(entries, report)
     assign_aliases(entries, report)
+    drop_claimed_aliases(entries, corrections)
     missing = assign_tiers(entries, tiers)
     entries.sort(key=lambda e: (e.provider, e.id.lower()))
     document = {

@@ -132,3 +132,18 @@ def test_cli_prices_history_tiers_and_audio_from_a_log(tmp_path: Path, cli: Any)
     assert [(u["model"], u["requests"]) for u in doc["unpriced"]] == [("repriced-2099-01-01", 1)]
     assert doc["unpriced"][0]["reason"] == "not in catalog; did you mean repriced, repriced-2024-05-13?"
     assert "did you mean repriced" in result.stderr
+
+
+def test_a_latest_pointer_is_not_folded_into_the_undated_name() -> None:
+    """Pointers move: mistral-large-latest meant Mistral Large 2 ($2/$6), then Large 3 ($0.50/$1.50)."""
+    assert CATALOG.resolve("repriced-latest") is None
+    assert CATALOG.suggest("repriced-latest")[0] == "repriced"
+
+
+@pytest.mark.parametrize(("stamp", "rate_in", "rate_out"), [("2025-12-01T23:59:59Z", "2", "6"),
+                                                            ("2025-12-02T00:00:00Z", "0.5", "1.5")])
+def test_default_catalog_prices_a_moved_pointer_by_what_it_meant(stamp: str, rate_in: str, rate_out: str) -> None:
+    catalog = load_catalog()
+    frame = conform(pd.DataFrame([{"timestamp": stamp, "model": "mistral-large-latest", "input_tokens": 1000,
+                                   "output_tokens": 100}]), source="test").frame
+    assert price(frame, catalog).total == (D(1000) * D(rate_in) + D(100) * D(rate_out)) / M

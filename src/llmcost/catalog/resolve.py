@@ -7,13 +7,14 @@ A name resolves, in order, through:
    the prefix is not a provider with prices of its own in the catalog, or the model found is that
    provider's: ``vertex_ai/gemini-x`` never falls back to the Gemini API's price of ``gemini-x``, and a
    row logged as served by ``vertex_ai`` is never priced at another provider's rates;
-3. a Bedrock cross-region prefix dropped (``us.anthropic.claude-…`` → ``anthropic.claude-…``) and a
-   ``-latest`` pointer dropped;
+3. a Bedrock cross-region prefix dropped (``us.anthropic.claude-…`` → ``anthropic.claude-…``);
 4. the same with dots, underscores and dashes treated alike (``claude-sonnet-4.5`` = ``claude-sonnet-4-5``).
 
 A dated snapshot is never folded into its base model by the resolver: ``gpt-4o-2024-05-13`` resolves only
 when the catalog lists it (as an entry, or as an alias of an entry with the same prices), because
-snapshots of one model are often priced differently. Unknown names stay unpriced, with suggestions.
+snapshots of one model are often priced differently. Nor is a ``-latest`` pointer folded into the undated
+name: pointers move (``mistral-large-latest`` meant Mistral Large 2, then Large 3 at a quarter of the
+price), so a pointer resolves only when the catalog lists it. Unknown names stay unpriced, with suggestions.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ PROVIDER_SYNONYMS = {
 # when the catalog has no entry of the router's own for it.
 ROUTERS = frozenset({"openrouter"})
 _REGION = re.compile(r"^(?:us|eu|apac|global|jp|au|ca|us-gov)\.(?=[a-z0-9-]+\.)")
-_LATEST = re.compile(r"[-@:]latest$")
-_DATED = re.compile(r"(?:[-@_](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})|-preview|-exp)$")
+_DATED = re.compile(r"(?:[-@_](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})|-preview|-exp|[-@:]latest)$")
 
 
 def canonical(name: str) -> str:
@@ -128,14 +128,8 @@ class NameIndex:
 
 
 def _spellings(name: str) -> Iterator[str]:
-    """``name``, then without a cross-region prefix or a ``-latest`` pointer."""
+    """``name``, then without a Bedrock cross-region prefix."""
     yield name
-    seen = {name}
-    for pattern in (_REGION, _LATEST):
-        shorter = pattern.sub("", name)
-        if shorter and shorter not in seen:
-            seen.add(shorter)
-            yield shorter
-    both = _LATEST.sub("", _REGION.sub("", name))
-    if both and both not in seen:
-        yield both
+    shorter = _REGION.sub("", name)
+    if shorter and shorter != name:
+        yield shorter

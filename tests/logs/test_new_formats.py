@@ -48,8 +48,6 @@ CASES: list[tuple[Path, str, int, int, tuple[int, ...], dict[str, int]]] = [
     # the six requests sum to the session's final total_token_usage
     (REAL / "codex_rollout.jsonl", "codex", 6, 6, (298373, 238848, 0, 0, 1123, 483),
      {"repeated token_count (same total_token_usage as the previous one; not a new request)": 5}),
-    # a real Bedrock invocation log record (Nova Lite, ConverseStream)
-    (REAL / "bedrock_invocation.json", "bedrock", 1, 1, (4, 0, 0, 0, 38, 0), {}),
     # cache reads and writes are outside inputTokenCount: 14 + 18,000 + 2,048 and 1,200; a failed call skipped
     (DATA / "bedrock_invocations.jsonl", "bedrock", 2, 2, (20062 + 1200, 18000, 2048, 0, 410 + 95, 0),
      {"failed invocation (errorCode; not billed)": 1}),

@@ -51,14 +51,15 @@ class Sample:
 
 
 def load_manifest(section: str = "files") -> list[Sample]:
-    """The entries of one manifest section (``files`` are tested, ``pending`` are not yet)."""
+    """The entries of one manifest section (``files``, ``refused``, or ``pending``: not tested yet)."""
     data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     return [Sample(HERE / entry["path"], entry) for entry in data.get(section) or []]
 
 
 def all_model_names() -> list[str]:
     """Distinct model names as the corpus files log them (tested and pending entries)."""
-    names = {str(m) for s in load_manifest("files") + load_manifest("pending") for m in s.spec.get("models", [])}
+    entries = load_manifest("files") + load_manifest("refused") + load_manifest("pending")
+    names = {str(m) for s in entries for m in s.spec.get("models", [])}
     return sorted(names)
 
 

@@ -11,7 +11,8 @@ Each entry of ``manifest.yaml`` (section ``files``) is a small file copied from 
 
 The reference is computed in ``realworld_reference.py`` from the file's own records (genai-prices, the
 cost the source logged, or a provider's published rate named in the entry), never typed into the
-manifest. Entries under ``pending`` are not tested; the manifest says why for each.
+manifest. Entries under ``refused`` are files llmcost must refuse: exit 2 with one line that names the
+file and gives the stated hint. Entries under ``pending`` are not tested; the manifest says why for each.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 from realworld_reference import Sample, load_manifest, reference_cost
 
 SAMPLES = load_manifest("files")
+REFUSED = load_manifest("refused")
 CENT = Decimal("0.01")
 DEFAULT_TOLERANCE = Decimal("0.00000001")
 
@@ -41,7 +43,7 @@ def test_the_manifest_lists_every_sample_once() -> None:
     """Every file in samples/ is either tested or pending (with a reason), and no entry names a missing file."""
     from realworld_reference import HERE
 
-    tested = [s.id for s in SAMPLES]
+    tested = [s.id for s in SAMPLES + REFUSED]
     pending = load_manifest("pending")
     listed = tested + [s.id for s in pending]
     on_disk = sorted(p.name for p in (HERE / "samples").iterdir())
@@ -79,3 +81,15 @@ def test_sample_prices_like_the_reference(cli: Any, sample: Sample) -> None:
     exact = sum((Decimal(r["observed_cost_usd"]) for r in rows if r["scenario"] == "baseline"), Decimal(0))
     tolerance = Decimal(str(sample.spec.get("tolerance_usd", DEFAULT_TOLERANCE)))
     assert abs(exact - expected) <= tolerance, f"{sample.id}: llmcost {exact} vs reference {expected}"
+
+
+@pytest.mark.parametrize("sample", REFUSED, ids=[s.id for s in REFUSED])
+def test_sample_is_refused_with_its_hint(cli: Any, sample: Sample) -> None:
+    for command in (("logs", "inspect"), ("estimate",)):
+        result = cli(*command, sample.path, *sample.cli_args)
+        assert result.exit_code == 2, f"{sample.id}: {command} exit {result.exit_code}"
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("llmcost: error: "), result.stderr
+        assert sample.path.name in lines[0]
+        assert sample.spec["hint"] in lines[0]
+        assert result.stdout == ""

@@ -146,7 +146,7 @@ OVERRIDES = Path(__file__).with_name("catalog_overrides.yaml")
 def overrides(path: Path = OVERRIDES) -> list[dict[str, Any]]:
     """Corrections with the provider rule that says so (tools/catalog_overrides.yaml); numbers as exact Decimals."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return [{**item, "set": _decimals(item["set"])} for item in data]
+    return [{**item, "set": _decimals(item.get("set") or {})} for item in data]
 
 
 def _decimals(value: Any) -> Any:
@@ -160,9 +160,10 @@ def _decimals(value: Any) -> Any:
 
 
 def apply_overrides(entries: list[Entry], corrections: Sequence[dict[str, Any]]) -> None:
-    """Replace the fields each correction sets, or add the entry it describes (``provider`` given: a pointer
-    such as ``mistral-large-latest`` priced apart from the model it once meant). Correcting an id no entry
-    has is an error (the sources moved on)."""
+    """Apply each correction: replace the fields it ``set``s, add the ``aliases`` it names (names the provider
+    documents as the same model at the same price), or ``drop`` the entry; with ``provider`` given, an id no
+    entry has is added (a pointer such as ``mistral-large-latest`` priced apart from the model it once meant).
+    Correcting an id no entry has is otherwise an error (the sources moved on)."""
     by_id = {e.id.lower(): e for e in entries}
     for item in corrections:
         entry = by_id.get(str(item["id"]).lower())
@@ -173,15 +174,20 @@ def apply_overrides(entries: list[Entry], corrections: Sequence[dict[str, Any]])
             by_id[entry.id.lower()] = entry
         elif entry is None:
             raise BuildError(f"catalog_overrides.yaml: no entry '{item['id']}' to correct")
+        if item.get("drop"):
+            entries.remove(entry)
+            continue
         entry.prices.update(item["set"])
-        entry.notes.append(f"corrected ({', '.join(item['set'])}): {item['why']}")
+        entry.names += [str(a) for a in item.get("aliases", [])]
+        what = [*item["set"], *(["aliases"] if item.get("aliases") else [])]
+        entry.notes.append(f"corrected ({', '.join(what)}): {item['why']}")
         entry.sources.append("tools/catalog_overrides.yaml")
 
 
 def drop_claimed_aliases(entries: list[Entry], corrections: Sequence[dict[str, Any]]) -> None:
     """A corrected or added entry's id is nobody's alias (``mistral-large-latest`` no longer means
     ``mistral-large``)."""
-    claimed = {str(item["id"]).lower() for item in corrections}
+    claimed = {str(item["id"]).lower() for item in corrections if item.get("set") or item.get("drop")}
     for entry in entries:
         entry.aliases = {a for a in entry.aliases if a.lower() not in claimed}
 

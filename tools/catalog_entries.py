@@ -32,7 +32,8 @@ PRICE_FIELDS = (
 STANDARD_TIERS = frozenset({"", "standard", "default", "auto", "on_demand", "on-demand", "none", "null"})
 
 # Providers whose own model names are catalog ids without a prefix (``gpt-4o``, ``gemini-2.0-flash``).
-FIRST_PARTY = frozenset({"openai", "anthropic", "gemini", "xai", "deepseek", "mistral", "cohere"})
+# Z.ai makes GLM and serves it under its bare names (glm-4.7), like the others here.
+FIRST_PARTY = frozenset({"openai", "anthropic", "gemini", "xai", "deepseek", "mistral", "cohere", "zai"})
 
 # Routers: they serve other providers' models under those providers' names.
 ROUTERS = frozenset({"openrouter", "vercel_ai_gateway", "aihubmix", "github_copilot"})

@@ -100,8 +100,8 @@ class ChatCompletionReader:
 
     def read(self, source: Source, options: ReadOptions) -> Conformed:
         wanted = [*_chat_fields(""), *fields("str", "object", "model", "service_tier"),
-                  *fields("int", *_AUDIO.values()), *fields("num", "created", "usage.cost"),
-                  *fields("bool", "usage.is_byok")]
+                  *fields("int", *_AUDIO.values()), *fields("num", "created", "usage.cost", "time_info.total_time"),
+                  *fields("bool", "usage.is_byok"), *fields("str", "x_groq.id")]
         rows = json_rows(source, wanted, options)
         chunk = rows.text("object").fillna("").to_numpy() == "chat.completion.chunk"
         rows.drop(chunk & ~rows.present("usage.prompt_tokens"), "stream chunk without usage")
@@ -120,7 +120,8 @@ _AUDIO = {"audio_input_tokens": "usage.prompt_tokens_details.audio_tokens",
 def _chat_extras(rows: Rows) -> dict[str, Any]:
     """``service_tier`` as logged; audio token subsets where the file reports them; an OpenRouter
     response's ``usage.cost`` (→ ``cost_logged``) and provider ``openrouter`` (only OpenRouter's usage
-    carries ``cost`` / ``is_byok``)."""
+    carries ``cost`` / ``is_byok``); the host an OpenAI-compatible body names by its own extension:
+    ``x_groq`` → ``groq``, Cerebras' ``time_info`` → ``cerebras`` (``gpt-oss-120b`` costs what its host bills)."""
     import numpy as np
 
     out: dict[str, Any] = {"service_tier": rows.text("service_tier").to_numpy()}
@@ -128,9 +129,10 @@ def _chat_extras(rows: Rows) -> dict[str, Any]:
         if rows.present(field).any():
             out[column] = rows.tokens(field)
     cost = rows.present("usage.cost")
-    openrouter = cost | rows.present("usage.is_byok")
-    if openrouter.any():
-        out["provider"] = np.where(openrouter, "openrouter", None)  # type: ignore[call-overload]
+    hosts = ((cost | rows.present("usage.is_byok"), "openrouter"), (rows.present("x_groq.id"), "groq"),
+             (rows.present("time_info.total_time"), "cerebras"))
+    if any(mask.any() for mask, _ in hosts):
+        out["provider"] = np.select([m for m, _ in hosts], [h for _, h in hosts], None)  # type: ignore[call-overload]
     if cost.any():
         out["cost_logged"] = rows.numbers("usage.cost", integer=False)
     return out

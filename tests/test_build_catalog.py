@@ -424,14 +424,32 @@ def test_bundled_default_has_the_models_real_logs_name() -> None:
     path = ROOT / "src" / "llmcost" / "catalogs" / "default.yaml"
     loaded = load_catalog(path, snapshot=False)
     assert len(loaded.models) > 4000
-    for name in ("claude-opus-4-6", "gpt-5-pro", "gpt-4.5-preview", "gpt-4o-audio-preview", "gpt-oss-120b",
+    for name in ("claude-opus-4-6", "gpt-5-pro", "gpt-4.5-preview", "gpt-4o-audio-preview",
                  "x-ai/grok-4", "anthropic/claude-4.5-sonnet-20250929", "llama-3.3-70b-versatile"):
         assert loaded.resolve(name) is not None, name
+    # an open-weights model costs what its host bills: priced when the log names the host, never at a guess
+    assert loaded.resolve("gpt-oss-120b") is None
+    assert loaded.resolve("gpt-oss-120b", "groq") == "groq/openai/gpt-oss-120b"
     for name, prices in (("gpt-4o-2024-05-13", (5, 15)), ("gpt-3.5-turbo-1106", (1, 2)),
                          ("gemini-2.0-flash", (Decimal("0.1"), Decimal("0.4")))):
         model = loaded.model(loaded.resolve(name) or "")
         assert model.id == name and (model.input_mtok, model.output_mtok) == prices
     assert loaded.model("vertex_ai/gemini-2.0-flash").input_mtok == Decimal("0.15")
+
+
+def test_overrides_drop_add_and_alias() -> None:
+    from catalog_entries import Entry
+
+    def entry(mid: str) -> Entry:
+        return Entry(id=mid, provider="openai", prices={"input_mtok": Decimal(1)}, sources=["x"], origin="litellm")
+
+    entries = [entry("gpt-oss-120b"), entry("gpt-4.5-preview")]
+    build_catalog.apply_overrides(entries, [
+        {"id": "gpt-oss-120b", "drop": True, "why": "not served", "set": {}},
+        {"id": "gpt-4.5-preview", "aliases": ["gpt-4.5-preview-2025-02-27"], "why": "its snapshot", "set": {}},
+        {"id": "pointer-latest", "provider": "mistral", "why": "moved", "set": {"input_mtok": Decimal("0.5")}}])
+    assert [e.id for e in entries] == ["gpt-4.5-preview", "pointer-latest"]
+    assert entries[0].names == ["gpt-4.5-preview-2025-02-27"] and entries[1].provider == "mistral"
 
 
 def test_overrides_replace_fields_with_their_reason_and_refuse_an_unknown_id() -> None:
@@ -449,7 +467,7 @@ def test_overrides_replace_fields_with_their_reason_and_refuse_an_unknown_id() -
 
 def test_the_bundled_overrides_are_exact_decimals_with_a_reason() -> None:
     for item in build_catalog.overrides():
-        assert item["why"].strip() and item["set"]
+        assert item["why"].strip() and (item["set"] or item.get("drop") or item.get("aliases"))
         prices = [v for k, v in item["set"].items() if k.endswith("_mtok")]
         assert all(isinstance(v, Decimal) for v in prices)
     chat = next(i for i in build_catalog.overrides() if i["id"] == "deepseek-chat")

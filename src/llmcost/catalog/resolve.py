@@ -2,7 +2,8 @@
 
 A name resolves, in order, through:
 1. an id or alias as written (case-insensitive), first qualified by the row's provider when the log
-   names one (``vertex_ai`` + ``gemini-2.0-flash`` → ``vertex_ai/gemini-2.0-flash``);
+   names one (``vertex_ai`` + ``gemini-2.0-flash`` → ``vertex_ai/gemini-2.0-flash``; ``groq`` +
+   ``gpt-oss-120b`` → ``groq/openai/gpt-oss-120b``, the one groq model of that name);
 2. a leading ``host/`` prefix dropped (``openai/gpt-4o``, ``google/gemini-2.0-flash``) — but only when
    the prefix is not a provider with prices of its own in the catalog, or the model found is that
    provider's: ``vertex_ai/gemini-x`` never falls back to the Gemini API's price of ``gemini-x``, and a
@@ -57,10 +58,11 @@ class NameIndex:
     """Every id and alias of a catalog, exact and canonical, with the provider of each model."""
 
     def __init__(self, models: Iterable[ModelPrice]) -> None:
+        models_list = list(models)
         self.exact: dict[str, str] = {}
         self.provider_of: dict[str, str] = {}
         fuzzy: dict[str, str | None] = {}
-        for m in models:
+        for m in models_list:
             self.provider_of[m.id] = m.provider.lower()
             for name in (m.id, *m.aliases):
                 self.exact[name.lower()] = m.id
@@ -68,6 +70,15 @@ class NameIndex:
                 fuzzy[key] = m.id if fuzzy.get(key, m.id) == m.id else None
         self.fuzzy = {k: v for k, v in fuzzy.items() if v is not None}
         self.providers = frozenset(self.provider_of.values())
+        # A host's models by the last segment of their names (groq serves gpt-oss-120b as openai/gpt-oss-120b),
+        # when that segment names one model of the host only.
+        tails: dict[tuple[str, str], str | None] = {}
+        for m in models_list:
+            host = m.provider.lower()
+            for name in (m.id, *m.aliases):
+                key = (host, canonical(name.rsplit("/", 1)[-1]))
+                tails[key] = m.id if tails.get(key, m.id) == m.id else None
+        self.host_tails = {k: v for k, v in tails.items() if v is not None}
 
     def _lookup(self, name: str) -> str | None:
         return self.exact.get(name) or self.fuzzy.get(canonical(name))
@@ -80,7 +91,7 @@ class NameIndex:
         host = provider_name(provider)
         for candidate in _spellings(base):
             if host is not None and not candidate.startswith(host + "/"):
-                found = self._lookup(f"{host}/{candidate}")
+                found = self._lookup(f"{host}/{candidate}") or self.host_tails.get((host, canonical(candidate)))
                 if found:
                     return found
             found = self._lookup(candidate)

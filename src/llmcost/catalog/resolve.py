@@ -76,8 +76,8 @@ class NameIndex:
         for m in models_list:
             host = m.provider.lower()
             for name in (m.id, *m.aliases):
-                key = (host, canonical(name.rsplit("/", 1)[-1]))
-                tails[key] = m.id if tails.get(key, m.id) == m.id else None
+                tail = (host, canonical(name.rsplit("/", 1)[-1]))
+                tails[tail] = m.id if tails.get(tail, m.id) == m.id else None
         self.host_tails = {k: v for k, v in tails.items() if v is not None}
 
     def _lookup(self, name: str) -> str | None:

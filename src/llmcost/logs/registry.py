@@ -49,6 +49,9 @@ def detect(source: Source, forced: str | None = None) -> LogReader:
     for reader in readers:
         if reader.sniff(source):
             return reader
+    if {"custom_id", "method", "url", "body"} <= set(source.columns):
+        raise InputError("this is a Batch API input file (the requests to send, with no usage): pass the batch's "
+                         "output file (its output_file_id) instead", source=source.name)
     cols = ", ".join(source.columns[:12]) or "none"
     raise InputError(
         f"cannot detect the log format ({source.container} with fields: {cols}); "

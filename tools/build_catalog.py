@@ -57,6 +57,7 @@ FIELD_ORDER = (
     "cache_write_1h_mtok",
     "audio_input_mtok",
     "audio_output_mtok",
+    "cache_audio_read_mtok",
     "batch_input_mtok",
     "batch_output_mtok",
     "request_fee",

@@ -15,7 +15,7 @@ from typing import Any
 
 # The token rates of a full rate card, in the order they are written.
 CARD_FIELDS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok")
-AUDIO_FIELDS = ("audio_input_mtok", "audio_output_mtok")
+AUDIO_FIELDS = ("audio_input_mtok", "audio_output_mtok", "cache_audio_read_mtok")
 BATCH_FIELDS = ("batch_input_mtok", "batch_output_mtok")
 # Everything that decides what a request costs: two entries with equal values here price alike.
 PRICE_FIELDS = (

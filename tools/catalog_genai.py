@@ -61,6 +61,7 @@ RATE_KEYS = {
     "cache_write_1h_mtok": "cache_write_1h_mtok",
     "input_audio_mtok": "audio_input_mtok",
     "output_audio_mtok": "audio_output_mtok",
+    "cache_audio_read_mtok": "cache_audio_read_mtok",
 }
 
 

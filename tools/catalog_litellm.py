@@ -40,6 +40,7 @@ BASE_KEYS = {
 EXTRA_KEYS = {
     "audio_input_mtok": "input_cost_per_audio_token",
     "audio_output_mtok": "output_cost_per_audio_token",
+    "cache_audio_read_mtok": "cache_read_input_audio_token_cost",
     "batch_input_mtok": "input_cost_per_token_batches",
     "batch_output_mtok": "output_cost_per_token_batches",
 }

@@ -30,7 +30,7 @@ TOKEN_COLUMNS = (
 REQUIRED = ("timestamp", "model", "input_tokens", "output_tokens")
 # What pricing and projection read beyond the core columns (a baseline estimate reads nothing else).
 BASELINE_EXTRA = frozenset({"cost_logged", "period_end", "task", "tags", "tokens_estimated", "service_tier", "provider",
-                            "audio_input_tokens", "audio_output_tokens"})
+                            "audio_input_tokens", "audio_output_tokens", "audio_cache_read_tokens"})
 CORE_COLUMNS = ("timestamp", "model", *TOKEN_COLUMNS, "weight", "batch")
 OPTIONAL_COLUMNS = (
     "task",
@@ -50,8 +50,9 @@ OPTIONAL_COLUMNS = (
     "provider",
 )
 # Token counts that only some sources carry: validated like the core counts when present, never created.
-# Audio tokens are subsets of input/output billed at the model's audio rates.
-EXTRA_TOKEN_COLUMNS = ("audio_input_tokens", "audio_output_tokens")
+# Audio tokens are subsets of input/output billed at the model's audio rates; cached audio (Gemini's implicit
+# cache) is a subset of both the audio input and the cache reads.
+EXTRA_TOKEN_COLUMNS = ("audio_input_tokens", "audio_output_tokens", "audio_cache_read_tokens")
 
 
 @dataclass
@@ -162,9 +163,11 @@ def _check_subsets(df: pd.DataFrame, out: dict[str, Any], fail: Fail) -> None:
 
 
 def _check_extra_subsets(out: dict[str, Any], fail: Fail) -> None:
-    for column, whole in (("audio_input_tokens", "input_tokens"), ("audio_output_tokens", "output_tokens")):
+    for column, whole in (("audio_input_tokens", "input_tokens"), ("audio_output_tokens", "output_tokens"),
+                          ("audio_cache_read_tokens", "audio_input_tokens"),
+                          ("audio_cache_read_tokens", "cache_read_tokens")):
         if column in out:
-            fail(out[column] > out[whole], column, f"exceed {whole}")
+            fail(out[column] > out.get(whole, 0), column, f"exceed {whole}")
 
 
 def _models(raw: pd.Series, fail: Fail) -> pd.Series:

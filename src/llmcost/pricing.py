@@ -43,7 +43,7 @@ SUM_COLUMNS = (
     "output_tokens",
     "reasoning_tokens",
 )
-AUDIO_COLUMNS = ("audio_input_tokens", "audio_output_tokens")
+AUDIO_COLUMNS = ("audio_input_tokens", "audio_output_tokens", "audio_cache_read_tokens")
 # Every column pricing reads (those a frame lacks are simply absent).
 PRICING_COLUMNS = (*SUM_COLUMNS, *AUDIO_COLUMNS, "timestamp", "model", "model_id", "batch", "service_tier",
                    "provider", "cost_logged")
@@ -62,22 +62,24 @@ class TokenSums:
     reasoning_tokens: float
     audio_input_tokens: float = 0
     audio_output_tokens: float = 0
+    audio_cache_read_tokens: float = 0  # a subset of both audio_input_tokens and cache_read_tokens
 
     @property
     def uncached_input_tokens(self) -> float:
-        """Text input billed at the input rate: input less cache reads, cache writes and audio."""
+        """Text input billed at the input rate: input less cache reads, cache writes and uncached audio."""
         return (self.input_tokens - self.cache_read_tokens - self.cache_write_tokens - self.cache_write_1h_tokens
-                - self.audio_input_tokens)
+                - (self.audio_input_tokens - self.audio_cache_read_tokens))
 
     def by_kind(self) -> dict[str, float]:
         return {
             "input": self.uncached_input_tokens,
-            "cache_read": self.cache_read_tokens,
+            "cache_read": self.cache_read_tokens - self.audio_cache_read_tokens,
             "cache_write": self.cache_write_tokens,
             "cache_write_1h": self.cache_write_1h_tokens,
             "output": self.output_tokens - self.audio_output_tokens,
-            "audio_input": self.audio_input_tokens,
+            "audio_input": self.audio_input_tokens - self.audio_cache_read_tokens,
             "audio_output": self.audio_output_tokens,
+            "audio_cache_read": self.audio_cache_read_tokens,
         }
 
     def __add__(self, other: TokenSums) -> TokenSums:

@@ -73,6 +73,26 @@ def test_audio_tokens_bill_at_audio_rates() -> None:
     assert result.total == (D(300) * D("2.5") + D(700) * 40 + D(100) * 10 + D(400) * 80) / M
 
 
+def test_cached_audio_bills_at_the_audio_cache_rate_not_twice() -> None:
+    """Gemini's implicit cache reports cached audio (cacheTokensDetails): a subset of both the audio input
+    and the cache reads."""
+    result = priced({"model": "voice", "input_tokens": 1000, "cache_read_tokens": 600, "audio_input_tokens": 700,
+                     "audio_cache_read_tokens": 500})
+    # text: 1000 - 600 read - 200 uncached audio = 200; text cache 100; audio 200 uncached + 500 cached
+    assert result.total == (D(200) * D("2.5") + D(100) * D("1.25") + D(200) * 40 + D(500) * 4) / M
+
+
+def test_cached_audio_beyond_the_cache_reads_is_an_error_naming_the_field(tmp_path: Path, cli: Any) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"timestamp": "2026-01-01T00:00:00Z", "model": "voice", "input_tokens": 100, '
+                   '"cache_read_tokens": 10, "audio_input_tokens": 50, "audio_cache_read_tokens": 20, '
+                   '"output_tokens": 1}\n')
+    result = cli("estimate", str(log), "--catalog", str(CATALOG_FILE), "--baseline-only")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"llmcost: error: {log}:1: field 'audio_cache_read_tokens': "
+                                     "exceed cache_read_tokens")
+
+
 def test_audio_tokens_of_a_model_without_audio_rates_are_unpriced() -> None:
     result = priced({"model": "tiered", "input_tokens": 1000, "audio_input_tokens": 10})
     assert result.total == 0 and result.unpriced[0].unpriced_reason == "no audio input price in catalog"

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from llmcost.catalog.resolve import NameIndex
 
 Price = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-TOKEN_KINDS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "audio_input", "audio_output")
+TOKEN_KINDS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "audio_input", "audio_output",
+               "audio_cache_read")
 DEFAULT_TIERS = ("economy", "cold", "warm", "hot")
 # Service tiers as logged → the catalog's name for them (None = standard rates).
 STANDARD_SERVICE_TIERS = frozenset({"", "standard", "default", "auto", "on_demand", "on-demand", "none", "null"})
@@ -48,13 +49,17 @@ class Rates(_Strict):
     cache_write_1h_mtok: Price | None = None
     audio_input_mtok: Price | None = None
     audio_output_mtok: Price | None = None
+    cache_audio_read_mtok: Price | None = None
 
     def rate(self, kind: str) -> Decimal | None:
-        """Price per million tokens of ``kind``; cache kinds default to the input rate, audio to unknown."""
+        """Price per million tokens of ``kind``; cache kinds default to the input rate (cached audio to the
+        audio input rate), audio to unknown."""
         if kind == "input":
             return self.input_mtok
         if kind == "output":
             return self.output_mtok
+        if kind == "audio_cache_read":
+            return self.audio_input_mtok if self.cache_audio_read_mtok is None else self.cache_audio_read_mtok
         value: Decimal | None = getattr(self, f"{kind}_mtok")
         if value is None and kind.startswith("cache"):
             return self.input_mtok

@@ -117,7 +117,7 @@ class CatalogRows(NamedTuple):
 # an entry with any other field is not one the schema would accept, so it is left to pydantic.
 CATALOG_FIELDS = frozenset({"source", "as_of", "notes", "tiers", "models"})
 RATE_FIELDS = frozenset({"input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok",
-                         "audio_input_mtok", "audio_output_mtok"})
+                         "audio_input_mtok", "audio_output_mtok", "cache_audio_read_mtok"})
 LONG_CONTEXT_FIELDS = RATE_FIELDS | {"threshold_tokens", "inclusive"}
 MODEL_FIELDS = RATE_FIELDS | {
     "id", "aliases", "provider", "tier", "source", "batch_discount", "batch_input_mtok", "batch_output_mtok",

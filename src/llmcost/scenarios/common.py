@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import ScenarioError
-from llmcost.frame import TOKEN_COLUMNS
+from llmcost.frame import EXTRA_TOKEN_COLUMNS, TOKEN_COLUMNS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from llmcost.scenarios.schema import Conditions
 
 CACHE_COLUMNS = ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")
+# Cached audio is part of the cache reads: cleared with them (a frame without it has nothing to clear).
+OPTIONAL_CACHE_COLUMNS = ("audio_cache_read_tokens",)
 
 
 @dataclass
@@ -116,7 +118,8 @@ def per_request(frame: pd.DataFrame, column: str) -> np.ndarray:
 def scaled(frame: pd.DataFrame, factor: np.ndarray) -> pd.DataFrame:
     """Rows scaled to an expected fraction of themselves: tokens and weight times ``factor`` (floats)."""
     out = frame.copy(deep=False)
-    for column in (*TOKEN_COLUMNS, "weight"):
+    extra = tuple(c for c in EXTRA_TOKEN_COLUMNS if c in frame.columns)
+    for column in (*TOKEN_COLUMNS, *extra, "weight"):
         out[column] = frame[column].to_numpy(dtype="float64") * factor
     return out
 
@@ -125,7 +128,7 @@ def clear_cache_columns(frame: pd.DataFrame, mask: np.ndarray | None = None) -> 
     """Logged provider-cache tokens no longer apply (a new model or a new prompt): zero them."""
     import numpy as np
 
-    for column in CACHE_COLUMNS:
+    for column in (*CACHE_COLUMNS, *(c for c in OPTIONAL_CACHE_COLUMNS if c in frame.columns)):
         values = frame[column].to_numpy()
         if mask is None:
             frame[column] = np.zeros_like(values)

@@ -133,6 +133,8 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
     other = "cache_write_1h_tokens" if cfg.ttl == "5m" else "cache_write_tokens"
     out[column] = write * weight
     out[other] = np.zeros(len(frame))
+    if "audio_cache_read_tokens" in out.columns:  # the replay's reads replace the logged ones, cached audio too
+        out["audio_cache_read_tokens"] = np.zeros(len(frame))
     ctx.details["prompt_cache"] = _details(frame, cfg, read, write, weight, eligible, has_prefix)
     return out
 

@@ -37,6 +37,9 @@ def apply_compression(frame: pd.DataFrame, cfg: Compression, ctx: Context) -> pd
     compressed = inputs * cfg.ratio
     out = frame.copy(deep=False)
     out["input_tokens"] = np.where(over, compressed, inputs)
+    if "audio_input_tokens" in out.columns:  # audio is part of the input: it shrinks with it
+        audio = frame["audio_input_tokens"].to_numpy(dtype=np.float64)
+        out["audio_input_tokens"] = np.where(over, audio * cfg.ratio, audio)
     clear_cache_columns(out, over)
     info: dict[str, Any] = {
         "threshold_tokens": cfg.threshold_tokens, "ratio": cfg.ratio, "requests": requests(frame),

@@ -8,7 +8,8 @@ Time, line by line: ``createTime`` (Vertex AI responses carry it), else a wrappe
 ``created_at``, else the file's modification time. ``provider`` is ``vertex_ai`` for a response with
 ``createTime`` and ``gemini`` (the Gemini API) for one without. A response whose ``usageMetadata`` has no
 token counts (a prompt blocked with ``promptFeedback.blockReason``) was not billed: skipped and counted.
-The ``AUDIO`` entries of ``promptTokensDetails`` / ``candidatesTokensDetails`` become the audio subsets.
+The ``AUDIO`` entries of ``promptTokensDetails`` / ``candidatesTokensDetails`` become the audio subsets, and
+those of ``cacheTokensDetails`` the cached audio (billed at the audio cache rate, a subset of the cache reads).
 A streamed response is a run of chunks that each carry ``usageMetadata``; only the one whose candidate
 has ``finishReason`` holds the billed counts, so earlier chunks (a candidate without ``finishReason``,
 followed by a chunk of the same model) are skipped and counted.
@@ -46,7 +47,8 @@ class GenerateContentReader:
         wanted = [*fields("int", *(_U + c for c in _COUNTS)),
                   *fields("str", "modelVersion", "model", "createTime", "promptFeedback.blockReason"),
                   *fields("scalar", "timestamp", "created_at"),
-                  *fields("audio", _U + "promptTokensDetails", _U + "candidatesTokensDetails"),
+                  *fields("audio", _U + "promptTokensDetails", _U + "candidatesTokensDetails",
+                          _U + "cacheTokensDetails"),
                   *fields("finish", "candidates")]
         rows = json_rows(source, wanted, options)
         _drop_unbilled(rows)
@@ -65,7 +67,8 @@ class GenerateContentReader:
             "provider": np.where(vertex, "vertex_ai", "gemini"),
         }
         for column, field in (("audio_input_tokens", "promptTokensDetails"),
-                              ("audio_output_tokens", "candidatesTokensDetails")):
+                              ("audio_output_tokens", "candidatesTokensDetails"),
+                              ("audio_cache_read_tokens", "cacheTokensDetails")):
             if rows.present(_U + field).any():
                 columns[column] = rows.tokens(_U + field)
         return rows.finish(columns, fields={

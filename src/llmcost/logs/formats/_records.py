@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -285,6 +285,22 @@ def _document_items(data: bytes, name: str) -> list[Any]:
     items = doc if isinstance(doc, list) else [doc]
     if not items:
         raise InputError("the JSON array is empty", source=name)
+    return items
+
+
+def json_pages(source: Source, unwrap: Callable[[Any], Any]) -> list[Any]:
+    """The items of a paged API answer saved whole (one JSON document) or as pages, one per line: each
+    document's items as ``unwrap`` finds them (a page's ``data``), a document that is no page as one item."""
+    text = read_all(source)
+    try:
+        docs = [json.loads(text)] if source.container == "json" else [
+            json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError as exc:
+        raise InputError(f"invalid JSON ({_short(exc)})", source=source.name) from None
+    items: list[Any] = []
+    for doc in docs:
+        page = unwrap(doc)
+        items.extend(page if isinstance(page, list) else [page])
     return items
 
 

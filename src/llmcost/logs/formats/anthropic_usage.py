@@ -24,14 +24,13 @@ counts shown for this format are these lower bounds, not counts. The cost report
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from llmcost.errors import InputError
 from llmcost.frame import Conformed
+from llmcost.logs.formats._records import json_pages
 from llmcost.logs.formats._rows import Rows
 from llmcost.logs.interface import ReadOptions, Source
-from llmcost.logs.source import read_all
 
 COLUMNS = ("starting_at", "ending_at", "model", "service_tier", "context_window", "workspace_id", "api_key_id",
            "uncached_input_tokens", "cache_read_input_tokens", "cache_creation.ephemeral_5m_input_tokens",
@@ -138,16 +137,7 @@ def _flat(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _buckets(source: Source) -> list[dict[str, Any]]:
-    text = read_all(source)
-    try:
-        docs = [json.loads(text)] if source.container == "json" else [
-            json.loads(line) for line in text.splitlines() if line.strip()]
-    except ValueError as exc:
-        raise InputError(f"invalid JSON ({str(exc).split(': line ')[0]})", source=source.name) from None
-    buckets: list[Any] = []
-    for doc in docs:
-        page = doc.get("data") if isinstance(doc, dict) and "data" in doc else doc
-        buckets.extend(page if isinstance(page, list) else [page])
+    buckets = json_pages(source, lambda doc: doc.get("data") if isinstance(doc, dict) and "data" in doc else doc)
     for number, bucket in enumerate(buckets, start=1):
         if not _bucket(bucket):
             raise InputError(f"array item {number}: not a usage bucket (starting_at, results)", source=source.name)

@@ -14,10 +14,9 @@ from typing import Any
 
 from llmcost.errors import InputError
 from llmcost.frame import Conformed
-from llmcost.logs.formats._records import csv_rows
+from llmcost.logs.formats._records import csv_rows, json_pages
 from llmcost.logs.formats._rows import Rows
 from llmcost.logs.interface import ReadOptions, Source
-from llmcost.logs.source import read_all
 
 COLUMNS = ("start_time", "end_time", "num_model_requests", "model", "batch", "input_tokens", "output_tokens",
            "input_cached_tokens", "user_id", "project_id", "service_tier")
@@ -79,21 +78,12 @@ def _require_models(rows: Rows, options: ReadOptions) -> None:
 
 def _bucket_rows(source: Source, options: ReadOptions) -> Rows:
     """Usage API JSON (a page, pages as JSONL, or a list of buckets): one row per bucket result."""
-    import json
 
     import numpy as np
     import pandas as pd
 
-    text = read_all(source)
-    try:
-        docs = [json.loads(text)] if source.container == "json" else [
-            json.loads(line) for line in text.splitlines() if line.strip()]
-    except ValueError as exc:
-        raise InputError(f"invalid JSON ({str(exc).split(': line ')[0]})", source=source.name) from None
-    buckets: list[Any] = []
-    for doc in docs:
-        page = doc.get("data") if isinstance(doc, dict) and doc.get("object") == "page" else doc
-        buckets.extend(page if isinstance(page, list) else [page])
+    buckets = json_pages(source, lambda doc: doc.get("data") if isinstance(doc, dict)
+                         and doc.get("object") == "page" else doc)
     records: list[dict[str, Any]] = []
     items: list[int] = []
     for number, bucket in enumerate(buckets, start=1):

@@ -21,82 +21,34 @@ Billing rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING
 
-from llmcost.catalog import Catalog, ModelPrice
 from llmcost.errors import UnpricedModelError
+from llmcost.token_groups import (
+    AUDIO_COLUMNS,
+    PRICING_COLUMNS,
+    SUM_COLUMNS,
+    ZERO,
+    BillingKey,
+    TokenGroups,
+    TokenSums,
+    aggregate,
+    decimal_of,
+    model_ids,
+    resolve_models,
+)
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
+    from llmcost.catalog import Catalog
+
+# Re-exported: callers price and group through this module.
+__all__ = ["AUDIO_COLUMNS", "MILLION", "PRICING_COLUMNS", "SUM_COLUMNS", "BillingKey", "ModelCost", "PricedTraffic",
+           "TokenGroups", "TokenSums", "aggregate", "cost_of", "model_ids", "price", "price_groups", "resolve_models"]
 MILLION = Decimal(1_000_000)
-SUM_COLUMNS = (
-    "weight",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-)
-AUDIO_COLUMNS = ("audio_input_tokens", "audio_output_tokens", "audio_cache_read_tokens")
-# Every column pricing reads (those a frame lacks are simply absent).
-PRICING_COLUMNS = (*SUM_COLUMNS, *AUDIO_COLUMNS, "timestamp", "model", "model_id", "batch", "service_tier",
-                   "provider", "cost_logged")
-
-
-@dataclass(frozen=True)
-class TokenSums:
-    """Token counts of a group of requests (floats only in simulated scenarios)."""
-
-    requests: float
-    input_tokens: float
-    cache_read_tokens: float
-    cache_write_tokens: float
-    cache_write_1h_tokens: float
-    output_tokens: float
-    reasoning_tokens: float
-    audio_input_tokens: float = 0
-    audio_output_tokens: float = 0
-    audio_cache_read_tokens: float = 0  # a subset of both audio_input_tokens and cache_read_tokens
-
-    @property
-    def uncached_input_tokens(self) -> float:
-        """Text input billed at the input rate: input less cache reads, cache writes and uncached audio."""
-        return (self.input_tokens - self.cache_read_tokens - self.cache_write_tokens - self.cache_write_1h_tokens
-                - (self.audio_input_tokens - self.audio_cache_read_tokens))
-
-    def by_kind(self) -> dict[str, float]:
-        return {
-            "input": self.uncached_input_tokens,
-            "cache_read": self.cache_read_tokens - self.audio_cache_read_tokens,
-            "cache_write": self.cache_write_tokens,
-            "cache_write_1h": self.cache_write_1h_tokens,
-            "output": self.output_tokens - self.audio_output_tokens,
-            "audio_input": self.audio_input_tokens - self.audio_cache_read_tokens,
-            "audio_output": self.audio_output_tokens,
-            "audio_cache_read": self.audio_cache_read_tokens,
-        }
-
-    def __add__(self, other: TokenSums) -> TokenSums:
-        return TokenSums(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
-
-
-ZERO = TokenSums(0, 0, 0, 0, 0, 0, 0)
-
-
-class BillingKey(NamedTuple):
-    """A billing group of a known model: requests priced with the same rate card."""
-
-    model: str
-    batch: bool
-    long_context: bool
-    service_tier: str | None = None  # None = standard rates
-    period: int = 0  # 0 = current prices, k = the model's price_history[k - 1]
 
 
 @dataclass(frozen=True)
@@ -159,222 +111,9 @@ def _fmt_requests(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
-def resolve_models(frame: pd.DataFrame, catalog: Catalog) -> pd.Series:
-    """Catalog ids for the frame's ``model`` column (NA where the catalog does not know the name).
-
-    Names are resolved once per distinct value — per distinct (provider, model) pair when the log names
-    the serving provider — then mapped through integer codes.
-    """
-    import numpy as np
-    import pandas as pd
-
-    model = _categorical(frame["model"])
-    names = [str(name) for name in model.cat.categories]
-    codes = model.cat.codes.to_numpy().astype(np.int64)
-    if "provider" in frame.columns and frame["provider"].notna().any():
-        provider = _categorical(frame["provider"])
-        hosts = [str(p) for p in provider.cat.categories]
-        pair = codes * (len(hosts) + 1) + (provider.cat.codes.to_numpy().astype(np.int64) + 1)
-        pair_codes, pairs = pd.factorize(np.where(codes >= 0, pair, -1), use_na_sentinel=False)
-        resolved = [None if p < 0 else catalog.resolve(names[p // (len(hosts) + 1)],
-                                                       _host(hosts, p % (len(hosts) + 1)))
-                    for p in pairs.tolist()]
-        codes = np.asarray(pair_codes, dtype=np.int64)
-    else:
-        resolved = [catalog.resolve(name) for name in names]
-    ids = sorted({r for r in resolved if r is not None})
-    position = {mid: i for i, mid in enumerate(ids)}
-    lookup = np.array([position[r] if r is not None else -1 for r in resolved] + [-1], dtype=np.int64)
-    return pd.Series(pd.Categorical.from_codes(lookup[codes], categories=pd.Index(ids)), index=frame.index,
-                     name="model_id")
-
-
-def _categorical(values: pd.Series) -> pd.Series:
-    import pandas as pd
-
-    return values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("string").astype("category")
-
-
-def _host(hosts: list[str], code: int) -> str | None:
-    return hosts[code - 1] if code > 0 else None
-
-
-def model_ids(frame: pd.DataFrame, catalog: Catalog) -> pd.Series:
-    """The frame's ``model_id`` column if a scenario set one, else resolved from ``model``."""
-    if "model_id" in frame.columns:
-        return frame["model_id"]
-    return resolve_models(frame, catalog)
-
-
-@dataclass
-class TokenGroups:
-    """Additive token sums per billing group, the unit that chunks of a big log are merged in.
-
-    ``known`` is keyed by ``BillingKey``; ``unknown`` by the model name as logged. ``logged`` sums the
-    source's own ``cost_logged`` per model (id or name) when the logs carry it.
-    """
-
-    known: dict[BillingKey, TokenSums] = field(default_factory=dict)
-    unknown: dict[str, TokenSums] = field(default_factory=dict)
-    logged: dict[str, float] | None = None
-
-    def merge(self, other: TokenGroups) -> TokenGroups:
-        known = dict(self.known)
-        for key, sums in other.known.items():
-            known[key] = known[key] + sums if key in known else sums
-        unknown = dict(self.unknown)
-        for name, sums in other.unknown.items():
-            unknown[name] = unknown[name] + sums if name in unknown else sums
-        logged = None
-        if self.logged is not None or other.logged is not None:
-            logged = dict(self.logged or {})
-            for name, value in (other.logged or {}).items():
-                logged[name] = logged.get(name, 0.0) + value
-        return TokenGroups(known, unknown, logged)
-
-
 def price(frame: pd.DataFrame, catalog: Catalog) -> PricedTraffic:
     """Price every row of ``frame`` and return the per-model costs."""
     return price_groups(aggregate(frame, catalog), catalog)
-
-
-def aggregate(frame: pd.DataFrame, catalog: Catalog) -> TokenGroups:
-    """Sum the frame's tokens per billing group (vectorized: one bincount per column)."""
-    import pandas as pd
-
-    ids = model_ids(frame, catalog)
-    known = ids.notna().to_numpy()
-    groups = TokenGroups(logged={} if "cost_logged" in frame.columns else None)
-    columns = _sum_columns(frame)
-    if known.any():
-        _aggregate_known(frame, ids, known, catalog, groups, columns)
-    if (~known).any():
-        unknown = frame.loc[~known]
-        for name, tokens, logged in _group_sums(unknown, pd.Categorical(unknown["model"].astype("string")),
-                                                columns):
-            groups.unknown[name] = tokens
-            if groups.logged is not None and logged is not None:
-                groups.logged[name] = float(logged)
-    return groups
-
-
-def _sum_columns(frame: pd.DataFrame) -> tuple[str, ...]:
-    return SUM_COLUMNS + tuple(c for c in AUDIO_COLUMNS if c in frame.columns)
-
-
-def _sums(sums: dict[str, list[Any]], columns: tuple[str, ...], g: int) -> TokenSums:
-    return TokenSums(**{("requests" if c == "weight" else c): sums[c][g] for c in columns})
-
-
-def _aggregate_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalog: Catalog,
-                     groups: TokenGroups, columns: tuple[str, ...]) -> None:
-    import numpy as np
-
-    categories = [str(c) for c in ids.cat.categories]
-    models = [catalog.model(mid) for mid in categories]
-    codes = np.where(known, ids.cat.codes.to_numpy().astype(np.int64), 0)  # int8 codes would wrap past 31 models
-    period, n_periods = _periods(frame, codes, known, models)
-    tier, tier_names = service_tiers(frame)
-    n_tiers = len(tier_names)
-    per_model = n_periods * n_tiers * 4
-    n_groups = len(categories) * per_model
-    # group = ((code * periods + period) * tiers + tier) * 4 + batch * 2 + long, built in place: each
-    # 10M-row temporary costs fresh memory, which is what big logs spend their time on.
-    group = codes * per_model
-    if n_periods > 1:
-        group += period * (n_tiers * 4)
-    if n_tiers > 1:
-        group += tier.codes * 4
-    batch = frame["batch"].to_numpy(dtype=bool)
-    group += (batch | tier.batch) * 2 if tier.batch is not False else batch * 2
-    group += _long_context(frame, codes, period, n_periods, models)
-    if not known.all():
-        group[~known] = n_groups  # unknown: not summed
-    sums = {col: _bincount(group, frame[col].to_numpy(), n_groups) for col in columns}
-    logged = _bincount(group, _logged(frame), n_groups) if groups.logged is not None else None
-    for g in np.flatnonzero(np.asarray(sums["weight"]) != 0).tolist():
-        code, rest = divmod(g, per_model)
-        rest, flags = divmod(rest, 4)
-        p, t = divmod(rest, n_tiers)
-        key = BillingKey(categories[code], bool(flags & 2), bool(flags & 1), tier_names[t], p)
-        groups.known[key] = _sums(sums, columns, g)
-    if logged is not None and groups.logged is not None:
-        for code, mid in enumerate(categories):
-            groups.logged[mid] = float(sum(logged[code * per_model:(code + 1) * per_model]))
-
-
-def _periods(frame: pd.DataFrame, codes: np.ndarray, known: np.ndarray,
-             models: list[ModelPrice]) -> tuple[np.ndarray, int]:
-    """Each row's price period (0 = current prices, k = price_history[k - 1]) from its timestamp."""
-    import numpy as np
-
-    n_periods = 1 + max((len(m.price_history) for m in models), default=0)
-    period = np.zeros(len(frame), dtype=np.int64)
-    if n_periods == 1:
-        return period, 1
-    stamps = np.asarray(frame["timestamp"].dt.as_unit("ns").array.asi8, dtype=np.int64)
-    for code, model in enumerate(models):
-        if not model.price_history:
-            continue
-        rows = np.flatnonzero(known & (codes == code))
-        untils = np.array([_ns(p.until_utc) for p in model.price_history], dtype=np.int64)
-        index = np.searchsorted(untils, stamps[rows], side="right")
-        period[rows] = np.where(index < len(untils), index + 1, 0)
-    return period, n_periods
-
-
-def _ns(instant: datetime) -> int:
-    """An aware datetime as int64 nanoseconds since the epoch (exact: no float seconds)."""
-    delta = instant - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
-
-
-class _Tiers(NamedTuple):
-    codes: np.ndarray  # per row: index into the tier names (0 = standard)
-    batch: np.ndarray | bool  # rows whose service tier says "batch"
-
-
-def service_tiers(frame: pd.DataFrame) -> tuple[_Tiers, list[str | None]]:
-    """Each row's service tier as a code into the returned names (None = standard rates)."""
-    import numpy as np
-
-    from llmcost.catalog.schema import STANDARD_SERVICE_TIERS
-
-    if "service_tier" not in frame.columns:
-        return _Tiers(np.zeros(len(frame), dtype=np.int64), False), [None]
-    logged = _categorical(frame["service_tier"])
-    values = [str(v).strip().lower() for v in logged.cat.categories]
-    names: list[str | None] = [None, *sorted({v for v in values if v not in STANDARD_SERVICE_TIERS and v != "batch"})]
-    lookup = np.array([0 if v in STANDARD_SERVICE_TIERS or v == "batch" else names.index(v) for v in values] + [0],
-                      dtype=np.int64)
-    is_batch = np.array([v == "batch" for v in values] + [False])
-    raw = logged.cat.codes.to_numpy().astype(np.int64)
-    return _Tiers(lookup[raw], is_batch[raw] if is_batch.any() else False), names
-
-
-def _long_context(frame: pd.DataFrame, codes: np.ndarray, period: np.ndarray, n_periods: int,
-                  models: list[ModelPrice]) -> np.ndarray:
-    """Rows whose input per request crosses their model's long-context threshold (in their price period).
-
-    "At or above" T is "above" the float just below T, so one comparison serves both kinds."""
-    import numpy as np
-
-    thresholds = np.full((len(models), n_periods), np.inf)
-    for code, model in enumerate(models):
-        for p in range(1 + len(model.price_history)):
-            lc = model.long_context_of(p)
-            if lc is not None:
-                limit = float(lc.threshold_tokens)
-                thresholds[code, p] = np.nextafter(limit, -np.inf) if lc.inclusive else limit
-    if np.isinf(thresholds).all():
-        return np.zeros(len(frame), dtype=bool)
-    weight = frame["weight"].to_numpy()
-    inputs = frame["input_tokens"].to_numpy()
-    single = weight.dtype.kind in "iu" and int(weight.max(initial=1)) <= 1
-    per_request = inputs if single else inputs / np.maximum(weight, 1)
-    limit = thresholds[:, 0][codes] if n_periods == 1 else thresholds[codes, period]
-    long: np.ndarray = per_request > limit
-    return long
 
 
 def price_groups(groups: TokenGroups, catalog: Catalog) -> PricedTraffic:
@@ -424,7 +163,7 @@ def _not_in_catalog(name: str, catalog: Catalog) -> str:
 def _logged_cost(groups: TokenGroups, key: str) -> Decimal | None:
     if groups.logged is None or key not in groups.logged:
         return None
-    return _decimal(groups.logged[key])
+    return decimal_of(groups.logged[key])
 
 
 def cost_of(tokens: TokenSums, rates: dict[str, Decimal | None], request_fee: Decimal) -> tuple[Decimal, str | None]:
@@ -436,53 +175,7 @@ def cost_of(tokens: TokenSums, rates: dict[str, Decimal | None], request_fee: De
         rate = rates[kind]
         if rate is None:
             return Decimal(0), kind.replace("_", " ")
-        total += _decimal(count) * rate / MILLION
-    return total + request_fee * _decimal(tokens.requests), None
+        total += decimal_of(count) * rate / MILLION
+    return total + request_fee * decimal_of(tokens.requests), None
 
 
-_SLICE = 1 << 20
-
-
-def _bincount(group: np.ndarray, values: np.ndarray, n: int) -> list[float]:
-    """Sum ``values`` per group 0..n-1 (``group`` == n: not summed), in slices: a slice's temporaries
-    stay in cache and no frame-sized float copy is ever made (fresh memory is slow on small VMs)."""
-    import numpy as np
-
-    sums = np.zeros(n + 1, dtype=np.float64)
-    for lo in range(0, len(group), _SLICE):
-        part = values[lo:lo + _SLICE]
-        sums += np.bincount(group[lo:lo + _SLICE], weights=part if part.dtype.kind == "f" else
-                            part.astype(np.float64), minlength=n + 1)
-    if values.dtype.kind in "iub":
-        # Integer sums stay exact: float64 holds integers exactly up to 2**53.
-        return [int(v) for v in sums[:n]]
-    return [float(v) for v in sums[:n]]
-
-
-def _logged(frame: pd.DataFrame) -> np.ndarray:
-    import numpy as np
-    import pandas as pd
-
-    return pd.to_numeric(frame["cost_logged"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
-
-
-def _group_sums(frame: pd.DataFrame, keys: pd.Categorical[Any],
-                columns: tuple[str, ...]) -> list[tuple[str, TokenSums, Decimal | None]]:
-    import numpy as np
-
-    n = len(keys.categories)
-    codes = np.where(np.asarray(keys.codes) >= 0, np.asarray(keys.codes, dtype=np.int64), n)
-    sums = {col: _bincount(codes, frame[col].to_numpy(), n) for col in columns}
-    logged = _bincount(codes, _logged(frame), n) if "cost_logged" in frame.columns else None
-    out = []
-    for i, name in enumerate(keys.categories):
-        tokens = _sums(sums, columns, i)
-        if tokens.requests:
-            out.append((str(name), tokens, _decimal(logged[i]) if logged is not None else None))
-    return out
-
-
-def _decimal(value: float) -> Decimal:
-    if isinstance(value, int) or float(value).is_integer():
-        return Decimal(int(value))
-    return Decimal(repr(float(value)))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from check_support import CATALOG, HEAD, SCENARIOS, PolicyWriter, check_json, statuses
+from check_support import CATALOG, HEAD, ROOT, SCENARIOS, PolicyWriter, check_json, statuses
 
 
 def _bench(tmp_path: Path, **overrides: Any) -> Path:
@@ -226,3 +226,20 @@ def test_increase_rule_skips_without_baseline_when_not_required(cli: Any, write_
     assert "change_vs_baseline" not in report
     junit = cli("check", "--policy", policy, "--format", "junit").stdout
     assert junit.count("<skipped ") == 2 and 'skipped="2"' in junit
+
+
+def test_per_task_spend_keeps_every_billing_rule(cli: Any, write_policy: PolicyWriter, tmp_path: Path) -> None:
+    """Per-task figures price the same groups as the total: price periods, service tiers and audio too
+    (the per-task slice once dropped those columns and billed priority traffic at standard rates)."""
+    log = tmp_path / "tiers.jsonl"
+    rows = [{"timestamp": "2024-09-30T00:00:00Z", "model": "repriced", "task": "a", "input_tokens": 1_000_000,
+             "output_tokens": 0},  # before the price change: $5
+            {"timestamp": "2024-10-30T00:00:00Z", "model": "tiered", "task": "b", "input_tokens": 1_000_000,
+             "output_tokens": 0, "service_tier": "priority"}]  # priority: $3.50
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    catalog = ROOT / "tests" / "catalog" / "billing_catalog.yaml"
+    policy = write_policy([{"kind": "monthly_spend", "per": "task", "max_usd": 1000}], logs=[str(log)],
+                          catalog=str(catalog), projection_days=30, window_days=30)
+    code, report = check_json(cli, policy)
+    assert code == 0
+    assert [(v["subject"], v["actual"]) for v in report["verdicts"]] == [("task a", 5.0), ("task b", 3.5)]

@@ -84,12 +84,12 @@ class Context:
         """The gated scenario's traffic priced per task: one groupby, then one ``price`` per subset."""
         import pandas as pd
 
-        from llmcost.pricing import SUM_COLUMNS, price
+        from llmcost.pricing import PRICING_COLUMNS, price
 
         task = self.frame["task"]
         if not isinstance(task.dtype, pd.CategoricalDtype):
             task = task.astype("category")
-        wanted = [c for c in (*SUM_COLUMNS, "model", "model_id", "batch", "cost_logged") if c in self.frame.columns]
+        wanted = [c for c in PRICING_COLUMNS if c in self.frame.columns]
         groups = self.frame[wanted].groupby(task, sort=True, observed=True, dropna=False)
         return {("(none)" if _missing(key) else str(key)): price(sub, self.catalog) for key, sub in groups}
 

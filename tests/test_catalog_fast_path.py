@@ -73,7 +73,7 @@ def catalog_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     root = tmp_path / "catalogs"
     shutil.copytree(catalog_snapshot.CATALOG_DIR, root)
     monkeypatch.setattr(catalog_snapshot, "CATALOG_DIR", root)
-    monkeypatch.setattr(catalog_snapshot, "SNAPSHOT", root / catalog_snapshot.SNAPSHOT.name)
+    monkeypatch.setattr(catalog_snapshot, "SNAPSHOT_DIR", root / catalog_snapshot.SNAPSHOT_DIR.name)
     return root
 
 
@@ -81,8 +81,12 @@ def catalog_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def test_snapshot_file_is_up_to_date_with_the_bundled_yaml() -> None:
-    assert catalog_snapshot.SNAPSHOT.read_text(encoding="utf-8") == catalog_mod.snapshot_text(), (
-        "a bundled catalog changed: regenerate the snapshot with `.venv/bin/python -m llmcost.catalog`")
+    texts = catalog_mod.snapshot_texts()
+    files = sorted(p.stem for p in catalog_snapshot.SNAPSHOT_DIR.glob("*.json"))
+    assert files == sorted(texts), "regenerate the snapshots with `.venv/bin/python -m llmcost.catalog`"
+    for name, text in texts.items():
+        assert catalog_snapshot.snapshot_file(name).read_text(encoding="utf-8") == text, (
+            f"bundled catalog {name} changed: regenerate the snapshot with `.venv/bin/python -m llmcost.catalog`")
 
 
 @pytest.mark.parametrize("name", sorted(bundled_catalogs()))
@@ -135,7 +139,7 @@ def test_edited_bundled_yaml_with_an_error_fails_as_any_catalog(catalog_copy: Pa
 
 @pytest.mark.parametrize("damage", ["missing", "not json", "stale entry", "no entry", "not a catalog", "a list"])
 def test_damaged_snapshot_falls_back_to_the_yaml(catalog_copy: Path, yaml_loads: list[Path], damage: str) -> None:
-    snapshot = catalog_copy / catalog_snapshot.SNAPSHOT.name
+    snapshot = catalog_snapshot.snapshot_file("article-sheet-a")
     text = snapshot.read_text(encoding="utf-8")
     if damage == "missing":
         snapshot.unlink()
@@ -404,7 +408,7 @@ ODD_ENTRIES: dict[str, Any] = {
 @pytest.mark.parametrize("odd", sorted(ODD_ENTRIES))
 def test_odd_snapshot_entry_is_not_listed_from_the_light_rows(catalog_copy: Path, cli: Any, odd: str) -> None:
     *keys, value = ODD_ENTRIES[odd]
-    snapshot = catalog_copy / catalog_snapshot.SNAPSHOT.name
+    snapshot = catalog_snapshot.snapshot_file("article-sheet-a")
     doc = json.loads(snapshot.read_text(encoding="utf-8"))
     target = doc["catalogs"]["article-sheet-a"]["catalog"]
     for key in keys[:-1]:

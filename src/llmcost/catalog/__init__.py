@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from llmcost.catalog.load import load_catalog as load_catalog
-    from llmcost.catalog.load import snapshot_text as snapshot_text
+    from llmcost.catalog.load import snapshot_texts as snapshot_texts
     from llmcost.catalog.load import write_snapshot as write_snapshot
     from llmcost.catalog.schema import DEFAULT_TIERS as DEFAULT_TIERS
     from llmcost.catalog.schema import TOKEN_KINDS as TOKEN_KINDS
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from llmcost.catalog.snapshot import catalog_path as catalog_path
 
 _WHERE = {
-    "load_catalog": "load", "snapshot_text": "load", "write_snapshot": "load",
+    "load_catalog": "load", "snapshot_texts": "load", "write_snapshot": "load",
     "DEFAULT_TIERS": "schema", "TOKEN_KINDS": "schema", "Catalog": "schema", "Endpoint": "schema",
     "LongContext": "schema", "ModelPrice": "schema", "PricePeriod": "schema", "Rates": "schema",
     "BUNDLED_DEFAULT": "snapshot", "bundled_catalogs": "snapshot", "catalog_path": "snapshot",

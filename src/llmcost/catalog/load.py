@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
 
 from llmcost.catalog import snapshot as _snap
 from llmcost.catalog.schema import Catalog
@@ -45,23 +44,30 @@ def _from_snapshot(path: Path) -> Catalog | None:
         return None
 
 
-def snapshot_text() -> str:
-    """The snapshot of every bundled catalog: the fields its YAML sets, validated, as JSON."""
+def snapshot_texts() -> dict[str, str]:
+    """The snapshot of each bundled catalog, by name: the fields its YAML sets, validated, as JSON."""
     import json
 
     from llmcost import yamlfile
 
-    catalogs: dict[str, Any] = {}
+    texts: dict[str, str] = {}
     for name, path in bundled_catalogs().items():
         cat = yamlfile.load(path, Catalog, CatalogError)
-        catalogs[name] = {"yaml_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                          "catalog": cat.model_dump(mode="json", exclude_unset=True)}
-    doc = {"generated_by": "python -m llmcost.catalog (do not edit; tests check it matches the YAML)",
-           "catalogs": catalogs}
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+        entry = {"yaml_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                 "catalog": cat.model_dump(mode="json", exclude_unset=True)}
+        doc = {"generated_by": "python -m llmcost.catalog (do not edit; tests check it matches the YAML)",
+               "catalogs": {name: entry}}
+        texts[name] = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    return texts
 
 
 def write_snapshot() -> Path:
-    """Regenerate the snapshot after editing a bundled catalog."""
-    _snap.SNAPSHOT.write_text(snapshot_text(), encoding="utf-8")
-    return _snap.SNAPSHOT
+    """Regenerate the snapshots after editing a bundled catalog (and drop those of removed catalogs)."""
+    texts = snapshot_texts()
+    _snap.SNAPSHOT_DIR.mkdir(exist_ok=True)
+    for old in _snap.SNAPSHOT_DIR.glob("*.json"):
+        if old.stem not in texts:
+            old.unlink()
+    for name, text in texts.items():
+        _snap.snapshot_file(name).write_text(text, encoding="utf-8")
+    return _snap.SNAPSHOT_DIR

@@ -11,7 +11,6 @@ import typer
 
 from llmcost.cli.common import TABLE_WIDTH, info, out_console, speaks_errors
 from llmcost.cli.estimate_cmd import CatalogOpt
-from llmcost.report.catalog_view import catalog_text
 
 if TYPE_CHECKING:
     from llmcost.catalog import Catalog, ModelPrice
@@ -32,6 +31,7 @@ def list_models(
     plain = _plain_stdout()
     if plain:  # a bundled catalog, piped: straight from its checked snapshot, without pydantic or rich
         from llmcost.catalog.snapshot import listing
+        from llmcost.report.catalog_view import catalog_text
 
         rows = listing(catalog)
         if rows is not None:
@@ -54,7 +54,7 @@ def _piped_width(models: Sequence[ListedModel]) -> int:
 
 
 def _print_models(cat: Catalog, models: Sequence[ModelPrice], plain: bool) -> None:
-    from llmcost.report.catalog_view import catalog_table
+    from llmcost.report.catalog_view import catalog_table, catalog_text
 
     text = catalog_text(cat, models, TABLE_WIDTH, grow=True) if plain else None
     if text is not None:

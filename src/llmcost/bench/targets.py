@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -60,8 +61,9 @@ def adhoc_target(catalog: Catalog, *, url: str, model: str, api: Api, api_key_en
     """``--endpoint URL --model NAME``: priced from the catalog when the name resolves there."""
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--endpoint must be an http(s) URL, got '{url}'")
-    if api_key_env is not None and not api_key_env.replace("_", "a").isalnum():
-        raise UsageError("--api-key-env takes the NAME of an environment variable, not a key")
+    if api_key_env is not None and not is_env_name(api_key_env):
+        raise UsageError("--api-key-env takes the NAME of an environment variable (letters, digits and '_', "
+                         "not starting with a digit), not a key; the value given is not shown")
     mid = catalog.resolve(model)
     price = catalog.model(mid) if mid else None
     return Target(mid or model, api, url, model, api_key_env, price)
@@ -72,23 +74,72 @@ def endpoint_targets(catalog: Catalog) -> list[Target]:
     return catalog_targets(catalog, [m.id for m in catalog.models if m.endpoint is not None])
 
 
+def is_env_name(name: str) -> bool:
+    """A portable environment variable name: ASCII letters, digits and '_', not starting with a digit."""
+    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
+
+
+def _shown_name(name: str) -> bool:
+    """Whether an error may print this variable name. Keys are often valid names too (Groq's ``gsk_...``,
+    hex keys), so only the upper-case convention is printed, and not with a long run of letters and digits."""
+    upper = re.fullmatch(r"[A-Z_][A-Z0-9_]*", name) is not None
+    return upper and not any(len(part) >= 16 and any(c.isdigit() for c in part) for part in name.split("_"))
+
+
+def _unusable(key: str) -> str | None:
+    """What keeps ``key`` out of an HTTP header (a kind of character, never the character), or None."""
+    if any(c in "\r\n" for c in key):
+        return "a line break"
+    if not key.isascii():
+        return "a non-ASCII character"
+    if any(c.isspace() for c in key):
+        return "whitespace"
+    if not key.isprintable():
+        return "a control character"
+    return None
+
+
+def _named(groups: dict[str, list[str]]) -> str:
+    """``VAR (for a, b)`` per variable, or one anonymous phrase for variables whose names are not shown."""
+    shown = {var: models for var, models in groups.items() if _shown_name(var)}
+    if len(shown) < len(groups):
+        models = [m for var, ms in groups.items() if var not in shown for m in ms]
+        return f"the environment variable named for {', '.join(models)}"
+    plural = "s" if len(groups) > 1 else ""
+    return f"environment variable{plural} " + ", ".join(f"{var} (for {', '.join(ms)})" for var, ms in groups.items())
+
+
+_NOT_SHOWN = " (its name is not shown: it is not an upper-case variable name and could be a key)"
+
+
 def read_keys(targets: list[Target], environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
-    """The API key of every target, from the environment variable it names. A missing one is an error,
-    raised before any request is sent; the message names the variable, never a value."""
+    """The API key of every target, from the environment variable it names. A missing key, or one no HTTP
+    header can carry, is an error raised before any request is sent; the message shows no part of a key,
+    and the variable's name only when it cannot be one (see ``_shown_name``)."""
     env = os.environ if environ is None else environ
     keys: dict[str, str | None] = {}
     missing: dict[str, list[str]] = {}
+    unusable: dict[str, tuple[str, list[str]]] = {}
     for t in targets:
-        if t.api_key_env is None:
+        var = t.api_key_env
+        if var is None:
             keys[t.name] = None
             continue
-        value = env.get(t.api_key_env, "")
-        if not value.strip():
-            missing.setdefault(t.api_key_env, []).append(t.name)
-        keys[t.name] = value.strip() or None
+        if not is_env_name(var):
+            raise UsageError(f"the environment variable named for {t.name} is not a valid variable name "
+                             "(it is not shown: it could be a key)")
+        value = env.get(var, "").strip()
+        why = _unusable(value)
+        if not value:
+            missing.setdefault(var, []).append(t.name)
+        elif why is not None:
+            unusable.setdefault(var, (why, []))[1].append(t.name)
+        keys[t.name] = value or None
     if missing:
-        names = ", ".join(f"{var} (for {', '.join(models)})" for var, models in missing.items())
-        plural = len(missing) > 1
-        raise UsageError(f"API key not set: environment variable{'s' if plural else ''} {names} "
-                         f"{'are' if plural else 'is'} empty or missing")
+        hidden = not all(_shown_name(var) for var in missing)
+        verb = "are" if len(missing) > 1 and not hidden else "is"
+        raise UsageError(f"API key not set: {_named(missing)} {verb} empty or missing{_NOT_SHOWN if hidden else ''}")
+    if unusable:
+        var, (why, models) = next(iter(unusable.items()))
+        raise UsageError(f"API key in {_named({var: models})} is not usable: it contains {why}; nothing was sent")
     return keys

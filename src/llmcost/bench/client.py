@@ -36,10 +36,14 @@ from llmcost.bench.wire import (
 from llmcost.errors import EndpointError
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     import httpx
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 MAX_ERROR_BODY = 2000
+DRAIN_S = 1.0
+DRAIN_LINES = 100
 
 
 class RequestFailed(EndpointError):
@@ -67,6 +71,7 @@ class Completion:
     gaps_s: tuple[float, ...]
     finish_reason: str | None = None
     served_model: str | None = None
+    streamed: bool = True
 
 
 class ChatEndpoint(Protocol):
@@ -125,21 +130,17 @@ class HttpChatClient:
     async def _once(self, body: dict[str, Any], start: float) -> Completion:
         response = await self._client.post(self._url, json=body)
         await self._check_status(response)
-        try:
-            data = response.json()
-        except ValueError:
-            raise WireError("malformed_response", "response body is not JSON") from None
-        acc = Accumulator()
-        fold(self.api, acc, data, streaming=False)
-        latency = time.perf_counter() - start
-        return self._result(acc, latency, None, ())
+        return await self._whole_body(response, start)
 
     async def _stream(self, body: dict[str, Any], start: float) -> Completion:
         acc = Accumulator()
         stamps: list[float] = []
         async with self._client.stream("POST", self._url, json=body) as response:
             await self._check_status(response)
-            async for line in response.aiter_lines():
+            if _is_json(response.headers.get("content-type")):
+                return await self._whole_body(response, start)
+            lines = response.aiter_lines()
+            async for line in lines:
                 data = _sse_data(line)
                 if data is None:
                     continue
@@ -154,7 +155,9 @@ class HttpChatClient:
                     stamps.append(time.perf_counter())
                 if acc.done:
                     break
-        end = time.perf_counter()
+            end = time.perf_counter()
+            if acc.done:
+                await _drain(lines)
         if not acc.done:
             raise RequestFailed("incomplete_stream", "the stream ended before the response was complete",
                                 retryable=True)
@@ -162,9 +165,22 @@ class HttpChatClient:
         gaps = tuple(b - a for a, b in itertools.pairwise(stamps))
         return self._result(acc, end - start, ttft, gaps)
 
-    def _result(self, acc: Accumulator, latency: float, ttft: float | None, gaps: tuple[float, ...]) -> Completion:
+    async def _whole_body(self, response: httpx.Response, start: float) -> Completion:
+        """One JSON body: the answer to a non-streaming request, or to a streaming one that the server
+        answered without streaming (LiteLLM's mock does): no TTFT, recorded as not streamed."""
+        raw = await response.aread()
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise WireError("malformed_response", "response body is not JSON") from None
+        acc = Accumulator()
+        fold(self.api, acc, data, streaming=False)
+        return self._result(acc, time.perf_counter() - start, None, (), streamed=False)
+
+    def _result(self, acc: Accumulator, latency: float, ttft: float | None, gaps: tuple[float, ...], *,
+                streamed: bool = True) -> Completion:
         return Completion("".join(acc.text), "".join(acc.reasoning), acc.final_usage(), acc.provider_cost,
-                          latency, ttft, gaps, acc.finish_reason, acc.served_model)
+                          latency, ttft, gaps, acc.finish_reason, acc.served_model, streamed)
 
     async def _check_status(self, response: httpx.Response) -> None:
         if response.status_code < 400:
@@ -188,6 +204,26 @@ def _preload_network_stack() -> None:
     for name in ("anyio._backends._asyncio", "anyio.streams.tls", "anyio.to_thread"):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+
+
+async def _drain(lines: AsyncIterator[str]) -> None:
+    """Read what follows a stream's terminator (normally only the end of the body) so httpx returns the
+    connection to its pool instead of closing it; a server that keeps sending or stalls is left after
+    ``DRAIN_LINES`` lines or ``DRAIN_S`` seconds (its connection is then closed, as before)."""
+    import httpx
+
+    with contextlib.suppress(httpx.HTTPError, TimeoutError):
+        async with asyncio.timeout(DRAIN_S):
+            count = 0
+            async for _line in lines:
+                count += 1
+                if count > DRAIN_LINES:
+                    return
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 def redact(text: str, secret: str) -> str:

@@ -91,7 +91,7 @@ async def success_record(job: Job, completion: Completion, attempts: int, starte
         checks=tuple({"kind": c.kind, "passed": c.passed, **({"detail": c.detail} if c.detail else {})}
                      for c in checks),
         judge_score=_judge_score(checks), finish_reason=completion.finish_reason,
-        output=completion.text[:MAX_OUTPUT_CHARS], streamed=streamed,
+        output=completion.text[:MAX_OUTPUT_CHARS], streamed=streamed and completion.streamed,
         tags=job.case.tags,
     )
 

@@ -46,8 +46,9 @@ if TYPE_CHECKING:
     from llmcost.catalog import Catalog
 
 # Re-exported: callers price and group through this module.
-__all__ = ["AUDIO_COLUMNS", "MILLION", "PRICING_COLUMNS", "SUM_COLUMNS", "BillingKey", "ModelCost", "PricedTraffic",
-           "TokenGroups", "TokenSums", "aggregate", "cost_of", "model_ids", "price", "price_groups", "resolve_models"]
+__all__ = ["AUDIO_COLUMNS", "MILLION", "PRICING_COLUMNS", "SUGGESTED_NAMES", "SUM_COLUMNS", "BillingKey", "ModelCost",
+           "PricedTraffic", "TokenGroups", "TokenSums", "aggregate", "cost_of", "model_ids", "price", "price_groups",
+           "resolve_models"]
 MILLION = Decimal(1_000_000)
 
 
@@ -144,19 +145,24 @@ def price_groups(groups: TokenGroups, catalog: Catalog) -> PricedTraffic:
                 cost += group_cost
         results.append(ModelCost(mid, model.provider, total_tokens, cost, n_long, n_batch,
                                  _logged_cost(groups, mid), reason))
+    # "did you mean" costs a fuzzy search over every catalog name: only for the busiest unknown names
+    busiest = set(sorted(groups.unknown, key=lambda n: -groups.unknown[n].requests)[:SUGGESTED_NAMES])
     for name, tokens in groups.unknown.items():
         results.append(ModelCost(name, None, tokens, None, cost_logged=_logged_cost(groups, name),
-                                 unpriced_reason=_not_in_catalog(name, catalog)))
+                                 unpriced_reason=_not_in_catalog(name, catalog, suggest=name in busiest)))
     results.sort(key=lambda m: (m.cost is None, -(m.cost or 0), m.model))
     return PricedTraffic(tuple(results))
 
 
-def _not_in_catalog(name: str, catalog: Catalog) -> str:
+SUGGESTED_NAMES = 25
+
+
+def _not_in_catalog(name: str, catalog: Catalog, *, suggest: bool = True) -> str:
     other = catalog.resolve(name)
     if other is not None:  # unresolved only because of the provider the log says served it
         return (f"no price in catalog for the provider that served it ('{other}' is "
                 f"{catalog.model(other).provider}'s price)")
-    suggestions = catalog.suggest(name)
+    suggestions = catalog.suggest(name) if suggest else []
     return "not in catalog" + (f"; did you mean {', '.join(suggestions)}?" if suggestions else "")
 
 

@@ -45,3 +45,19 @@ def test_inspect_suggests_a_name_for_each_unresolved_model(cli: Any, tmp_path: P
     assert (model["resolved_to"], model["did_you_mean"][0]) == (None, "tiered")
     table = cli("logs", "inspect", str(log), "--catalog", str(CATALOG))
     assert "UNRESOLVED (did you mean tiered" in table.stdout
+
+
+def test_suggestions_stay_cheap_at_any_cardinality() -> None:
+    """A fuzzy search per unknown name would take minutes on 100,000 of them: only the busiest get one."""
+    import pandas as pd
+
+    from llmcost.frame import conform
+    from llmcost.pricing import SUGGESTED_NAMES, price
+
+    names = [f"tiered-{i}" for i in range(SUGGESTED_NAMES + 10)]
+    rows = [{"timestamp": "2026-01-01T00:00:00Z", "model": n, "input_tokens": 1, "output_tokens": 1,
+             "weight": 100 - i} for i, n in enumerate(names)]
+    priced = price(conform(pd.DataFrame(rows), source="t").frame, load_catalog(CATALOG))
+    reasons = {m.model: m.unpriced_reason for m in priced.unpriced}
+    assert "did you mean tiered" in (reasons["tiered-0"] or "")
+    assert reasons[names[-1]] == "not in catalog"

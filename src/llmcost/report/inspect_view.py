@@ -10,7 +10,7 @@ from rich.table import Table
 from llmcost.catalog import Catalog
 from llmcost.frame import EXTRA_TOKEN_COLUMNS, TOKEN_COLUMNS
 from llmcost.logs import LogSet
-from llmcost.pricing import resolve_models
+from llmcost.pricing import SUGGESTED_NAMES, resolve_models
 
 
 def inspect_dict(logset: LogSet, catalog: Catalog) -> dict[str, Any]:
@@ -50,12 +50,14 @@ def _models(logset: LogSet, catalog: Catalog) -> list[dict[str, Any]]:
     per_model = frame.assign(model_id=ids.astype("string")).groupby("model", observed=True).agg(
         rows=("weight", "size"), requests=("weight", "sum"), model_id=("model_id", "first"))
     out = []
+    suggested = 0  # a fuzzy search per name: only for the busiest unresolved names (see pricing.SUGGESTED_NAMES)
     for name, r in per_model.sort_values("requests", ascending=False).iterrows():
         resolved = None if r.model_id is None or str(r.model_id) == "<NA>" else str(r.model_id)
         row: dict[str, Any] = {"model": str(name), "resolved_to": resolved, "rows": int(r.rows),
                                "requests": int(r.requests)}
-        if resolved is None:
+        if resolved is None and suggested < SUGGESTED_NAMES:
             row["did_you_mean"] = catalog.suggest(str(name))
+            suggested += 1
         out.append(row)
     return out
 

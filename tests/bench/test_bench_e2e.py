@@ -112,8 +112,9 @@ def test_streaming_timing_tokens_and_cost_both_apis(cli: Cli, write_catalog: Any
     assert oa["cost_usd"] == 0.000093 and oa["cost_per_request_usd"] == 0.0000155
     assert oa["provider_cost_usd"] == 0.00012
     assert [t["task"] for t in oa["by_task"]] == ["math", "qa"]
-    assert summary["recommendation"][0] == {"task": None, "model": "oa",
-                                            "reason": "cheapest meeting no gates ($0.0000155/request)"}
+    assert summary["recommendation"][0] == {
+        "task": None, "model": "oa",
+        "reason": "cheapest with a successful request (no gates given) ($0.0000155/request)"}
     assert SECRET not in out.stdout + out.stderr + results.read_text()
 
 
@@ -307,7 +308,7 @@ def test_usage_errors(cli: Cli, write_catalog: Any, suite_file: Path, tmp_path: 
     cases = [
         (["--models", "nope"], "'nope' has no 'endpoint' in the catalog"),
         (["--models", "ghost"], "--models: 'ghost' is not in the catalog"),
-        (["--endpoint", "http://127.0.0.1:9"], "--endpoint and --model go together"),
+        (["--endpoint", "http://127.0.0.1:9"], "--endpoint goes with --model NAME or --models a,b"),
         (["--resume"], "--resume needs --results FILE"),
         ([], "no models to bench"),
     ]
@@ -349,12 +350,12 @@ def test_table_and_markdown_views(cli: Cli, write_catalog: Any, suite_file: Path
     summary = json.loads(out.stdout)
     rows = summary_rows(summary)
     assert rows[0][:6] == ["oa", "2", "0", "100%", "$0.0000155", "$0.0155"]
-    assert rows[1][:6] == ["bad", "2", "2 (http_500 2)", "0%", "unpriced", "unpriced"]
-    assert len(rows[0]) == len(COLUMNS) - 1  # no response reported its own cost: no "Provider $" column
+    assert rows[1][:6] == ["bad", "2", "2 (http_500 2)", "0%", "no success", "no success"]
+    assert len(rows[0]) == len(COLUMNS) - 1  # no response reported its own cost: no "Provider $/req" column
     md = render_markdown(summary).splitlines()
-    assert md[2] == "| " + " | ".join(c for c in COLUMNS if c != "Provider $") + " |"
+    assert md[2] == "| " + " | ".join(c for c in COLUMNS if c != "Provider $/req") + " |"
     assert md[4].startswith("| oa | 2 | 0 | 100% |")
-    assert "- all prompts: oa — cheapest meeting no gates ($0.0000155/request)" in md
+    assert "- all prompts: oa — cheapest with a successful request (no gates given) ($0.0000155/request)" in md
     assert "Bench: e2e" in table.stdout and "all prompts: oa" in table.stdout
 
 

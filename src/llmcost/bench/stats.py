@@ -129,15 +129,17 @@ def recommend(models: Sequence[dict[str, Any]], gates: Gates) -> list[dict[str, 
                 rows.append((m["model"], stats))
         fits = [(name, s) for name, s in rows if _fails(s, gates) is None]
         fits.sort(key=lambda item: (item[1]["cost_per_request_usd"] is None, item[1]["cost_per_request_usd"] or 0))
-        wanted = gates.describe() or "no gates"
+        wanted = gates.describe()
         if fits:
             name, s = fits[0]
             price = s["cost_per_request_usd"]
             cost = f"{fine_usd(price)}/request" if price is not None else "unpriced"
-            out.append({"task": task, "model": name, "reason": f"cheapest meeting {wanted} ({cost})"})
+            which = f"cheapest meeting {wanted}" if wanted else "cheapest with a successful request (no gates given)"
+            out.append({"task": task, "model": name, "reason": f"{which} ({cost})"})
         else:
             why = "; ".join(f"{name}: {_fails(s, gates)}" for name, s in rows) or "no results"
-            out.append({"task": task, "model": None, "reason": f"no model meets {wanted} ({why})"})
+            which = f"no model meets {wanted}" if wanted else "no model has a successful request"
+            out.append({"task": task, "model": None, "reason": f"{which} ({why})"})
     return out
 
 

@@ -37,11 +37,13 @@ Opt = typer.Option
 
 @speaks_errors
 def bench(
+    ctx: typer.Context,
     suite: Annotated[str, typer.Argument(help="Suite YAML file (prompts, assertions, defaults).", show_default=False)],
     catalog: Annotated[str | None, Opt("--catalog", "-c", envvar="LLMCOST_CATALOG",
                                        help="Catalog YAML file or bundled catalog name.")] = None,
-    models: Annotated[str | None, Opt("--models", help="Comma-separated catalog models that have an endpoint "
-                                      "(default: every catalog model with one).")] = None,
+    models: Annotated[str | None, Opt("--models", help="Comma-separated models: catalog models that have an "
+                                      "endpoint (default: every catalog model with one), or with --endpoint the "
+                                      "names served there, each priced from the catalog.")] = None,
     endpoint: Annotated[str | None, Opt("--endpoint", help="Ad-hoc endpoint base URL (with --model).")] = None,
     model: Annotated[str | None, Opt("--model", help="Model name served at --endpoint.")] = None,
     api: Annotated[ApiName, Opt("--api", help="Wire format of --endpoint.")] = ApiName.openai,
@@ -74,7 +76,14 @@ def bench(
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
     output: Annotated[str | None, Opt("--output", "-o", help="Write the summary here (- = stdout).")] = None,
 ) -> None:
-    """Benchmark candidate models on your prompts: cost, TTFT/latency and quality, with a recommendation."""
+    """Benchmark candidate models on your prompts: cost, TTFT/latency and quality, with a recommendation.
+
+    \b
+    Assertions a suite prompt can list under `assert:` (one check per entry):
+      contains, icontains, not-contains, regex, equals, is-json: true|false,
+      json-path: {path, equals}, number: {value, tolerance, path}, max-output-tokens: N.
+    A prompt with a `rubric:` is scored by the suite's judge model. See docs/bench.md.
+    """
     from decimal import Decimal
     from pathlib import Path
 
@@ -107,11 +116,20 @@ def bench(
                          max_cost=Decimal(str(max_cost)) if max_cost is not None else None,
                          stream=not no_stream, seed=seed)
     gates = Gates(min_quality, slo_ttft_ms, slo_latency_ms)
+    saved = [0]
     with progress("bench", total=len(bench_plan.jobs)) as bar:
-        done = (lambda _r: bar.advance(bar.task_ids[0])) if bar else (lambda _r: None)
-        run = run_bench(spec, targets, keys, bench_plan, options, gates, results=results_path, resume=resume,
-                        judge_target=judge_target, judge_min_score=spec.judge.min_score if spec.judge else 4,
-                        on_record=done)
+        def done(_r: object) -> None:
+            saved[0] += 1
+            if bar:
+                bar.advance(bar.task_ids[0])
+
+        try:
+            run = run_bench(spec, targets, keys, bench_plan, options, gates, results=results_path,
+                            resume=resume, judge_target=judge_target,
+                            judge_min_score=spec.judge.min_score if spec.judge else 4, on_record=done)
+        except KeyboardInterrupt:
+            warn(_interrupted(ctx, saved[0], results))
+            raise typer.Exit(code=130) from None
     _render_out(run.summary, fmt, output)
     if results:
         info(f"wrote {len(run.outcome.records)} record(s) to {results}")
@@ -121,14 +139,39 @@ def bench(
         raise typer.Exit(code=1)
 
 
+def _interrupted(ctx: typer.Context, saved: int, results: str | None) -> str:
+    """What Ctrl-C leaves behind and how to pick the run up again: this command with ``--resume``."""
+    import shlex
+
+    if results is None:
+        return f"interrupted after {saved} request(s); nothing was saved (no --results FILE), so a rerun " \
+               "starts over"
+    argv = ["llmcost", ctx.info_name or "bench"]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.param_type_name == "argument":
+            argv.append(str(value))
+        elif value != param.default and value is not None and value is not False:
+            flag = param.opts[0]
+            argv += [flag] if value is True else [flag, str(value)]
+    if "--resume" not in argv:
+        argv.append("--resume")
+    return (f"interrupted: {saved} record(s) of this run saved to {results}; resume with: "
+            f"{shlex.join(argv)}")
+
+
 def _targets(cat: Catalog, models: str | None, endpoint: str | None, model: str | None, api: str,
              api_key_env: str | None) -> list[Target]:
     from llmcost.bench.targets import adhoc_target, catalog_targets, endpoint_targets
     from llmcost.errors import UsageError
 
-    if (endpoint is None) != (model is None):
-        raise UsageError("--endpoint and --model go together")
     names = [n.strip() for n in models.split(",") if n.strip()] if models else []
+    if endpoint is not None and model is None and names:  # several models behind one gateway
+        served = [adhoc_target(cat, url=endpoint, model=n, api=api, api_key_env=api_key_env)  # type: ignore[arg-type]
+                  for n in names]
+        return _unique(served)
+    if (endpoint is None) != (model is None):
+        raise UsageError("--endpoint goes with --model NAME or --models a,b")
     targets = catalog_targets(cat, names) if names else []
     if endpoint is not None and model is not None:
         targets.append(adhoc_target(cat, url=endpoint, model=model, api=api,  # type: ignore[arg-type]
@@ -137,7 +180,13 @@ def _targets(cat: Catalog, models: str | None, endpoint: str | None, model: str 
         targets = endpoint_targets(cat)
     if not targets:
         raise UsageError("no models to bench: give --models (catalog models with an endpoint) or "
-                         "--endpoint URL --model NAME")
+                         "--endpoint URL --model NAME (or --models a,b)")
+    return _unique(targets)
+
+
+def _unique(targets: list[Target]) -> list[Target]:
+    from llmcost.errors import UsageError
+
     seen: set[str] = set()
     for t in targets:
         if t.name in seen:

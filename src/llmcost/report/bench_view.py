@@ -11,12 +11,15 @@ from llmcost.bench.stats import fine_usd
 from llmcost.report.money import usd
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+    from rich.table import Table
 
     from llmcost.bench.session import BenchPlan
 
-COLUMNS = ("Model", "Req", "Errors", "Pass", "$/req", "$/1k req", "Provider $", "TTFT p50/p95 ms",
+PROVIDER = "Provider $/req"
+COLUMNS = ("Model", "Req", "Errors", "Pass", "$/req", PROVIDER, "$/1k req", "TTFT p50/p95 ms",
            "Latency p50/p95/p99 ms", "ITL p50 ms", "tok/s", "Goodput")
+NO_SUCCESS = "no success"
 
 
 def render_json(summary: dict[str, Any]) -> str:
@@ -24,29 +27,44 @@ def render_json(summary: dict[str, Any]) -> str:
 
 
 def columns(summary: dict[str, Any]) -> list[str]:
-    """:data:`COLUMNS`, without "Provider $" when no response reported its own cost."""
+    """:data:`COLUMNS`, without "Provider $/req" when no response reported its own cost."""
     if any(m.get("provider_cost_usd") is not None for m in summary["models"]):
         return list(COLUMNS)
-    return [c for c in COLUMNS if c != "Provider $"]
+    return [c for c in COLUMNS if c != PROVIDER]
 
 
 def summary_rows(summary: dict[str, Any]) -> list[list[str]]:
-    """One row of display strings per model, in :func:`columns` order."""
-    keep_provider = "Provider $" in columns(summary)
+    """One row of display strings per model, in :func:`columns` order. Money is per request (the
+    catalog's and the provider's own figure side by side) or per 1k requests; a model without a successful
+    request has no cost to show and says so instead of "unpriced"."""
+    keep_provider = PROVIDER in columns(summary)
     rows = []
     for m in summary["models"]:
         errors = str(m["errors"])
         if m["errors_by_type"]:
             errors += " (" + ", ".join(f"{k} {v}" for k, v in m["errors_by_type"].items()) + ")"
+        unpriced = "unpriced" if _successes(m) else NO_SUCCESS
         rows.append([
             m["model"], str(m["requests"]), errors, _rate(m["quality_pass_rate"]),
-            _usd(m["cost_per_request_usd"]), _usd(m["cost_per_1k_usd"]), _usd(m.get("provider_cost_usd"), "—"),
+            _usd(m["cost_per_request_usd"], unpriced), _usd(_provider_per_request(m), "—"),
+            _usd(m["cost_per_1k_usd"], unpriced),
             _ms(m["ttft_ms"], "p50", "p95"), _ms(m["latency_ms"], "p50", "p95", "p99"),
             _ms(m.get("itl_ms") or {}, "p50"), _num(m["output_tokens_per_s"]), _rate(m["goodput"]),
         ])
         if not keep_provider:
-            del rows[-1][6]
+            del rows[-1][5]
     return rows
+
+
+def _successes(m: dict[str, Any]) -> int:
+    successes = m.get("successes")
+    return int(successes) if successes is not None else int(m["requests"]) - int(m["errors"])
+
+
+def _provider_per_request(m: dict[str, Any]) -> float | None:
+    """``provider_cost_usd`` is the run total over successful requests; the table shows it per request."""
+    total, n = m.get("provider_cost_usd"), _successes(m)
+    return None if total is None or not n else total / n
 
 
 def recommendation_lines(summary: dict[str, Any]) -> list[str]:
@@ -71,23 +89,82 @@ def notes(summary: dict[str, Any]) -> list[str]:
 
 
 def render_table(summary: dict[str, Any]) -> RenderableType:
+    """The summary as a table that fits the console it is printed on: one row per model when that fits,
+    else one column per model (metrics as rows), else one block per model. Numbers and model names are
+    never cut."""
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
+
+    text = Text()
+    text.append("Recommendation\n", style="bold")
+    text.append("\n".join(recommendation_lines(summary)))
+    extra = notes(summary)
+    parts: list[RenderableType] = [_FittedTable(summary), text]
+    if extra:
+        parts.append(Text("\n".join(extra), style="dim"))
+    return Group(*parts)
+
+
+class _FittedTable:
+    """A rich renderable that picks its layout from the width it is given (see :func:`render_table`)."""
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        self.summary = summary
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.measure import Measurement
+
+        unbounded = options.update_width(1_000_000)  # the natural width, not clamped to the console's
+        for layout in (wide_table, transposed_table):
+            table = layout(self.summary)
+            if Measurement.get(console, unbounded, table).maximum <= options.max_width:
+                yield table
+                return
+        yield from model_blocks(self.summary)
+
+
+def wide_table(summary: dict[str, Any]) -> Table:
+    """One row per model, one column per metric."""
+    from rich.table import Table
 
     table = Table(title=f"Bench: {summary['suite']}", title_justify="left")
     for col in columns(summary):
         table.add_column(col, justify="left" if col == "Model" else "right", no_wrap=True)
     for row in summary_rows(summary):
         table.add_row(*row)
-    text = Text()
-    text.append("Recommendation\n", style="bold")
-    text.append("\n".join(recommendation_lines(summary)))
-    extra = notes(summary)
-    parts: list[RenderableType] = [table, text]
-    if extra:
-        parts.append(Text("\n".join(extra), style="dim"))
-    return Group(*parts)
+    return table
+
+
+def transposed_table(summary: dict[str, Any]) -> Table:
+    """One column per model, one row per metric: for consoles too narrow for :func:`wide_table`."""
+    from rich.table import Table
+
+    cols, rows = columns(summary), summary_rows(summary)
+    table = Table(title=f"Bench: {summary['suite']}", title_justify="left")
+    table.add_column("Model", no_wrap=True)
+    for row in rows:
+        table.add_column(row[0], justify="right", no_wrap=True)
+    for i, label in enumerate(cols[1:], start=1):
+        table.add_row(label, *(row[i] for row in rows))
+    return table
+
+
+def model_blocks(summary: dict[str, Any]) -> list[RenderableType]:
+    """One two-column block per model (metric, value): fits any console; long values wrap, never cut."""
+    from rich.table import Table
+    from rich.text import Text
+
+    cols = columns(summary)
+    out: list[RenderableType] = [Text(f"Bench: {summary['suite']}")]
+    for row in summary_rows(summary):
+        out.append(Text(row[0], style="bold", overflow="fold"))
+        block = Table(show_header=False)
+        block.add_column("metric", no_wrap=True)
+        block.add_column("value", justify="right", overflow="fold")
+        for label, cell in zip(cols[1:], row[1:], strict=True):
+            block.add_row(label, cell)
+        out.append(block)
+    return out
 
 
 def render_markdown(summary: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ and can refuse the first requests with 429 and chosen headers. The event and bod
 
 from __future__ import annotations
 
+import email.utils
 import json
 import threading
 import time
@@ -30,13 +31,15 @@ from bench_fake_llm import (
 @dataclass(frozen=True)
 class Wire:
     """How the server answers one model: ``json_to_stream`` sends a whole JSON body even when the request
-    asked for a stream; the first ``fail_first`` requests get ``fail_status`` with ``fail_headers``."""
+    asked for a stream; the first ``fail_first`` requests get ``fail_status`` with ``fail_headers``, plus a
+    ``Retry-After`` HTTP date ``retry_after_date_s`` seconds after the response when that is set."""
 
     reply: str = "Paris is the capital of France."
     json_to_stream: bool = False
     fail_first: int = 0
     fail_status: int = 429
     fail_headers: dict[str, str] = field(default_factory=dict)
+    retry_after_date_s: float | None = None  # also send ``Retry-After`` as an HTTP date this far ahead
 
 
 @dataclass
@@ -78,8 +81,10 @@ class _Handler(BaseHTTPRequestHandler):
         wire = self.server.state.wires.get(body["model"], Wire())
         n = self.server.state.arrive(body["model"])
         if n <= wire.fail_first:
-            return self._json(wire.fail_status, {"error": {"message": f"injected {wire.fail_status}"}},
-                              wire.fail_headers)
+            headers = dict(wire.fail_headers)
+            if wire.retry_after_date_s is not None:
+                headers["retry-after"] = email.utils.formatdate(time.time() + wire.retry_after_date_s, usegmt=True)
+            return self._json(wire.fail_status, {"error": {"message": f"injected {wire.fail_status}"}}, headers)
         behavior = Behavior(reply=wire.reply)
         usage = (prompt_words(body), len(pieces(wire.reply)))
         if not body.get("stream") or wire.json_to_stream:

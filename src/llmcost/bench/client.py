@@ -17,6 +17,7 @@ import email.utils
 import importlib
 import itertools
 import json
+import math
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,12 +37,16 @@ from llmcost.bench.wire import (
 from llmcost.errors import EndpointError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Mapping
 
     import httpx
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 MAX_ERROR_BODY = 2000
+# Where servers say how long to wait, most precise first: OpenAI's own SDK reads ``retry-after-ms`` before
+# ``retry-after``; a LiteLLM proxy passes an upstream provider's headers on with an ``llm_provider-`` prefix
+# (its own rate limiter sends only ``llm_provider-retry-after``).
+RETRY_AFTER_HEADERS = ("retry-after-ms", "retry-after", "llm_provider-retry-after-ms", "llm_provider-retry-after")
 DRAIN_S = 1.0
 DRAIN_LINES = 100
 
@@ -50,11 +55,12 @@ class RequestFailed(EndpointError):
     """One request failed. ``kind`` is e.g. ``timeout``, ``connection``, ``http_429``, ``malformed_chunk``."""
 
     def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None,
-                 retryable: bool = False):
+                 retryable: bool = False, retry_after_header: str | None = None):
         super().__init__(f"{kind}: {message}")
         self.kind = kind
         self.status = status
         self.retry_after = retry_after
+        self.retry_after_header = retry_after_header if retry_after is not None else None
         self.retryable = retryable
 
 
@@ -188,10 +194,10 @@ class HttpChatClient:
         raw = (await response.aread())[:MAX_ERROR_BODY].decode("utf-8", "replace")
         detail = _error_detail(raw)
         status = response.status_code
+        wait, header = retry_after_from(response.headers)
         raise RequestFailed(
             f"http_{status}", self._scrub(f"HTTP {status}: {detail}" if detail else f"HTTP {status}"),
-            status=status, retry_after=parse_retry_after(response.headers.get("retry-after")),
-            retryable=status in RETRYABLE_STATUS,
+            status=status, retry_after=wait, retry_after_header=header, retryable=status in RETRYABLE_STATUS,
         )
 
     def _scrub(self, text: str) -> str:
@@ -233,15 +239,38 @@ def redact(text: str, secret: str) -> str:
     return text
 
 
+def retry_after_from(headers: Mapping[str, str], now: float | None = None) -> tuple[float | None, str | None]:
+    """Seconds the server asks us to wait and the header that said so, from the first of
+    :data:`RETRY_AFTER_HEADERS` that parses (``-ms`` headers in milliseconds); ``(None, None)`` if none."""
+    for name in RETRY_AFTER_HEADERS:
+        value = headers.get(name)
+        if value is None:
+            continue
+        seconds = _parse_ms(value) if name.endswith("-ms") else parse_retry_after(value, now)
+        if seconds is not None:
+            return seconds, name
+    return None, None
+
+
+def _parse_ms(value: str) -> float | None:
+    try:
+        ms = float(value.strip())
+    except ValueError:
+        return None
+    return max(ms, 0.0) / 1000 if math.isfinite(ms) else None
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     if not value:
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

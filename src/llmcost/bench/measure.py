@@ -96,11 +96,12 @@ async def success_record(job: Job, completion: Completion, attempts: int, starte
     )
 
 
-def failure_record(job: Job, error: RequestFailed, attempts: int, started_at: str) -> Record:
+def failure_record(job: Job, error: RequestFailed, attempts: int, started_at: str, *,
+                   gave_up: str | None = None) -> Record:
     scored = bool(job.case.assertions or job.case.rubric)
     return Record(
         prompt_id=job.case.id, model=job.target.name, repetition=job.repetition, task=job.case.task, ok=False,
-        error_type=error.kind, error=str(error)[:500], attempts=attempts, started_at=started_at,
+        error_type=error.kind, error=str(error)[:500], gave_up=gave_up, attempts=attempts, started_at=started_at,
         passed=False if scored else None, tags=job.case.tags,
     )
 

@@ -31,6 +31,7 @@ class Record:
     ok: bool = False
     error_type: str | None = None
     error: str | None = None
+    gave_up: str | None = None  # why a failed request was not retried (again)
     attempts: int = 1
     started_at: str | None = None
     ttft_ms: float | None = None

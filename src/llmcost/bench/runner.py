@@ -1,5 +1,5 @@
 """Running a bench: scheduling requests under a concurrency limit, an optional arrival rate, a global
-deadline and a cost cap, with retries (exponential backoff with jitter, honouring ``Retry-After``).
+deadline and a cost cap, with retries (see :mod:`llmcost.bench.retry`).
 
 Every job ends as exactly one :class:`Record`, failures included; jobs never started (cost cap reached,
 deadline passed) are counted in :attr:`RunOutcome.not_run`.
@@ -18,6 +18,7 @@ from typing import Literal
 from llmcost.bench.client import ChatEndpoint, RequestFailed
 from llmcost.bench.measure import Job, Judge, failure_record, now_iso, success_record
 from llmcost.bench.results import Record
+from llmcost.bench.retry import RetryPolicy, decide
 from llmcost.bench.scoring import Check, judge_request, judge_score
 from llmcost.bench.suite import PromptCase
 from llmcost.bench.targets import Target
@@ -66,6 +67,8 @@ class Runner:
         self.on_record = on_record
         self.judge = judge
         self.rng = random.Random(options.seed)
+        self.retry_policy = RetryPolicy(options.retries, options.backoff_base_s, options.backoff_max_s,
+                                        options.max_retry_after_s)
         self.spent = Decimal(0)
         self.reserved = Decimal(0)
         self.records: list[Record] = []
@@ -131,25 +134,14 @@ class Runner:
             try:
                 completion = await client.complete(request)
             except RequestFailed as exc:
-                wait = self._backoff(attempt, exc)
-                if wait is None:
-                    return failure_record(job, exc, attempt + 1, started_at)
-                await asyncio.sleep(wait)
+                then = decide(self.retry_policy, attempt, exc, self.rng)
+                if then.wait_s is None:
+                    return failure_record(job, exc, attempt + 1, started_at, gave_up=then.gave_up)
+                await asyncio.sleep(then.wait_s)
                 continue
             return await success_record(job, completion, attempt + 1, started_at, self.judge,
                                         streamed=self.options.stream)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _backoff(self, attempt: int, exc: RequestFailed) -> float | None:
-        """Seconds to wait before retrying, or None to give up."""
-        if not exc.retryable or attempt >= self.options.retries:
-            return None
-        if exc.retry_after is not None and exc.status in (429, 503):
-            if exc.retry_after > self.options.max_retry_after_s:
-                return None
-            return exc.retry_after * (1 + 0.1 * self.rng.random())
-        ceiling = min(self.options.backoff_max_s, self.options.backoff_base_s * 2.0**attempt)
-        return ceiling * (0.5 + 0.5 * self.rng.random())
 
 
 def make_judge(client: ChatEndpoint, min_score: int) -> Judge:

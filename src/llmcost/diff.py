@@ -1,4 +1,5 @@
-"""What changed between two results: two ``estimate --format json`` files, or two bench summaries.
+"""What changed between two results: two ``estimate --format json`` files, or two bench results (a bench
+summary JSON or a ``--results`` JSONL file, summarized the way ``check`` does).
 
 Money is read from the JSON as ``Decimal`` (``parse_float=Decimal``), so a change of $0.10 is exactly that.
 """
@@ -97,6 +98,7 @@ class BenchDiff:
     base: str
     head: str
     models: tuple[BenchModelDiff, ...]
+    warnings: tuple[str, ...] = ()  # why the two sides may not be comparable (different suites or prompts)
 
 
 def diff_files(base: str | Path, head: str | Path) -> EstimateDiff | BenchDiff:
@@ -107,18 +109,22 @@ def diff_files(base: str | Path, head: str | Path) -> EstimateDiff | BenchDiff:
         raise InputError(f"cannot compare a {base_kind} result ({base}) with a {head_kind} result",
                          source=str(head), field="kind")
     if base_kind == "bench":
-        return diff_bench(parse_bench_summary(_floats(base_data), str(base)),
-                          parse_bench_summary(_floats(head_data), str(head)), str(base), str(head))
+        result = diff_bench(parse_bench_summary(_floats(base_data), str(base)),
+                            parse_bench_summary(_floats(head_data), str(head)), str(base), str(head))
+        return BenchDiff(result.base, result.head, result.models, suite_warnings(base_data, head_data))
     return diff_estimates(base_data, head_data, str(base), str(head))
 
 
 def load_result(path: str | Path) -> tuple[Literal["estimate", "bench"], dict[str, Any]]:
-    """Read a result JSON (numbers as ``Decimal``) and say which kind it is."""
+    """Read a result JSON (numbers as ``Decimal``) and say which kind it is. A bench ``--results`` JSONL
+    file is summarized (without gates) and carries its ``prompt_ids``; it does not know its suite's name."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", source=source) from None
+    if _is_results_file(text):
+        return "bench", _summarize_results(Path(path))
     try:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
@@ -149,6 +155,57 @@ def diff_estimates(base: dict[str, Any], head: dict[str, Any], base_name: str = 
         total = Change(name, b[0] if b else None, a[0] if a else None)
         out.append(ScenarioDiff(total, tuple(sorted(models, key=lambda c: (-abs(c.delta), c.name)))))
     return EstimateDiff(base_name, head_name, head_days, tuple(out))
+
+
+def suite_warnings(base: dict[str, Any], head: dict[str, Any]) -> tuple[str, ...]:
+    """Warnings when two bench results did not run the same suite: by name when both files name it, by
+    prompt ids when both are results files, else by the tasks both summaries list."""
+    base_suite, head_suite = base.get("suite"), head.get("suite")
+    if base_suite and head_suite:
+        if base_suite != head_suite:
+            return (f"base and head come from different suites ('{base_suite}' and '{head_suite}'); "
+                    "their figures may not be comparable",)
+        return ()
+    if "prompt_ids" in base and "prompt_ids" in head:
+        only_base = set(base["prompt_ids"]) - set(head["prompt_ids"])
+        only_head = set(head["prompt_ids"]) - set(base["prompt_ids"])
+        if only_base or only_head:
+            return (f"base and head ran different prompts ({len(only_base)} only in base, {len(only_head)} "
+                    "only in head); their figures may not be comparable",)
+        return ()
+    base_tasks, head_tasks = _tasks(base), _tasks(head)
+    if base_tasks != head_tasks:
+        return (f"base and head cover different tasks ({', '.join(sorted(base_tasks)) or 'none'} and "
+                f"{', '.join(sorted(head_tasks)) or 'none'}); their figures may not be comparable",)
+    return ()
+
+
+def _tasks(data: dict[str, Any]) -> set[str]:
+    models = data.get("models")
+    if not isinstance(models, list):
+        return set()
+    return {str(t.get("task")) for m in models if isinstance(m, dict)
+            for t in m.get("by_task") or [] if isinstance(t, dict)}
+
+
+def _is_results_file(text: str) -> bool:
+    first = text.lstrip().split("\n", 1)[0]
+    try:
+        data = json.loads(first)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and data.get("kind") == "bench-request"
+
+
+def _summarize_results(path: Path) -> dict[str, Any]:
+    from llmcost.bench.results import read_records
+    from llmcost.bench.stats import Gates, build_summary
+
+    records, _ = read_records(path)
+    models = list(dict.fromkeys(r.model for r in records))
+    summary = build_summary(records, suite="", models=models, gates=Gates())
+    summary["prompt_ids"] = sorted({r.prompt_id for r in records})
+    return summary
 
 
 def diff_bench(base: BenchSummary, head: BenchSummary, base_name: str = "base",

@@ -63,7 +63,7 @@ def bench_diff_dict(d: BenchDiff) -> dict[str, Any]:
             entry[key] = {"before": metric.before, "after": metric.after, "change": metric.delta}
         models.append(entry)
     return {"schema_version": SCHEMA_VERSION, "kind": "diff", "of": "bench", "base": d.base, "head": d.head,
-            "models": models}
+            "warnings": list(d.warnings), "models": models}
 
 
 def render_json(d: EstimateDiff | BenchDiff) -> str:
@@ -136,6 +136,7 @@ def render_markdown(d: EstimateDiff | BenchDiff) -> str:
                  "| Model | Status | " + " | ".join(label for _, label, _ in BENCH_COLUMNS) + " |",
                  "|---|---|" + "---:|" * len(BENCH_COLUMNS)]
         lines += ["| " + " | ".join(row) + " |" for row in _bench_rows(d)]
+        lines += ["", *(f"> **Warning:** {w}" for w in d.warnings)] if d.warnings else []
         return "\n".join(lines) + "\n"
     lines = [f"## Cost change: `{d.base}` → `{d.head}`", "",
              f"Monthly cost ({d.projection_days} days) per scenario:", "",

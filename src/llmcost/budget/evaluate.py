@@ -41,17 +41,24 @@ class Spend:
     requests: float
 
 
-class Context:
+class BenchContext:
+    """What bench gates are judged against: a policy whose rules are all bench gates needs no logs."""
+
+    def __init__(self, policy: Policy, catalog: Catalog, bench: BenchSummary | None = None):
+        self.policy = policy
+        self.catalog = catalog
+        self.bench = bench
+
+
+class Context(BenchContext):
     """Everything rules are judged against. Per-task pricing is computed once, on first use."""
 
     def __init__(self, policy: Policy, estimate: Estimate, outcome: ScenarioOutcome, frame: pd.DataFrame,
                  catalog: Catalog, bench: BenchSummary | None = None, diff: EstimateDiff | None = None):
-        self.policy = policy
+        super().__init__(policy, catalog, bench)
         self.estimate = estimate
         self.outcome = outcome
         self.frame = frame
-        self.catalog = catalog
-        self.bench = bench
         self.diff = diff
 
     def monthly(self, observed: Decimal) -> Decimal:
@@ -127,7 +134,7 @@ def _missing(value: object) -> bool:
     return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
 
 
-def evaluate(ctx: Context) -> tuple[Verdict, ...]:
+def evaluate(ctx: BenchContext) -> tuple[Verdict, ...]:
     """Judge every rule of the policy, in file order."""
     out: list[Verdict] = []
     for index, rule in enumerate(ctx.policy.rules):
@@ -135,7 +142,7 @@ def evaluate(ctx: Context) -> tuple[Verdict, ...]:
     return tuple(out)
 
 
-def _judge(ctx: Context, index: int, rule: Rule) -> Iterator[Verdict]:
+def _judge(ctx: BenchContext, index: int, rule: Rule) -> Iterator[Verdict]:
     line = ctx.policy.lines[index] if index < len(ctx.policy.lines) else None
     name = ctx.policy.rule_name(index)
     where = f"rules[{index}]"
@@ -145,6 +152,10 @@ def _judge(ctx: Context, index: int, rule: Rule) -> Iterator[Verdict]:
         return Verdict(name, rule.kind, subject, metric, rule.severity, bound, _dec(limit),
                        None if actual is None else _dec(actual), unit, line, note)
 
+    if isinstance(rule, BenchGate):
+        yield from _bench(ctx, rule, where, verdict)
+        return
+    assert isinstance(ctx, Context), "only bench rules are judged without logs (run_check makes sure)"
     if isinstance(rule, MonthlySpend | CostPer1k):
         for spend in _subjects(ctx, rule, where):
             if isinstance(rule, MonthlySpend):
@@ -152,8 +163,6 @@ def _judge(ctx: Context, index: int, rule: Rule) -> Iterator[Verdict]:
             else:
                 per_1k = spend.observed / _dec(spend.requests) * THOUSAND if spend.requests else Decimal(0)
                 yield verdict(spend.subject, "cost per 1k requests", "max", rule.max_usd, per_1k, "usd")
-    elif isinstance(rule, IncreaseVsBaseline):
-        yield from _increase(ctx, rule, where, verdict)
     elif isinstance(rule, ScenarioSavings):
         outcome = _scenario(ctx, rule.scenario, f"{where}.scenario")
         saved, pct = ctx.estimate.savings(outcome)
@@ -165,7 +174,7 @@ def _judge(ctx: Context, index: int, rule: Rule) -> Iterator[Verdict]:
         if rule.min_pct is not None:
             yield verdict(subject, "monthly savings %", "min", rule.min_pct, pct if known else None, "pct", note)
     else:
-        yield from _bench(ctx, rule, where, verdict)
+        yield from _increase(ctx, rule, where, verdict)
 
 
 def _subjects(ctx: Context, rule: MonthlySpend | CostPer1k, where: str) -> list[Spend]:
@@ -228,7 +237,7 @@ def _scenario(ctx: Context, name: str, field: str) -> ScenarioOutcome:
                       field=field)
 
 
-def _bench(ctx: Context, rule: BenchGate, where: str, verdict: Make) -> Iterator[Verdict]:
+def _bench(ctx: BenchContext, rule: BenchGate, where: str, verdict: Make) -> Iterator[Verdict]:
     if ctx.bench is None:
         raise PolicyError("a bench rule needs bench results (inputs.bench or --bench FILE)",
                           source=ctx.policy.source, field="inputs.bench")
@@ -248,7 +257,7 @@ def _bench(ctx: Context, rule: BenchGate, where: str, verdict: Make) -> Iterator
         yield verdict(subject, metric, bound, limit, actual, unit, missing if actual is None else "")
 
 
-def _bench_model(ctx: Context, name: str) -> ModelSummary | None:
+def _bench_model(ctx: BenchContext, name: str) -> ModelSummary | None:
     assert ctx.bench is not None
     exact = ctx.bench.model(name)
     if exact is not None:

@@ -30,7 +30,7 @@ class _Strict(BaseModel):
 class Inputs(_Strict):
     """Where the numbers come from."""
 
-    logs: tuple[str, ...] = Field(min_length=1)
+    logs: tuple[str, ...] = Field(default=(), description="needed unless every rule is a bench gate")
     log_format: str | None = None
     model: str | None = Field(default=None, description="model for log rows that name none")
     catalog: str | None = None

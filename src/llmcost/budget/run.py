@@ -8,12 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmcost.budget.evaluate import Context, drivers, evaluate
-from llmcost.budget.policy import Policy
+from llmcost.budget.evaluate import BenchContext, Context, drivers, evaluate
+from llmcost.budget.policy import BenchGate, Policy
 from llmcost.budget.verdict import CheckResult
 from llmcost.errors import PolicyError
 
 if TYPE_CHECKING:
+    from llmcost.catalog import Catalog
     from llmcost.diff import EstimateDiff
     from llmcost.estimate import Estimate
     from llmcost.logs.registry import FileReport
@@ -21,10 +22,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CheckRun:
-    """The result, the estimate it rests on (to save as the next baseline) and what reading the logs found."""
+    """The result, the estimate it rests on (to save as the next baseline; None when the policy has only
+    bench gates and no logs) and what reading the logs found."""
 
     result: CheckResult
-    estimate: Estimate
+    estimate: Estimate | None
     files: tuple[FileReport, ...]
 
 
@@ -38,6 +40,8 @@ def run_check(policy: Policy) -> CheckRun:
 
     inputs = policy.inputs
     catalog = load_catalog(inputs.catalog)
+    if not inputs.logs:
+        return _bench_only(policy, catalog)
     scenarios = select_scenarios(inputs.scenarios, baseline_only=_baseline_only(policy), catalog=catalog)
     logset = read_logs(list(inputs.logs), log_format=inputs.log_format, default_model=inputs.model,
                        skip_bad=inputs.skip_bad)
@@ -72,6 +76,25 @@ def run_check(policy: Policy) -> CheckRun:
         unpriced=tuple((m.model, m.tokens.requests) for m in outcome.priced.unpriced),
     )
     return CheckRun(result, estimate, logset.files)
+
+
+def _bench_only(policy: Policy, catalog: Catalog) -> CheckRun:
+    """A policy without logs: fine when every rule is a bench gate (judged on the bench results alone)."""
+    from llmcost.bench.summary import load_bench_summary
+
+    need_logs = [f"'{policy.rule_name(i)}' ({rule.kind})" for i, rule in enumerate(policy.rules)
+                 if not isinstance(rule, BenchGate)]
+    if need_logs:
+        raise PolicyError(f"needs at least one log file: rule{'s' * (len(need_logs) > 1)} "
+                          f"{', '.join(need_logs)} price{'s' * (len(need_logs) == 1)} traffic (only bench rules "
+                          "run without logs)", source=policy.source, field="inputs.logs")
+    inputs = policy.inputs
+    bench = load_bench_summary(inputs.bench) if inputs.bench else None
+    verdicts = evaluate(BenchContext(policy, catalog, bench))
+    result = CheckResult(policy=policy.source, scenario=inputs.scenario, window_days=Decimal(0), requests=0,
+                         projection_days=inputs.projection_days, monthly_cost=Decimal(0), verdicts=verdicts,
+                         bench_only=True)
+    return CheckRun(result, None, ())
 
 
 def _baseline_only(policy: Policy) -> bool:

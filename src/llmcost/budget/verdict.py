@@ -84,6 +84,7 @@ class CheckResult:
     diff: EstimateDiff | None = None
     baseline_source: str | None = None
     unpriced: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    bench_only: bool = False  # the policy has no logs, only bench gates: no window, no projected cost
 
     def with_status(self, status: Status) -> tuple[Verdict, ...]:
         return tuple(v for v in self.verdicts if v.status == status)

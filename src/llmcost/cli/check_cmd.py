@@ -72,6 +72,10 @@ def check(
         names = ", ".join(f"{m} ({int(n):,} requests)" for m, n in result.unpriced)
         warn(f"unpriced models, left out of the totals: {names} (set inputs.strict or --strict to fail)")
     if save_estimate:
+        if run.estimate is None:
+            from llmcost.errors import UsageError
+
+            raise UsageError("--save-estimate needs inputs.logs: this policy has bench gates only")
         write_output(estimate_json(run.estimate), save_estimate)
     _emit(result, fmt, output, markdown)
     raise typer.Exit(code=result.exit_code)

@@ -63,9 +63,16 @@ def headline(r: CheckResult) -> str:
     n_pass = len(r.verdicts) - n_fail - n_warn - n_skip
     state = "FAILED" if n_fail else "passed"
     skipped = f", {n_skip} skipped" if n_skip else ""
+    what = ("bench gates only, no logs" if r.bench_only
+            else f"scenario '{r.scenario}' projects {usd(r.monthly_cost)} per {r.projection_days} days")
     return (f"Budget check {state}: {n_fail} failed, {n_warn} warning{'s' * (n_warn != 1)}, {n_pass} passed"
-            f"{skipped} "
-            f"— scenario '{r.scenario}' projects {usd(r.monthly_cost)} per {r.projection_days} days")
+            f"{skipped} — {what}")
+
+
+def _window(r: CheckResult) -> str:
+    if r.bench_only:
+        return "bench results only (no logs)"
+    return f"window {float(r.window_days):.2f} days, {r.requests:,} requests"
 
 
 def _margin(v: Verdict) -> str:
@@ -89,8 +96,7 @@ def render_table(r: CheckResult) -> RenderableType:
     for v in r.verdicts:
         table.add_row(Text(LABEL[v.status], style=style[v.status]), v.rule, v.subject, v.metric,
                       value(v.actual, v.unit), f"{v.bound} {value(v.limit, v.unit)}", _margin(v))
-    info = Text(f"Policy {r.policy}; window {float(r.window_days):.2f} days, {r.requests:,} requests.",
-                style="dim")
+    info = Text(f"Policy {r.policy}; {_window(r)}.", style="dim")
     parts: list[RenderableType] = [info, table, Text(headline(r), style="red" if r.failed else "green")]
     return Group(*parts)
 
@@ -103,9 +109,9 @@ def to_dict(r: CheckResult) -> dict[str, Any]:
         "exit_code": r.exit_code,
         "policy": r.policy,
         "scenario": r.scenario,
-        "window": {"days": float(round(r.window_days, 6)), "requests": r.requests},
+        "window": None if r.bench_only else {"days": float(round(r.window_days, 6)), "requests": r.requests},
         "projection_days": r.projection_days,
-        "monthly_cost_usd": json_usd(r.monthly_cost),
+        "monthly_cost_usd": None if r.bench_only else json_usd(r.monthly_cost),
         "summary": {"failed": len(r.failed), "warnings": len(r.warnings),
                     "skipped": len(r.with_status("skip")),
                     "passed": len(r.with_status("pass"))},
@@ -146,7 +152,7 @@ def render_markdown(r: CheckResult) -> str:
     """A PR-comment-ready summary: what failed and by how much, top cost drivers, change vs baseline."""
     icon = ICON["fail"] if r.failed else ICON["warn"] if r.warnings else ICON["pass"]
     lines = [f"## {icon} llmcost budget check", "", f"**{headline(r)}.**", "",
-             f"Window: {float(r.window_days):.2f} days, {r.requests:,} requests; policy `{r.policy}`.", ""]
+             f"{_window(r).capitalize()}; policy `{r.policy}`.", ""]
     breached = [v for v in r.verdicts if v.breached]
     if breached:
         lines += ["### What needs attention", "", "| | Rule | Subject | Actual | Limit | By how much |",

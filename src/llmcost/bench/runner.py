@@ -71,6 +71,8 @@ class Runner:
                                         options.max_retry_after_s)
         self.spent = Decimal(0)
         self.reserved = Decimal(0)
+        self.in_flight = 0  # requests holding a reservation
+        self.settled = asyncio.Event()  # set whenever a reservation settles into what it really cost
         self.records: list[Record] = []
         self.not_run: Counter[str] = Counter()
 
@@ -89,11 +91,12 @@ class Runner:
                         next_at += self._interval()
                     await sem.acquire()
                     cost = self.projected(job)
-                    if self._over_cap(cost):
+                    if not await self._fits_cap(cost):
                         sem.release()
                         self.not_run["max_cost"] += len(jobs) - started
                         break
                     self.reserved += cost or 0
+                    self.in_flight += 1
                     tasks.append(asyncio.create_task(self._one(job, cost, sem, deadline)))
                     started += 1
         except TimeoutError:
@@ -105,6 +108,17 @@ class Runner:
     def _interval(self) -> float:
         rate = self.options.rate or 1.0
         return self.rng.expovariate(rate) if self.options.arrivals == "poisson" else 1.0 / rate
+
+    async def _fits_cap(self, cost: Decimal | None) -> bool:
+        """Whether a request projected at ``cost`` fits under the cap. Reservations of requests in flight
+        are upper bounds, so an apparent overrun waits for them to settle before it stops the run: the run
+        then stops only when the next request's upper bound does not fit on top of what was really spent."""
+        while self._over_cap(cost):
+            if self.in_flight == 0:
+                return False
+            self.settled.clear()
+            await self.settled.wait()
+        return True
 
     def _over_cap(self, cost: Decimal | None) -> bool:
         cap = self.options.max_cost
@@ -121,6 +135,8 @@ class Runner:
             record = failure_record(job, late, max(tries[0], 1), started_at)
         finally:
             sem.release()
+            self.in_flight -= 1
+            self.settled.set()  # waiters resume after this step, once the lines below have settled the cost
         self.reserved -= reserved or 0
         self.spent += record.cost_usd or 0
         self.records.append(record)

@@ -10,7 +10,10 @@ import typer
 from llmcost.cli.common import info, out_console, progress, render_text, speaks_errors, warn, write_output
 
 if TYPE_CHECKING:
-    from llmcost.bench.session import BenchPlan
+    from collections.abc import Callable
+
+    from llmcost.bench.results import Record
+    from llmcost.bench.session import BenchPlan, BenchRun
     from llmcost.bench.suite import Suite
     from llmcost.bench.targets import Target
     from llmcost.catalog import Catalog
@@ -116,20 +119,9 @@ def bench(
                          max_cost=Decimal(str(max_cost)) if max_cost is not None else None,
                          stream=not no_stream, seed=seed)
     gates = Gates(min_quality, slo_ttft_ms, slo_latency_ms)
-    saved = [0]
-    with progress("bench", total=len(bench_plan.jobs)) as bar:
-        def done(_r: object) -> None:
-            saved[0] += 1
-            if bar:
-                bar.advance(bar.task_ids[0])
-
-        try:
-            run = run_bench(spec, targets, keys, bench_plan, options, gates, results=results_path,
-                            resume=resume, judge_target=judge_target,
-                            judge_min_score=spec.judge.min_score if spec.judge else 4, on_record=done)
-        except KeyboardInterrupt:
-            warn(_interrupted(ctx, saved[0], results))
-            raise typer.Exit(code=130) from None
+    run = _with_progress(ctx, len(bench_plan.jobs), results, lambda done: run_bench(
+        spec, targets, keys, bench_plan, options, gates, results=results_path, resume=resume,
+        judge_target=judge_target, judge_min_score=spec.judge.min_score if spec.judge else 4, on_record=done))
     _render_out(run.summary, fmt, output)
     if results:
         info(f"wrote {len(run.outcome.records)} record(s) to {results}")
@@ -137,6 +129,24 @@ def bench(
     if min_quality is not None and overall["model"] is None:
         warn(overall["reason"])
         raise typer.Exit(code=1)
+
+
+def _with_progress(ctx: typer.Context, total: int, results: str | None,
+                   start: Callable[[Callable[[Record], None]], BenchRun]) -> BenchRun:
+    """Run with a progress bar; on Ctrl-C say what was saved and how to resume, and exit 130."""
+    saved = 0
+    with progress("bench", total=total) as bar:
+        def done(_r: Record) -> None:
+            nonlocal saved
+            saved += 1
+            if bar:
+                bar.advance(bar.task_ids[0])
+
+        try:
+            return start(done)
+        except KeyboardInterrupt:
+            warn(_interrupted(ctx, saved, results))
+            raise typer.Exit(code=130) from None
 
 
 def _interrupted(ctx: typer.Context, saved: int, results: str | None) -> str:

@@ -94,6 +94,8 @@ def test_a_key_given_to_api_key_env_is_refused_without_echo(cli: Cli, fake: Serv
     line = assert_refused(out, fake, tmp_path, catalog, suite)
     assert line == ("llmcost: error: --api-key-env takes the NAME of an environment variable (letters, digits "
                     "and '_', not starting with a digit), not a key; the value given is not shown")
+    only_models = bench(cli, tmp_path, catalog, suite, "--models", "oa", "--api-key-env", value)
+    assert assert_refused(only_models, fake, tmp_path, catalog, suite) == line  # refused even where unused
 
 
 @pytest.mark.parametrize("value", ["gsk_SENTINELabc123XYZ", "SENTINEL0123456789ABCDEF", "sk_SENTINEL",

@@ -61,9 +61,7 @@ def adhoc_target(catalog: Catalog, *, url: str, model: str, api: Api, api_key_en
     """``--endpoint URL --model NAME``: priced from the catalog when the name resolves there."""
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--endpoint must be an http(s) URL, got '{url}'")
-    if api_key_env is not None and not is_env_name(api_key_env):
-        raise UsageError("--api-key-env takes the NAME of an environment variable (letters, digits and '_', "
-                         "not starting with a digit), not a key; the value given is not shown")
+    check_api_key_env(api_key_env)
     mid = catalog.resolve(model)
     price = catalog.model(mid) if mid else None
     return Target(mid or model, api, url, model, api_key_env, price)
@@ -72,6 +70,13 @@ def adhoc_target(catalog: Catalog, *, url: str, model: str, api: Api, api_key_en
 def endpoint_targets(catalog: Catalog) -> list[Target]:
     """Every catalog model that has an endpoint (the default when no model is named)."""
     return catalog_targets(catalog, [m.id for m in catalog.models if m.endpoint is not None])
+
+
+def check_api_key_env(value: str | None) -> None:
+    """Refuse an ``--api-key-env`` value that is not a variable name (a key pasted there), never echoing it."""
+    if value is not None and not is_env_name(value):
+        raise UsageError("--api-key-env takes the NAME of an environment variable (letters, digits and '_', "
+                         "not starting with a digit), not a key; the value given is not shown")
 
 
 def is_env_name(name: str) -> bool:

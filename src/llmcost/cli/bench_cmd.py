@@ -94,12 +94,13 @@ def bench(
     from llmcost.bench.session import make_plan, run_bench
     from llmcost.bench.stats import Gates
     from llmcost.bench.suite import load_suite
-    from llmcost.bench.targets import read_keys
+    from llmcost.bench.targets import check_api_key_env, read_keys
     from llmcost.catalog import load_catalog
     from llmcost.errors import UsageError
 
     if resume and not results:
         raise UsageError("--resume needs --results FILE")
+    check_api_key_env(api_key_env)  # a key pasted there is refused, unprinted, even where it would go unused
     cat = load_catalog(catalog)
     spec = load_suite(suite)
     targets = _targets(cat, models, endpoint, model, api.value, api_key_env)

@@ -3,7 +3,9 @@ requests reuse connections, and a streaming request answered with one JSON body 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,9 @@ from typing import Any
 import pytest
 import yaml
 from keepalive_llm import Wire, serve_keepalive
+
+from llmcost.bench.client import Completion, HttpChatClient
+from llmcost.bench.wire import ChatRequest
 
 Cli = Callable[..., Any]
 
@@ -70,3 +75,23 @@ def test_stream_request_answered_with_a_json_body(cli: Cli, tmp_path: Path, api:
         assert row["usage_source"] == "api" and row["output_tokens"] == 6 and row["latency_ms"] > 0
     summary = json.loads(out.stdout)["models"][0]
     assert (summary["successes"], summary["errors"]) == (4, 0)
+
+
+def test_ttft_starts_when_the_request_leaves_not_while_it_waits_in_the_client() -> None:
+    """Under load, a request can wait inside httpx (behind other tasks of the event loop) between the call
+    and the moment it is written to the socket; that wait is the client's, so TTFT and latency start at the
+    wire (httpcore's trace events). Here the loop is blocked for 300 ms right after the call starts."""
+
+    async def go(url: str) -> Completion:
+        client = HttpChatClient(api="openai", base_url=url + "/v1", model="m", api_key=None, timeout_s=5)
+        try:
+            await client.complete(ChatRequest((("user", "warm up the connection"),)))
+            asyncio.get_running_loop().call_soon(time.sleep, 0.3)  # runs at the client's first yield
+            return await client.complete(ChatRequest((("user", "What is the capital of France?"),)))
+        finally:
+            await client.aclose()
+
+    with serve_keepalive({"m": Wire()}) as server:
+        done = asyncio.run(go(server.url))
+    assert server.connections == 1 and len(server.arrivals["m"]) == 2
+    assert done.ttft_s is not None and done.ttft_s < 0.2 and done.latency_s < 0.2

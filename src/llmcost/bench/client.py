@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
     import httpx
 
+WIRE_START_EVENTS = frozenset({"connection.connect_tcp.started", "connection.connect_unix_socket.started",
+                               "http11.send_request_headers.started", "http2.send_request_headers.started"})
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 MAX_ERROR_BODY = 2000
 # Where servers say how long to wait, most precise first: OpenAI's own SDK reads ``retry-after-ms`` before
@@ -80,6 +82,22 @@ class Completion:
     streamed: bool = True
 
 
+class SendClock:
+    """When a request really left: the first of httpcore's trace events for it that starts work on the
+    wire (opening a connection, or writing the request on a pooled one). Time spent before that, waiting
+    for this event loop behind other requests inside httpx, is the client's own and is not timed. ``at``
+    stays at the fallback when no such event comes (a transport that does not trace, as in unit tests)."""
+
+    def __init__(self, fallback: float):
+        self.at = fallback
+        self._traced = False
+
+    async def trace(self, event: str, _info: dict[str, Any]) -> None:
+        if not self._traced and event in WIRE_START_EVENTS:
+            self.at = time.perf_counter()
+            self._traced = True
+
+
 class ChatEndpoint(Protocol):
     """What the runner needs from an endpoint client."""
 
@@ -113,12 +131,12 @@ class HttpChatClient:
         import httpx
 
         body = request_body(self.api, self.model, request)
-        start = time.perf_counter()
+        clock = SendClock(time.perf_counter())
         try:
             async with asyncio.timeout(self.timeout_s):
                 if request.stream:
-                    return await self._stream(body, start)
-                return await self._once(body, start)
+                    return await self._stream(body, clock)
+                return await self._once(body, clock)
         except TimeoutError:
             raise RequestFailed("timeout", f"no complete response within {self.timeout_s:g} s",
                                 retryable=True) from None
@@ -133,18 +151,18 @@ class HttpChatClient:
         except WireError as exc:
             raise RequestFailed(exc.kind, self._scrub(str(exc))) from None
 
-    async def _once(self, body: dict[str, Any], start: float) -> Completion:
-        response = await self._client.post(self._url, json=body)
+    async def _once(self, body: dict[str, Any], clock: SendClock) -> Completion:
+        response = await self._client.post(self._url, json=body, extensions={"trace": clock.trace})
         await self._check_status(response)
-        return await self._whole_body(response, start)
+        return await self._whole_body(response, clock)
 
-    async def _stream(self, body: dict[str, Any], start: float) -> Completion:
+    async def _stream(self, body: dict[str, Any], clock: SendClock) -> Completion:
         acc = Accumulator()
         stamps: list[float] = []
-        async with self._client.stream("POST", self._url, json=body) as response:
+        async with self._client.stream("POST", self._url, json=body, extensions={"trace": clock.trace}) as response:
             await self._check_status(response)
             if _is_json(response.headers.get("content-type")):
-                return await self._whole_body(response, start)
+                return await self._whole_body(response, clock)
             lines = response.aiter_lines()
             async for line in lines:
                 data = _sse_data(line)
@@ -167,11 +185,11 @@ class HttpChatClient:
         if not acc.done:
             raise RequestFailed("incomplete_stream", "the stream ended before the response was complete",
                                 retryable=True)
-        ttft = stamps[0] - start if stamps else None
+        ttft = stamps[0] - clock.at if stamps else None
         gaps = tuple(b - a for a, b in itertools.pairwise(stamps))
-        return self._result(acc, end - start, ttft, gaps)
+        return self._result(acc, end - clock.at, ttft, gaps)
 
-    async def _whole_body(self, response: httpx.Response, start: float) -> Completion:
+    async def _whole_body(self, response: httpx.Response, clock: SendClock) -> Completion:
         """One JSON body: the answer to a non-streaming request, or to a streaming one that the server
         answered without streaming (LiteLLM's mock does): no TTFT, recorded as not streamed."""
         raw = await response.aread()
@@ -181,7 +199,7 @@ class HttpChatClient:
             raise WireError("malformed_response", "response body is not JSON") from None
         acc = Accumulator()
         fold(self.api, acc, data, streaming=False)
-        return self._result(acc, time.perf_counter() - start, None, (), streamed=False)
+        return self._result(acc, time.perf_counter() - clock.at, None, (), streamed=False)
 
     def _result(self, acc: Accumulator, latency: float, ttft: float | None, gaps: tuple[float, ...], *,
                 streamed: bool = True) -> Completion:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from llmcost.catalog import Catalog
+    from llmcost.scenarios.interface import Applied, Shared
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,6 @@ def run_estimate_chunked(
     memory bounded by a chunk plus the traffic of one cache TTL. Scenarios need the chunks in time order.
     """
     from llmcost.scenarios.common import times_ns
-    from llmcost.scenarios.details import merge_details
     from llmcost.scenarios.prefix_index import prepare
 
     chosen = with_baseline(scenarios)
@@ -187,6 +187,7 @@ def run_estimate_chunked(
     bounds = WindowBounds()
     parts: list[_Part | None] = [None for _ in chosen]
     tails: dict[str, Any] = {}
+    last: Shared | None = None
     first_row = 0
     latest: int | None = None
     buckets = BucketModels()
@@ -202,14 +203,25 @@ def run_estimate_chunked(
         for i, scenario in enumerate(chosen):
             if on_scenario is not None:
                 on_scenario(scenario.name)
-            applied = scenario.apply(frame, catalog, shared)
-            buckets.add(applied.frame, catalog, logged=i == 0)
-            part, groups = parts[i], aggregate(applied.frame, catalog)
-            parts[i] = _Part(groups, applied.extra_cost, applied.details) if part is None else _Part(
-                part.groups.merge(groups), part.extra + applied.extra_cost, merge_details(part.details,
-                                                                                          applied.details))
+            _add_part(parts, i, scenario.apply(frame, catalog, shared), catalog, buckets)
+        last = shared
+    for i, scenario in enumerate(chosen):  # what a strategy still holds back (coalesce's open groups)
+        finish = getattr(scenario, "finish", None)
+        held = finish(catalog, last) if finish is not None and last is not None else None
+        if held is not None:
+            _add_part(parts, i, held, catalog, buckets)
     done = [p if p is not None else _Part(TokenGroups(), Decimal(0), {}) for p in parts]
     return _assemble(bounds.window(window_days), chosen, done, catalog, projection_days, buckets.warnings())
+
+
+def _add_part(parts: list[_Part | None], i: int, applied: Applied, catalog: Catalog, buckets: BucketModels) -> None:
+    """Add one chunk's result of scenario ``i`` (token groups summed, details merged)."""
+    from llmcost.scenarios.details import merge_details
+
+    buckets.add(applied.frame, catalog, logged=i == 0)
+    part, groups = parts[i], aggregate(applied.frame, catalog)
+    parts[i] = _Part(groups, applied.extra_cost, applied.details) if part is None else _Part(
+        part.groups.merge(groups), part.extra + applied.extra_cost, merge_details(part.details, applied.details))
 
 
 def _check_order(times: Any, latest: int | None, first_row: int) -> int:

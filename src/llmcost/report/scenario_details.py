@@ -75,6 +75,14 @@ def _prompt(d: dict[str, Any]) -> str:
             f"({count(d['replayed_from_prefix_hashes'])} requests replayed from prefix_hashes)")
 
 
+def _coalesce(d: dict[str, Any]) -> str:
+    wait = d["added_latency_ms"]
+    return (f"coalescing (≤{d['max_batch']} within {d['window_ms']:g} ms): {count(d['eligible_requests'])} requests "
+            f"sent as {count(d['groups'])} (mean group {d['mean_group_size']:.2f}), {count(d['input_tokens_saved'])} "
+            f"input tokens saved, {count(d['overhead_output_tokens'])} output tokens added; added wait p50 "
+            f"{wait['p50']:,.0f} ms, p95 {wait['p95']:,.0f} ms, p99 {wait['p99']:,.0f} ms")
+
+
 def _batch(d: dict[str, Any]) -> str:
     text = f"batch: {count(d['moved_requests'])} requests moved; {_pct(d['batch_share'])} of traffic at batch rates"
     if d.get("models_without_batch_pricing"):
@@ -89,5 +97,5 @@ def _retries(d: dict[str, Any]) -> str:
 
 _RENDERERS = (
     ("exact_cache", _exact), ("compression", _compression), ("routing", _routing), ("cascade", _cascade),
-    ("prompt_cache", _prompt), ("batch", _batch), ("retries", _retries),
+    ("prompt_cache", _prompt), ("coalesce", _coalesce), ("batch", _batch), ("retries", _retries),
 )

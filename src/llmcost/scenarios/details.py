@@ -20,12 +20,16 @@ _RATES: dict[str, tuple[str, str]] = {
     "answered_share": ("answered", "requests"),
     "compressed_share": ("compressed_requests", "requests"),
     "batch_share": ("batch_requests", "requests"),
+    "moved_share": ("moved_requests", "requests"),
 }
 # Numbers that are settings or per-request figures, not sums.
 _SETTINGS = frozenset({
     "ttl_s", "max_entries", "min_tokens", "threshold_tokens", "ratio", "rule", "accept", "latency_ms",
     "assumed_semantic_hit_rate", "error_rates", "model_tiers",
     "measured",  # bench figures per model; its request_share is the last chunk's (see docs/scenarios.md)
+    # failover: settings, and p99s each chunk computes from the histograms carried so far (the last is the log's)
+    "threshold_ms", "percentile", "window_s", "cooldown_s", "min_requests", "latency_p99_before_ms",
+    "latency_p99_after_ms",
 })
 
 

@@ -1,7 +1,9 @@
 """A scenario from the file: its strategies applied in one fixed order.
 
-Order: exact response cache → compression → routing or cascade → provider prompt cache → batch →
+Order: exact response cache → failover → compression → routing or cascade → provider prompt cache → batch →
 retries/fallback. The response cache sees the traffic as logged (it sits in front of everything);
+failover follows it because it watches the logged models' logged latencies (and cannot share a scenario
+with routing or cascade: each chooses the model);
 provider prompt caching follows routing because it happens at the model that finally serves the
 request and is priced at that model's cache rates.
 """
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from llmcost.scenarios.cascade import apply_cascade
 from llmcost.scenarios.common import Context, with_model_ids
 from llmcost.scenarios.exact_cache import apply_exact_cache
+from llmcost.scenarios.failover import apply_failover
 from llmcost.scenarios.interface import Applied
 from llmcost.scenarios.prompt_cache import apply_prompt_cache
 from llmcost.scenarios.routing import apply_routing
@@ -72,6 +75,8 @@ class ComposedScenario:
             named += [(s.model, f"cascade.steps[{i}].model") for i, s in enumerate(spec.cascade.steps)]
         if spec.compression is not None and spec.compression.compressor is not None:
             named.append((spec.compression.compressor, "compression.compressor"))
+        if spec.failover is not None:
+            named.append((spec.failover.target, "failover.target"))
         if spec.retries is not None:
             named += [(m, f"retries.fallback[{i}]") for i, m in enumerate(spec.retries.fallback)]
             named += [(m, f"retries.error_rate.{m}") for m in spec.retries.error_rate if m != "default"]
@@ -89,6 +94,8 @@ class ComposedScenario:
         if spec.exact_cache is not None:
             out = apply_exact_cache(out, spec.exact_cache, ctx)
         out = with_model_ids(out, catalog)
+        if spec.failover is not None:
+            out = apply_failover(out, spec.failover, ctx)
         if spec.compression is not None:
             out = apply_compression(out, spec.compression, ctx)
         if spec.routing is not None:
@@ -113,6 +120,9 @@ def describe(spec: ScenarioSpec) -> str:
     parts = []
     if spec.exact_cache is not None:
         parts.append(f"exact cache (TTL {_duration(spec.exact_cache.ttl)})")
+    if spec.failover is not None:
+        parts.append(f"failover to {spec.failover.target} (p{spec.failover.percentile:g} > "
+                     f"{spec.failover.threshold_ms:g} ms)")
     if spec.compression is not None:
         parts.append(f"compression (>{spec.compression.threshold_tokens:,} tokens to {spec.compression.ratio:.0%})")
     if spec.routing is not None:

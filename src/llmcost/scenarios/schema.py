@@ -179,6 +179,28 @@ class Retries(_Strict):
     bill_failed: bool = True
 
 
+class Failover(_Strict):
+    """Latency-aware failover (see ``scenarios.failover``): shed a model/region whose rolling latency
+    percentile is over ``threshold_ms``; its requests go to ``target`` meanwhile."""
+
+    target: str = Field(min_length=1, description="catalog id, tier name, or tiers[N]")
+    threshold_ms: Annotated[float, Field(gt=0)]
+    window: Duration = 300.0
+    percentile: Annotated[float, Field(gt=0, le=100)] = 99.0
+    min_requests: Annotated[float, Field(gt=0)] = 20
+    cooldown: Annotated[float, Field(ge=0)] = 0.0
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, value: object) -> float:
+        return parse_duration(value)
+
+    @field_validator("cooldown", mode="before")
+    @classmethod
+    def _cooldown(cls, value: object) -> float:
+        return 0.0 if value == 0 or value == "0" else parse_duration(value)
+
+
 class ScenarioSpec(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
@@ -190,6 +212,7 @@ class ScenarioSpec(_Strict):
     prompt_cache: PromptCache | None = None
     batch: Batch | None = None
     retries: Retries | None = None
+    failover: Failover | None = None
 
     @model_validator(mode="after")
     def _compatible(self) -> ScenarioSpec:
@@ -197,6 +220,8 @@ class ScenarioSpec(_Strict):
             raise _invalid("routing and cascade cannot be combined in one scenario (both choose the model)")
         if self.cascade is not None and self.prompt_cache is not None:
             raise _invalid("prompt_cache cannot be combined with cascade (cascade steps are fresh requests)")
+        if self.failover is not None and (self.routing is not None or self.cascade is not None):
+            raise _invalid("failover cannot be combined with routing or cascade (each chooses the model)")
         return self
 
 

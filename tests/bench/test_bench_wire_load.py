@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -95,3 +96,24 @@ def test_ttft_starts_when_the_request_leaves_not_while_it_waits_in_the_client() 
         done = asyncio.run(go(server.url))
     assert server.connections == 1 and len(server.arrivals["m"]) == 2
     assert done.ttft_s is not None and done.ttft_s < 0.2 and done.latency_s < 0.2
+
+
+def test_absent_sniffio_is_not_searched_for_on_every_request(cli: Cli, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpcore imports ``sniffio`` for every lock it creates; when sniffio is not installed each failed
+    import searched sys.path again (a fifth of the client's CPU per request). At most one search now."""
+    searches: list[str] = []
+
+    class Counting:
+        def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+            if name == "sniffio":
+                searches.append(name)
+
+    if sys.modules.get("sniffio") is None:
+        monkeypatch.delitem(sys.modules, "sniffio", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Counting(), *sys.meta_path])
+    with serve_keepalive({"m": Wire()}) as server:
+        suite, catalog = write_setup(tmp_path, server.url, {"m": "openai"})
+        out = cli("bench", suite, "-c", catalog, "--models", "m", "-n", "12", "--concurrency", "4")
+    assert out.exit_code == 0, out.stderr
+    assert len(server.arrivals["m"]) == 12 and len(searches) <= 1

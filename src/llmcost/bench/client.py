@@ -4,9 +4,10 @@ Every httpx error becomes a :class:`RequestFailed` (an ``EndpointError``) with a
 count by. The API key lives only in request headers: it is never part of a message, and any text an
 endpoint sends back is scrubbed of it before it reaches an error.
 
-Timing (all ``time.perf_counter``): the clock starts just before the request is sent (connection set-up
-included). TTFT is the time to the first event carrying generated text *or* reasoning; each later such
-event adds one inter-token gap; latency is the time until the response is complete.
+Timing (all ``time.perf_counter``): the clock starts when the request starts on the wire (connection
+set-up included; see :class:`SendClock`). TTFT is the time to the first event carrying generated text *or*
+reasoning; each later such event adds one inter-token gap; latency is the time until the response is
+complete. A stream is read to its end after its terminator so that its connection is reused.
 """
 
 from __future__ import annotations

@@ -235,3 +235,5 @@ def test_cli_on_the_sample_streams_to_the_whole_file_result(cli: Any, tmp_path: 
     with gzip.open(SAMPLE, "rt") as fh:
         logged = sorted(json.loads(line)["latency_ms"] for line in fh)
     assert info["latency_p99_before_ms"] == logged[math.ceil(0.99 * len(logged)) - 1]
+    table = cli("estimate", SAMPLE, "--scenarios", spec)
+    assert "failover (p99 > 15,000 ms over 1 h, cooldown 10 min) → gpt-4o-mini: " in " ".join(table.stdout.split())

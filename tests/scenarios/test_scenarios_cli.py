@@ -22,6 +22,7 @@ def write_log(path: Path) -> Path:
             "model": model, "task": ("classify", "summarize", "chat", "extract")[i % 4],
             "input_tokens": 500 + (i * 397) % 12000, "output_tokens": 50 + (i * 31) % 700,
             "prompt_hash": f"h{i % 12}", "prefix_hashes": [0, 1 + i % 5, 100 + i % 11],
+            "latency_ms": 900 + (i * 613) % 4000,
         })
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
@@ -34,7 +35,7 @@ def test_example_scenario_file_end_to_end(cli: Any, tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     names = [s["name"] for s in data["scenarios"]]
     assert names == ["baseline", "route-small-to-mini", "response-cache-6h", "prompt-caching-1h",
-                     "mini-then-4o", "compress-batch-retry"]
+                     "mini-then-4o", "compress-batch-retry", "failover-to-mini"]
     by_name = {s["name"]: s for s in data["scenarios"]}
     base = by_name["baseline"]
     for s in data["scenarios"]:  # the DESIGN.md contract holds for every scenario
@@ -45,6 +46,7 @@ def test_example_scenario_file_end_to_end(cli: Any, tmp_path: Path) -> None:
     assert cache["hits"] > 0 and 0 < cache["hit_rate"] < 1
     assert by_name["mini-then-4o"]["details"]["cascade"]["steps"][0]["model"] == "gpt-4o-mini"
     assert "prompt_cache" in by_name["prompt-caching-1h"]["details"]
+    assert by_name["failover-to-mini"]["details"]["failover"]["requests"] == 200  # too sparse to shed
     table = cli("estimate", log, "--scenarios", EXAMPLE)
     assert table.exit_code == 0
     assert "exact cache (TTL 6 h" in table.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmcost.report.money import count
+from llmcost.report.money import count, usd
 
 
 def _pct(value: Any) -> str:
@@ -83,6 +83,18 @@ def _coalesce(d: dict[str, Any]) -> str:
             f"{wait['p50']:,.0f} ms, p95 {wait['p95']:,.0f} ms, p99 {wait['p99']:,.0f} ms")
 
 
+def _failover(d: dict[str, Any]) -> str:
+    cooldown = f", cooldown {_duration(d['cooldown_s'])}" if d["cooldown_s"] else ""
+    before, after = d["latency_p99_before_ms"], d["latency_p99_after_ms"]
+    p99 = f"; p99 latency {before:,.0f} → {after:,.0f} ms" if before is not None and after is not None else ""
+    unknown = f" ({count(d['moved_latency_unknown'])} moved with no target latency)" \
+        if d["moved_latency_unknown"] else ""
+    return (f"failover (p{d['percentile']:g} > {d['threshold_ms']:,.0f} ms over {_duration(d['window_s'])}{cooldown}) "
+            f"→ {d['target']}: {count(d['moved_requests'])} requests moved ({_pct(d['moved_share'])}), "
+            f"{d['shed_intervals']:,} shed intervals, {float(d['time_shed_s']) / 3600:,.1f} h shed; cost of the "
+            f"moved requests {usd(d['cost_before_usd'])} → {usd(d['cost_after_usd'])}{p99}{unknown}")
+
+
 def _batch(d: dict[str, Any]) -> str:
     text = f"batch: {count(d['moved_requests'])} requests moved; {_pct(d['batch_share'])} of traffic at batch rates"
     if d.get("models_without_batch_pricing"):
@@ -96,6 +108,7 @@ def _retries(d: dict[str, Any]) -> str:
 
 
 _RENDERERS = (
-    ("exact_cache", _exact), ("compression", _compression), ("routing", _routing), ("cascade", _cascade),
+    ("exact_cache", _exact), ("failover", _failover),
+    ("compression", _compression), ("routing", _routing), ("cascade", _cascade),
     ("prompt_cache", _prompt), ("coalesce", _coalesce), ("batch", _batch), ("retries", _retries),
 )

@@ -99,9 +99,10 @@ def source_codes(frame: pd.DataFrame, target: str) -> tuple[np.ndarray, list[str
     watched = model >= 0
     if target in models:
         watched &= model != models.index(target)
-    found, inverse = np.unique(combined[watched], return_inverse=True)
-    codes = np.full(len(frame), -1, dtype=np.int64)
-    codes[watched] = inverse.ravel()
+    present = np.bincount(combined[watched], minlength=1) > 0  # small ints: no sort needed
+    found = np.flatnonzero(present)
+    dense = np.cumsum(present) - 1
+    codes = np.where(watched, dense[np.where(watched, combined, 0)], -1)
     names = [f"{models[c // slots]}\x1f{([*regions, ''])[c % slots]}" for c in found.tolist()]
     return codes, names
 
@@ -255,9 +256,18 @@ def _add_histogram(histogram: dict[int, float], values: np.ndarray, weight: np.n
     import numpy as np
 
     known = ~np.isnan(values)
-    ms, inverse = np.unique(np.rint(values[known]).astype(np.int64), return_inverse=True)
-    sums = np.bincount(inverse.ravel(), weights=weight[known], minlength=len(ms))
-    for value, total in zip(ms.tolist(), sums.tolist(), strict=True):
+    ms = np.rint(values[known]).astype(np.int64)
+    if not len(ms):
+        return
+    low, high = int(ms.min()), int(ms.max())
+    if high - low < 50_000_000:  # a dense count (O(n)) over the range of milliseconds seen
+        counts = np.bincount(ms - low, weights=weight[known])
+        found = np.flatnonzero(counts)
+        pairs = zip((found + low).tolist(), counts[found].tolist(), strict=True)
+    else:
+        distinct, inverse = np.unique(ms, return_inverse=True)
+        pairs = zip(distinct.tolist(), np.bincount(inverse.ravel(), weights=weight[known]).tolist(), strict=True)
+    for value, total in pairs:
         histogram[value] = histogram.get(value, 0.0) + total
 
 

@@ -115,9 +115,13 @@ def run_raw(host: str, port: int, path: str, body: bytes, *, requests: int, conc
     results: list[RawResult] = []
     errors: list[BaseException] = []
 
+    workers = min(concurrency, requests)
+    ready = threading.Barrier(workers)
+
     def worker() -> None:
         conn = RawSseWorker(host, port)
         try:
+            ready.wait()  # every worker is running before the first request goes out, as with llmcost's tasks
             while True:
                 with lock:
                     n = next(counter)
@@ -131,7 +135,7 @@ def run_raw(host: str, port: int, path: str, body: bytes, *, requests: int, conc
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(min(concurrency, requests))]
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     for t in threads:
         t.start()
     for t in threads:

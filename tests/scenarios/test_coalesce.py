@@ -15,7 +15,8 @@ from scenario_helpers import T0, apply, cost, frame, tiny
 
 from llmcost.estimate import run_estimate, run_estimate_chunked
 from llmcost.frame import conform
-from llmcost.scenarios.coalesce import group_starts, percentiles
+from llmcost.scenarios.coalesce import percentiles
+from llmcost.scenarios.coalesce_groups import group_starts
 from llmcost.scenarios.engine import ComposedScenario
 from llmcost.scenarios.schema import Coalesce, ScenarioSpec
 
@@ -87,6 +88,8 @@ def test_vectorized_groups_equal_the_row_by_row_reference(seed: int, window: int
     if seed == 3:  # out of time order, as an earlier strategy may leave the rows
         perm = rng.permutation(n)
         scopes, times = scopes[perm], times[perm]
+    if seed == 2 and window < 10**5:  # times too far apart for one (scope, time) key: search by rank in time
+        times, window = times * 10**12, window * 10**12
     order, starts = group_starts(scopes, times, window, max_batch)
     got = sorted(tuple(int(r) for r in order[a:b]) for a, b in zip(starts, [*starts[1:], n], strict=True))
     expected = sorted(tuple(g) for g, _ in reference_groups(scopes.tolist(), times.tolist(), window, max_batch))

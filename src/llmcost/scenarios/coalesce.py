@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from llmcost.scenarios.carry import as_text, combined_codes
-from llmcost.scenarios.common import Context, requests, select, times_ns
+from llmcost.scenarios.coalesce_groups import BlockSource, Groups, cut, shared_blocks
+from llmcost.scenarios.common import Context, requests, select, share, times_ns
 from llmcost.scenarios.prefix_index import ROW_COLUMN
 
 if TYPE_CHECKING:
@@ -48,22 +48,11 @@ class _Open:
     """What a streamed replay carries: the open groups' rows (with their prefix blocks) and the wait
     histogram so far (microseconds → requests), from which every chunk reports the percentiles."""
 
-    rows: pd.DataFrame | None
+    rows: pd.DataFrame
     blocks: np.ndarray
     offsets: np.ndarray
     wait_values: np.ndarray
     wait_counts: np.ndarray
-
-
-@dataclass
-class _Groups:
-    """The eligible rows in (scope, time) order, cut into groups."""
-
-    order: np.ndarray  # rows of the eligible frame, sorted
-    starts: np.ndarray  # first sorted position of each group
-    sizes: np.ndarray
-    flush: np.ndarray  # ns
-    closed: np.ndarray  # bool per group
 
 
 def eligible_rows(frame: pd.DataFrame, cfg: Coalesce) -> np.ndarray:
@@ -72,152 +61,117 @@ def eligible_rows(frame: pd.DataFrame, cfg: Coalesce) -> np.ndarray:
 
     ok = select(frame, cfg.when, "coalesce-when")
     ok &= frame["weight"].to_numpy(dtype=np.float64) == 1
-    ok &= frame["model_id"].notna().to_numpy(dtype=bool)
+    ok &= frame["model_id"].cat.codes.to_numpy() >= 0
     for column in _AUDIO:
         if column in frame.columns:
             ok &= frame[column].to_numpy(dtype=np.float64) == 0
     return ok
 
 
-def scope_codes(frame: pd.DataFrame, cfg: Coalesce, ctx: Context) -> np.ndarray:
+def _codes(parts: list[pd.Series]) -> np.ndarray:
+    """Integer codes (0 = missing) of the values of ``parts`` read one after the other."""
+    import numpy as np
+    import pandas as pd
+
+    if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        categories = pd.Index(list(dict.fromkeys(c for p in parts for c in p.cat.categories)))
+        mapped = []
+        for p in parts:
+            where = np.append(categories.get_indexer(p.cat.categories), -1)
+            mapped.append(where[p.cat.codes.to_numpy().astype(np.int64)])
+        return np.concatenate(mapped) + 1
+    values = np.concatenate([p.astype(object).to_numpy(dtype=object) for p in parts])
+    return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64) + 1
+
+
+def scope_codes(parts: list[pd.DataFrame], cfg: Coalesce, ctx: Context) -> np.ndarray:
     """One code per row for (serving model, batch, service tier, the ``scope`` columns)."""
-    columns = [as_text(frame["model_id"]).fillna(""), as_text(frame["batch"].astype("string")).fillna("")]
-    if "service_tier" in frame.columns:
-        columns.append(as_text(frame["service_tier"]).fillna(""))
-    for i, name in enumerate(cfg.scope):
-        if name not in frame.columns:
-            raise ctx.error(f"the logs have no '{name}' column to scope groups by", f"coalesce.scope[{i}]")
-        columns.append(as_text(frame[name].astype("string")).fillna("\x00"))
-    return combined_codes(columns)
+    import numpy as np
+    import pandas as pd
+
+    names: list[str] = ["model_id", "batch", *(["service_tier"] if "service_tier" in parts[-1].columns else [])]
+    for i, wanted in enumerate(cfg.scope):
+        if wanted not in parts[-1].columns:
+            raise ctx.error(f"the logs have no '{wanted}' column to scope groups by", f"coalesce.scope[{i}]")
+        names.append(wanted)
+    code = np.zeros(sum(len(p) for p in parts), dtype=np.int64)
+    for name in names:
+        part = _codes([p[name] if name != "batch" else pd.Series(p[name].to_numpy(dtype=bool).astype(np.int8),
+                                                                   dtype="category") for p in parts])
+        code = code * (int(part.max(initial=0)) + 1) + part
+    return pd.factorize(code)[0].astype(np.int64) if int(code.max(initial=0)) >= 2**31 else code
 
 
-def _next_start(scope: np.ndarray, times: np.ndarray, window: int, max_batch: int) -> tuple[np.ndarray, np.ndarray]:
-    """(order, nxt): rows sorted by (scope, time, row), and for each sorted position the position where a
-    group opened there would end (the first row of its scope at or after ``t + window``, at most
-    ``max_batch`` rows on, never past its scope)."""
+def _source(parts: list[pd.DataFrame], state: _Open | None, ctx: Context) -> BlockSource:
     import numpy as np
 
-    n = len(times)
-    bits = max(n.bit_length(), 1)
-    in_time = bool(np.all(times[1:] >= times[:-1]))
-    by_time = np.arange(n, dtype=np.int64) if in_time else np.argsort(times, kind="stable")
-    rank = np.empty(n, dtype=np.int64)
-    rank[by_time] = np.arange(n, dtype=np.int64)
-    composite = np.sort((scope << bits) | rank)
-    order = by_time[composite & ((1 << bits) - 1)]
-    threshold = np.searchsorted(times[by_time], times[order] + window, side="left")
-    ends = np.searchsorted(composite, ((composite >> bits) << bits) | threshold, side="left")
-    return order, np.minimum(ends, np.arange(n, dtype=np.int64) + max_batch)
-
-
-def group_starts(scope: np.ndarray, times: np.ndarray, window: int, max_batch: int) -> tuple[np.ndarray, np.ndarray]:
-    """(order, starts): the greedy partition. A row certainly opens a group when it starts its scope or
-    comes a window or more after the row before it; only runs of rows closer than that need the jump
-    loop, one step per group."""
-    import numpy as np
-
-    order, nxt = _next_start(scope, times, window, max_batch)
-    n = len(order)
-    sorted_scope, sorted_times = scope[order], times[order]
-    hard = np.ones(n, dtype=bool)
-    hard[1:] = (sorted_scope[1:] != sorted_scope[:-1]) | (sorted_times[1:] - sorted_times[:-1] >= window)
-    starts = hard.copy()
-    bounds = np.append(np.flatnonzero(hard), n)
-    long_runs = np.flatnonzero(np.diff(bounds) > 1)
-    if len(long_runs):
-        jump = nxt.tolist()
-        for lo, hi in zip(bounds[long_runs].tolist(), bounds[long_runs + 1].tolist(), strict=True):
-            i = jump[lo]
-            while i < hi:
-                starts[i] = True
-                i = jump[i]
-    return order, np.flatnonzero(starts)
-
-
-def _cut(scope: np.ndarray, times: np.ndarray, cfg: Coalesce, latest: int | None) -> _Groups:
-    """Groups of the eligible rows; with ``latest`` (a streamed chunk, not the last), a scope's last
-    group that a later row could still join stays open."""
-    import numpy as np
-
-    window = round(cfg.window_ms * 1e6)
-    order, starts = group_starts(scope, times, window, cfg.max_batch)
-    sizes = np.diff(np.append(starts, len(order)))
-    first = times[order[starts]]
-    full = sizes >= cfg.max_batch
-    flush = np.where(full, times[order[starts + sizes - 1]], first + window)
-    closed = np.ones(len(starts), dtype=bool)
-    if latest is not None and len(starts):
-        group_scope = scope[order[starts]]
-        last_of_scope = np.append(group_scope[1:] != group_scope[:-1], True)
-        closed = ~last_of_scope | full | (first + window <= latest)
-    return _Groups(order, starts, sizes, flush, closed)
-
-
-def _blocks(frame: pd.DataFrame, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-    """(logged block ids, offsets) of each row (no blocks: an empty run)."""
-    import numpy as np
-
+    new = parts[-1]
     index = ctx.shared.prefix if ctx.shared is not None else None
-    if index is None or ROW_COLUMN not in frame.columns or frame.empty:
-        return np.zeros(0, dtype=np.int64), np.zeros(len(frame) + 1, dtype=np.int64)
-    rows = frame[ROW_COLUMN].to_numpy(dtype=np.int64) - index.first_row
-    codes, offsets = index.blocks_of(rows)
-    return index.raw(codes), offsets
+    if index is None or ROW_COLUMN not in new.columns:
+        base = np.full(len(new), -1, dtype=np.int64)
+    else:
+        base = new[ROW_COLUMN].to_numpy(dtype=np.int64) - index.first_row
+    if state is None:
+        return BlockSource(np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), index, base)
+    return BlockSource(state.blocks, state.offsets, index, base)
 
 
-def shared_blocks(blocks: np.ndarray, offsets: np.ndarray, order: np.ndarray, starts: np.ndarray,
-                  sizes: np.ndarray) -> np.ndarray:
-    """Per group, the leading blocks every member shares (the minimum over members of the common
-    leading run with the group's first request; a member without blocks shares none)."""
+def _column(parts: list[pd.DataFrame], name: str) -> np.ndarray:
     import numpy as np
 
-    counts = np.diff(offsets)
-    leader = order[np.repeat(starts, sizes)]
-    common = counts[leader].copy()
-    compare = np.repeat(sizes > 1, sizes) & (order != leader)
-    member, first = order[compare], leader[compare]
-    n_cmp = np.minimum(counts[member], counts[first])
-    run = np.repeat(np.arange(len(member), dtype=np.int64), n_cmp)
-    seg = np.zeros(len(member) + 1, dtype=np.int64)
-    np.cumsum(n_cmp, out=seg[1:])
-    position = np.arange(seg[-1], dtype=np.int64) - seg[:-1][run]
-    same = blocks[offsets[:-1][member][run] + position] == blocks[offsets[:-1][first][run] + position]
-    lead = n_cmp.copy()
-    differ = np.flatnonzero(~same)
-    if len(differ):
-        rows, first_differ = np.unique(run[differ], return_index=True)
-        lead[rows] = position[differ[first_differ]]
-    common[compare] = lead
-    return np.minimum.reduceat(common, starts) if len(starts) else common[:0]
+    return np.concatenate([p[name].to_numpy(dtype=np.float64) for p in parts])
+
+
+def _rows(parts: list[pd.DataFrame], rows: np.ndarray) -> pd.DataFrame:
+    """The frame rows at ``rows`` (positions over ``parts`` read one after the other), in that order,
+    with one category list."""
+    import numpy as np
+
+    if len(parts) == 1:
+        return parts[0].iloc[rows]
+    by_position = np.argsort(rows, kind="stable")
+    ascending = rows[by_position]
+    picked, at = [], 0
+    for p in parts:
+        picked.append(p.iloc[ascending[(ascending >= at) & (ascending < at + len(p))] - at])
+        at += len(p)
+    back = np.empty(len(rows), dtype=np.int64)
+    back[by_position] = np.arange(len(rows), dtype=np.int64)
+    return _unified(picked).iloc[back]
 
 
 def _unified(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Frames concatenated with one ``model_id`` category list (a chunk and the carried rows may differ)."""
     import pandas as pd
 
-    parts = [p for p in parts if p is not None]
-    categories = list(dict.fromkeys(c for p in parts for c in p["model_id"].cat.categories))
+    categories = pd.Index(list(dict.fromkeys(c for p in parts for c in p["model_id"].cat.categories)))
     fixed = []
     for p in parts:
+        where = [*categories.get_indexer(p["model_id"].cat.categories).tolist(), -1]
         p = p.copy(deep=False)
-        p["model_id"] = pd.Categorical(p["model_id"].astype(object), categories=categories)
+        p["model_id"] = pd.Categorical.from_codes(_remap(p, where), categories=categories)
         fixed.append(p)
-    out = pd.concat(fixed, ignore_index=True)
-    out["model_id"] = pd.Categorical(out["model_id"].astype(object), categories=categories)
-    return out
+    return pd.concat(fixed, ignore_index=True)
 
 
-def _combined_rows(rows: pd.DataFrame, groups: _Groups, prefix: np.ndarray, cfg: Coalesce,
-                   totals: dict[str, float]) -> pd.DataFrame:
+def _remap(part: pd.DataFrame, where: list[int]) -> np.ndarray:
+    import numpy as np
+
+    remapped: np.ndarray = np.asarray(where, dtype=np.int64)[part["model_id"].cat.codes.to_numpy().astype(np.int64)]
+    return remapped
+
+
+def _combined(parts: list[pd.DataFrame], groups: Groups, prefix: np.ndarray, cfg: Coalesce,
+              totals: dict[str, float]) -> pd.DataFrame:
     """One row per closed group: its first request with the group's tokens (see the module docstring)."""
     import numpy as np
 
     keep = groups.closed
     starts, sizes = groups.starts, groups.sizes
-    leaders = rows.iloc[groups.order[starts[keep]]].copy()
+    leaders = _rows(parts, groups.order[starts[keep]]).copy(deep=False)
     k = sizes[keep].astype(np.float64)
     multi = k > 1
-    sums = {c: np.add.reduceat(rows[c].to_numpy(dtype=np.float64)[groups.order], starts)[keep] for c in _SUMMED}
+    sums = {c: np.add.reduceat(_column(parts, c)[groups.order], starts)[keep] for c in _SUMMED}
     saved = np.where(multi, (k - 1) * prefix[keep], 0.0)
     added_in = np.where(multi, k * cfg.separator_tokens + cfg.instruction_tokens, 0.0)
     added_out = np.where(multi, k * cfg.overhead_output_tokens, 0.0)
@@ -228,23 +182,19 @@ def _combined_rows(rows: pd.DataFrame, groups: _Groups, prefix: np.ndarray, cfg:
     totals["overhead_input_tokens"] += float(added_in.sum())
     totals["overhead_output_tokens"] += float(added_out.sum())
     totals["coalesced_requests"] += float(k[multi].sum())
-    out: pd.DataFrame = leaders
-    return out
+    return leaders
 
 
-def _prefix_per_group(rows: pd.DataFrame, blocks: np.ndarray, offsets: np.ndarray, groups: _Groups,
-                      cfg: Coalesce) -> np.ndarray:
+def _prefix_per_group(parts: list[pd.DataFrame], source: BlockSource, groups: Groups, cfg: Coalesce) -> np.ndarray:
     import numpy as np
 
-    inputs = rows["input_tokens"].to_numpy(dtype=np.float64)[groups.order]
-    shortest = np.minimum.reduceat(inputs, groups.starts)
+    shortest = np.minimum.reduceat(_column(parts, "input_tokens")[groups.order], groups.starts)
     if isinstance(cfg.shared_prefix_tokens, int):
         return np.minimum(float(cfg.shared_prefix_tokens), shortest)
-    common = shared_blocks(blocks, offsets, groups.order, groups.starts, groups.sizes)
-    return np.minimum(common.astype(np.float64) * cfg.block_tokens, shortest)
+    return np.minimum(shared_blocks(source, groups).astype(np.float64) * cfg.block_tokens, shortest)
 
 
-def _waits(times: np.ndarray, groups: _Groups) -> np.ndarray:
+def _waits(times: np.ndarray, groups: Groups) -> np.ndarray:
     """Microseconds each member of a closed group waited for its flush."""
     import numpy as np
 
@@ -252,20 +202,6 @@ def _waits(times: np.ndarray, groups: _Groups) -> np.ndarray:
     waited = member_flush >= 0
     waits: np.ndarray = (member_flush[waited] - times[groups.order][waited]) // _WAIT_UNIT_NS
     return waits
-
-
-def _carried(rows: pd.DataFrame, blocks: np.ndarray, offsets: np.ndarray, groups: _Groups) -> _Open:
-    """The open groups' rows and their blocks, kept for the next chunk."""
-    import numpy as np
-
-    open_rows = np.sort(groups.order[np.repeat(~groups.closed, groups.sizes)])
-    counts = np.diff(offsets)[open_rows]
-    kept_offsets = np.zeros(len(open_rows) + 1, dtype=np.int64)
-    np.cumsum(counts, out=kept_offsets[1:])
-    take = np.repeat(offsets[:-1][open_rows], counts) + np.arange(kept_offsets[-1]) - np.repeat(kept_offsets[:-1],
-                                                                                               counts)
-    empty = np.zeros(0, dtype=np.int64)
-    return _Open(rows.iloc[open_rows].reset_index(drop=True), blocks[take], kept_offsets, empty, empty)
 
 
 def percentiles(values: np.ndarray, counts: np.ndarray) -> dict[str, float]:
@@ -283,18 +219,25 @@ def percentiles(values: np.ndarray, counts: np.ndarray) -> dict[str, float]:
 
 
 def _histogram(state: _Open | None, waits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The wait histogram so far: the carried one plus ``waits`` (one request each)."""
     import numpy as np
 
-    values = waits if state is None else np.concatenate([state.wait_values, waits])
-    weights = np.ones(len(waits), dtype=np.int64) if state is None else \
-        np.concatenate([state.wait_counts, np.ones(len(waits), dtype=np.int64)])
-    distinct, inverse = np.unique(values, return_inverse=True)
-    return distinct, np.bincount(inverse, weights=weights, minlength=len(distinct)).astype(np.int64)
+    if len(waits) and int(waits.max()) < 2**24:  # a window up to 16 s: count without sorting
+        counts = np.bincount(waits)
+        values = np.flatnonzero(counts)
+        counts = counts[values]
+    else:
+        values, counts = np.unique(waits, return_counts=True)
+    if state is None or not len(state.wait_values):
+        return values.astype(np.int64), counts.astype(np.int64)
+    both, inverse = np.unique(np.concatenate([state.wait_values, values]), return_inverse=True)
+    merged = np.bincount(inverse, weights=np.concatenate([state.wait_counts, counts]), minlength=len(both))
+    return both, merged.astype(np.int64)
 
 
 def apply_coalesce(frame: pd.DataFrame, cfg: Coalesce, ctx: Context, *, final: bool | None = None) -> pd.DataFrame:
-    """The traffic with coalesced groups as single requests (``final``: flush every open group; by default
-    so unless the log is streamed, where the last chunk's open groups are flushed by ``flush_coalesce``)."""
+    """The traffic with each closed group as one request (``final``: close every group; by default so
+    unless the log is streamed, where the last chunk's open groups are sent by ``flush_coalesce``)."""
     import numpy as np
 
     streaming = ctx.shared is not None and ctx.shared.streaming
@@ -302,53 +245,45 @@ def apply_coalesce(frame: pd.DataFrame, cfg: Coalesce, ctx: Context, *, final: b
     key = f"{ctx.scenario} coalesce"
     state: _Open | None = ctx.shared.tails.get(key) if streaming and ctx.shared is not None else None
     ok = eligible_rows(frame, cfg)
-    new = frame.loc[ok]
-    blocks, offsets = _blocks(new, ctx)
-    if state is not None and state.rows is not None and len(state.rows):
-        new = _unified([state.rows, new])
-        blocks = np.concatenate([state.blocks, blocks]).astype(np.result_type(state.blocks, blocks))
-        offsets = np.concatenate([state.offsets[:-1], offsets + state.offsets[-1]])
-    else:
-        new = new.reset_index(drop=True)
-    times = times_ns(new)
+    every = bool(ok.all())
+    parts = [frame if every else frame.loc[ok]]
+    if state is not None and len(state.rows):
+        parts.insert(0, state.rows)
+    times = np.concatenate([times_ns(p) for p in parts])
     latest = None if final or frame.empty else int(times_ns(frame).max())
-    groups = _cut(scope_codes(new, cfg, ctx), times, cfg, latest)
+    groups = cut(scope_codes(parts, cfg, ctx), times, round(cfg.window_ms * 1e6), cfg.max_batch, latest)
+    source = _source(parts, state, ctx)
     totals = dict.fromkeys(("prefix_tokens_saved", "overhead_input_tokens", "overhead_output_tokens",
                             "coalesced_requests"), 0.0)
-    combined = new.iloc[:0]
-    if len(groups.starts):
-        prefix = _prefix_per_group(new, blocks, offsets, groups, cfg)
-        combined = _combined_rows(new, groups, prefix, cfg, totals)
+    combined = None
+    if bool(groups.closed.any()):
+        combined = _combined(parts, groups, _prefix_per_group(parts, source, groups, cfg), cfg, totals)
     values, counts = _histogram(state, _waits(times, groups))
     if streaming and ctx.shared is not None:
-        carried = _carried(new, blocks, offsets, groups)
-        carried.wait_values, carried.wait_counts = values, counts
-        ctx.shared.tails[key] = carried
+        open_rows = np.sort(groups.order[np.repeat(~groups.closed, groups.sizes)])
+        blocks, offsets = source.flat(open_rows)
+        ctx.shared.tails[key] = _Open(_rows(parts, open_rows).reset_index(drop=True), blocks, offsets, values, counts)
     ctx.details["coalesce"] = _details(frame, cfg, groups, totals, percentiles(values, counts))
-    if isinstance(cfg.shared_prefix_tokens, int):
+    if isinstance(cfg.shared_prefix_tokens, int) and cfg.shared_prefix_tokens > 0:
         ctx.assumptions.append(f"coalesce: every group shares a {cfg.shared_prefix_tokens:,}-token prefix "
                                "(assumed, not read from prefix_hashes)")
-    rest = frame.loc[~ok]
-    if not len(combined):
-        return rest
-    return _unified([rest, combined])
+    if combined is None:
+        return frame.loc[~ok]
+    return combined if every else _unified([frame.loc[~ok], combined])
 
 
 def flush_coalesce(cfg: Coalesce, ctx: Context) -> pd.DataFrame | None:
     """The end of a streamed log: the groups still open, sent (None when there are none)."""
     state = ctx.shared.tails.get(f"{ctx.scenario} coalesce") if ctx.shared is not None else None
-    if not isinstance(state, _Open) or state.rows is None or state.rows.empty:
+    if not isinstance(state, _Open) or state.rows.empty:
         return None
     return apply_coalesce(state.rows.iloc[:0], cfg, ctx, final=True)
 
 
-def _details(frame: pd.DataFrame, cfg: Coalesce, groups: _Groups, totals: dict[str, float],
+def _details(frame: pd.DataFrame, cfg: Coalesce, groups: Groups, totals: dict[str, float],
              waits: dict[str, float]) -> dict[str, Any]:
-    from llmcost.scenarios.common import share
-
     emitted = float(groups.sizes[groups.closed].sum())
     formed = float(groups.closed.sum())
-    saved_in = totals["prefix_tokens_saved"] - totals["overhead_input_tokens"]
     return {
         "window_ms": cfg.window_ms, "max_batch": cfg.max_batch, "shared_prefix": cfg.shared_prefix_tokens,
         "requests": requests(frame), "eligible_requests": emitted, "groups": formed,
@@ -357,6 +292,6 @@ def _details(frame: pd.DataFrame, cfg: Coalesce, groups: _Groups, totals: dict[s
         "prefix_tokens_saved": totals["prefix_tokens_saved"],
         "overhead_input_tokens": totals["overhead_input_tokens"],
         "overhead_output_tokens": totals["overhead_output_tokens"],
-        "input_tokens_saved": saved_in,
+        "input_tokens_saved": totals["prefix_tokens_saved"] - totals["overhead_input_tokens"],
         "added_latency_ms": waits,
     }

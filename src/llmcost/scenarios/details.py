@@ -21,6 +21,7 @@ _RATES: dict[str, tuple[str, str]] = {
     "compressed_share": ("compressed_requests", "requests"),
     "batch_share": ("batch_requests", "requests"),
     "moved_share": ("moved_requests", "requests"),
+    "mean_group_size": ("eligible_requests", "groups"),
 }
 # Numbers that are settings or per-request figures, not sums.
 _SETTINGS = frozenset({
@@ -30,6 +31,8 @@ _SETTINGS = frozenset({
     # failover: settings, and p99s each chunk computes from the histograms carried so far (the last is the log's)
     "threshold_ms", "percentile", "window_s", "cooldown_s", "min_requests", "latency_p99_before_ms",
     "latency_p99_after_ms",
+    # coalesce: settings, and wait percentiles each chunk computes from the histogram carried so far
+    "window_ms", "max_batch", "shared_prefix", "added_latency_ms",
 })
 
 

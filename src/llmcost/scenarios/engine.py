@@ -5,7 +5,11 @@ retries/fallback. The response cache sees the traffic as logged (it sits in fron
 failover follows it because it watches the logged models' logged latencies (and cannot share a scenario
 with routing or cascade: each chooses the model);
 provider prompt caching follows routing because it happens at the model that finally serves the
-request and is priced at that model's cache rates.
+request and is priced at that model's cache rates. Request coalescing comes after the prompt cache,
+before batch: cache hits never reach a provider, groups form per serving model, and the prompt cache
+replays the requests as they arrive (a group keeps its first request's cache tokens); batch and
+retries then act on the combined request. It is the only strategy that holds requests back, so a
+streamed log ends with ``finish`` (the groups still open).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from llmcost.scenarios.cascade import apply_cascade
+from llmcost.scenarios.coalesce import apply_coalesce, flush_coalesce
 from llmcost.scenarios.common import Context, with_model_ids
 from llmcost.scenarios.exact_cache import apply_exact_cache
 from llmcost.scenarios.failover import apply_failover
@@ -104,6 +109,21 @@ class ComposedScenario:
             out = apply_cascade(out, spec.cascade, ctx)
         if spec.prompt_cache is not None:
             out = apply_prompt_cache(out, spec.prompt_cache, ctx)
+        if spec.coalesce is not None:
+            out = apply_coalesce(out, spec.coalesce, ctx)
+        return self._after_coalesce(out, ctx, catalog)
+
+    def finish(self, catalog: Catalog, shared: Shared) -> Applied | None:
+        """The end of a streamed log: the coalesced groups still open, sent and carried through the
+        strategies after coalescing (None when nothing is held back)."""
+        if self.spec.coalesce is None:
+            return None
+        ctx = self.context(catalog, shared)
+        out = flush_coalesce(self.spec.coalesce, ctx)
+        return None if out is None else self._after_coalesce(out, ctx, catalog)
+
+    def _after_coalesce(self, out: pd.DataFrame, ctx: Context, catalog: Catalog) -> Applied:
+        spec = self.spec
         if spec.batch is not None:
             out = apply_batch(out, spec.batch, ctx)
         if spec.retries is not None:
@@ -131,6 +151,8 @@ def describe(spec: ScenarioSpec) -> str:
         parts.append("cascade " + " → ".join(s.model for s in spec.cascade.steps))
     if spec.prompt_cache is not None:
         parts.append(f"prompt caching (TTL {spec.prompt_cache.ttl})")
+    if spec.coalesce is not None:
+        parts.append(f"coalescing (up to {spec.coalesce.max_batch} within {spec.coalesce.window_ms:g} ms)")
     if spec.batch is not None:
         parts.append(f"batch ({spec.batch.share:.0%} of selected)")
     if spec.retries is not None:

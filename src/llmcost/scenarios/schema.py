@@ -201,6 +201,33 @@ class Failover(_Strict):
         return 0.0 if value == 0 or value == "0" else parse_duration(value)
 
 
+def _tokens_or_prefix_hashes(value: object) -> int | str:
+    if value == "prefix_hashes":
+        return "prefix_hashes"
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _invalid("must be a whole number of tokens (0 or more), or 'prefix_hashes'")
+    return value
+
+
+SharedPrefix = Annotated[int | str, PlainValidator(_tokens_or_prefix_hashes)]
+
+
+class Coalesce(_Strict):
+    """Request coalescing (see ``scenarios.coalesce``): requests of one model and scope arriving within
+    ``window_ms`` of a group's first request, up to ``max_batch``, are sent as one request."""
+
+    window_ms: Annotated[float, Field(gt=0)] = 1000.0
+    max_batch: Annotated[int, Field(ge=2, le=10_000)] = 10
+    when: Conditions = Conditions()
+    scope: list[Literal["task", "user", "region"]] = Field(default_factory=list)
+    shared_prefix_tokens: SharedPrefix = Field(
+        default="prefix_hashes", description="tokens every request shares, or the common prefix_hashes blocks")
+    block_tokens: Annotated[int, Field(gt=0)] = 512
+    separator_tokens: Tokens = 0
+    instruction_tokens: Tokens = 0
+    overhead_output_tokens: Tokens = 0
+
+
 class ScenarioSpec(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
@@ -212,6 +239,7 @@ class ScenarioSpec(_Strict):
     prompt_cache: PromptCache | None = None
     batch: Batch | None = None
     retries: Retries | None = None
+    coalesce: Coalesce | None = None
     failover: Failover | None = None
 
     @model_validator(mode="after")
@@ -220,6 +248,9 @@ class ScenarioSpec(_Strict):
             raise _invalid("routing and cascade cannot be combined in one scenario (both choose the model)")
         if self.cascade is not None and self.prompt_cache is not None:
             raise _invalid("prompt_cache cannot be combined with cascade (cascade steps are fresh requests)")
+        if self.cascade is not None and self.coalesce is not None:
+            raise _invalid("coalesce cannot be combined with cascade (cascade attempts are expected fractions "
+                           "of requests, not arrivals)")
         if self.failover is not None and (self.routing is not None or self.cascade is not None):
             raise _invalid("failover cannot be combined with routing or cascade (each chooses the model)")
         return self

@@ -1,0 +1,215 @@
+"""The arrays half of request coalescing: cutting requests into groups, and the prefix blocks a group's
+members share. No pandas here: every input is a numpy array over the rows being grouped (the rows
+carried from earlier chunks first, then the chunk's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+
+    from llmcost.scenarios.prefix_index import PrefixIndex
+
+
+@dataclass
+class Groups:
+    """The rows in (scope, time) order, cut into groups."""
+
+    order: np.ndarray  # row of each sorted position
+    starts: np.ndarray  # first sorted position of each group
+    sizes: np.ndarray
+    flush: np.ndarray  # ns, when each group is sent
+    closed: np.ndarray  # bool per group (False: a later row may still join it)
+
+
+def _sorted_by_scope(scope: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """(order, composite, bits, times in time order): rows sorted by (scope, time, row) and the sorted
+    composite keys ``scope << bits | rank in time``. A log in time order with few scopes is a radix sort."""
+    import numpy as np
+
+    n = len(times)
+    bits = max(n.bit_length(), 1)
+    if bool(np.all(times[1:] >= times[:-1])):
+        small = scope.astype(np.int16) if int(scope.max(initial=0)) < 2**15 else scope
+        order = np.argsort(small, kind="stable")
+        return order, (scope[order] << bits) | order, bits, times
+    by_time = np.argsort(times, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_time] = np.arange(n, dtype=np.int64)
+    composite = np.sort((scope << bits) | rank)
+    return by_time[composite & ((1 << bits) - 1)], composite, bits, times[by_time]
+
+
+def group_starts(scope: np.ndarray, times: np.ndarray, window: int, max_batch: int) -> tuple[np.ndarray, np.ndarray]:
+    """(order, starts): the greedy partition (see ``scenarios.coalesce``). ``scope`` are non-negative
+    int64 codes, ``times`` int64 in the unit of ``window``.
+
+    For each sorted position, the position where a group opened there ends is one ``searchsorted``: the
+    first row of its scope at or after ``t + window``, at most ``max_batch`` rows on. A row certainly
+    opens a group when it starts its scope or comes a window or more after the row before it; only runs
+    of rows closer than that need the jump loop, one step per group."""
+    import numpy as np
+
+    order, composite, bits, in_time = _sorted_by_scope(scope, times)
+    n = len(order)
+    sorted_times = times[order]
+    sorted_scope = composite >> bits
+    new_scope = np.ones(n, dtype=bool)
+    new_scope[1:] = sorted_scope[1:] != sorted_scope[:-1]
+    ends = _window_ends(np.cumsum(new_scope) - 1, sorted_times, window)
+    if ends is None:  # times too far apart to key (scope, time) in one int64: by rank in time instead
+        threshold = np.searchsorted(in_time, sorted_times + window, side="left")
+        ends = np.searchsorted(composite, (sorted_scope << bits) | threshold, side="left")
+    nxt = np.minimum(ends, np.arange(n, dtype=np.int64) + max_batch)
+    hard = new_scope.copy()
+    hard[1:] |= sorted_times[1:] - sorted_times[:-1] >= window
+    starts = hard.copy()
+    bounds = np.append(np.flatnonzero(hard), n)
+    long_runs = np.flatnonzero(np.diff(bounds) > 1)
+    if len(long_runs):
+        jump = nxt.tolist()
+        for lo, hi in zip(bounds[long_runs].tolist(), bounds[long_runs + 1].tolist(), strict=True):
+            i = jump[lo]
+            while i < hi:
+                starts[i] = True
+                i = jump[i]
+    return order, np.flatnonzero(starts)
+
+
+def _window_ends(dense_scope: np.ndarray, sorted_times: np.ndarray, window: int) -> np.ndarray | None:
+    """For rows sorted by (scope, time), the first position of the same scope at or after ``t + window``:
+    one search of sorted needles in the monotone key ``scope rank · stride + t − t_min`` (None when that
+    key would not fit in an int64)."""
+    import numpy as np
+
+    if not len(sorted_times):
+        return np.zeros(0, dtype=np.int64)
+    low = int(sorted_times.min())
+    stride = int(sorted_times.max()) - low + window + 1
+    if stride * (int(dense_scope[-1]) + 1) >= 2**62:
+        return None
+    key = dense_scope * stride + (sorted_times - low)
+    ends: np.ndarray = np.searchsorted(key, key + window, side="left")
+    return ends
+
+
+def cut(scope: np.ndarray, times: np.ndarray, window: int, max_batch: int, latest: int | None) -> Groups:
+    """Groups of the rows; with ``latest`` (a streamed chunk, not the last), a scope's last group that a
+    later row (arriving at ``latest`` or after) could still join stays open."""
+    import numpy as np
+
+    order, starts = group_starts(scope, times, window, max_batch)
+    sizes = np.diff(np.append(starts, len(order)))
+    first = times[order[starts]]
+    full = sizes >= max_batch
+    flush = np.where(full, times[order[starts + sizes - 1]], first + window)
+    closed = np.ones(len(starts), dtype=bool)
+    if latest is not None and len(starts):
+        group_scope = scope[order[starts]]
+        last_of_scope = np.append(group_scope[1:] != group_scope[:-1], True)
+        closed = ~last_of_scope | full | (first + window <= latest)
+    return Groups(order, starts, sizes, flush, closed)
+
+
+@dataclass
+class BlockSource:
+    """Prefix blocks of the rows being grouped: the carried rows' logged block ids (flat, with offsets),
+    then the chunk's rows looked up in its prefix index (``base``: the row in the index, -1 = none)."""
+
+    carried: np.ndarray
+    carried_offsets: np.ndarray
+    index: PrefixIndex | None
+    base: np.ndarray
+
+    def counts(self) -> np.ndarray:
+        import numpy as np
+
+        own = np.zeros(len(self.base), dtype=np.int64)
+        if self.index is not None:
+            known = self.base >= 0
+            own[known] = np.diff(self.index.offsets)[self.base[known]]
+        return np.concatenate([np.diff(self.carried_offsets), own])
+
+    def at(self, rows: np.ndarray, position: int) -> np.ndarray:
+        """The logged id of block ``position`` of each of ``rows`` (each has more blocks than that)."""
+        import numpy as np
+
+        carried = len(self.carried_offsets) - 1
+        old = rows < carried
+        parts = [self.carried[self.carried_offsets[rows[old]] + position]]
+        if self.index is not None:
+            index = self.index
+            parts.append(index.raw(index.codes[index.offsets[self.base[rows[~old] - carried]] + position]))
+        out = np.empty(len(rows), dtype=np.result_type(*(p.dtype for p in parts)))
+        out[old] = parts[0]
+        if len(parts) > 1:
+            out[~old] = parts[1]
+        return out
+
+    def flat(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(logged ids, offsets) of ``rows``' blocks, to carry them to the next chunk."""
+        import numpy as np
+
+        counts = self.counts()[rows]
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        owner = np.repeat(np.arange(len(rows)), counts)
+        position = np.arange(offsets[-1], dtype=np.int64) - offsets[:-1][owner]
+        ids = np.empty(int(offsets[-1]), dtype=self.carried.dtype if self.index is None
+                       else np.result_type(self.carried.dtype, self.index.raw(self.index.codes[:0]).dtype))
+        for j in range(int(counts.max(initial=0))):
+            here = position == j
+            ids[here] = self.at(rows[owner[here]], j)
+        return ids, offsets
+
+
+def shared_blocks(source: BlockSource, groups: Groups) -> np.ndarray:
+    """Per group, the leading blocks every member shares: the least, over its members, of the common
+    leading run with the group's first request (a member without blocks shares none). Compared one
+    block position at a time, on the members still matching, so the work is the shared runs' length."""
+    import numpy as np
+
+    order, starts, sizes = groups.order, groups.starts, groups.sizes
+    counts = source.counts()
+    leader = order[np.repeat(starts, sizes)]
+    common = counts[leader]
+    compare = np.flatnonzero(np.repeat(sizes > 1, sizes) & (order != leader))
+    member, first = order[compare], leader[compare]
+    limit = np.minimum(counts[member], counts[first])
+    lead = np.zeros(len(compare), dtype=np.int64)
+    carried = len(source.carried_offsets) - 1
+    fast = (member >= carried) & (first >= carried) & (limit > 0)
+    index = source.index
+    if index is not None and fast.any():  # both rows in this chunk: compare the index's codes in place
+        at_member = index.offsets[source.base[member[fast] - carried]]
+        at_first = index.offsets[source.base[first[fast] - carried]]
+        lead[fast] = _common_run(lambda rows, j: index.codes[at_member[rows] + j],
+                                 lambda rows, j: index.codes[at_first[rows] + j], limit[fast])
+    slow = ~fast & (limit > 0)
+    if slow.any():
+        m, f = member[slow], first[slow]
+        lead[slow] = _common_run(lambda rows, j: source.at(m[rows], j), lambda rows, j: source.at(f[rows], j),
+                                 limit[slow])
+    common[compare] = lead
+    return np.minimum.reduceat(common, starts) if len(starts) else common[:0]
+
+
+def _common_run(left: Callable[[np.ndarray, int], np.ndarray], right: Callable[[np.ndarray, int], np.ndarray],
+                limit: np.ndarray) -> np.ndarray:
+    """Per pair, how many leading positions (up to ``limit``) hold equal blocks; position by position, on
+    the pairs still equal, so the work is the length of the common runs."""
+    import numpy as np
+
+    lead = np.zeros(len(limit), dtype=np.int64)
+    alive = np.flatnonzero(limit > 0)
+    position = 0
+    while len(alive):
+        alive = alive[left(alive, position) == right(alive, position)]
+        position += 1
+        lead[alive] = position
+        alive = alive[limit[alive] > position]
+    return lead

@@ -228,6 +228,7 @@ def test_cli_on_the_sample_streams_to_the_whole_file_result(cli: Any, tmp_path: 
     assert a["by_model"] and sum(m["requests"] for m in a["by_model"]) == info["groups"] < 4200
     table = cli("estimate", SAMPLE, "--scenarios", spec)
     assert "coalescing (≤8 within 60000 ms): 4,200 requests sent as" in table.stdout.replace("\n", " ")
+    assert "tokens added (separators, instructions); added wait p50" in table.stdout.replace("\n", " ")
 
 
 @pytest.mark.parametrize(("body", "field", "why"), [

@@ -77,10 +77,13 @@ def _prompt(d: dict[str, Any]) -> str:
 
 def _coalesce(d: dict[str, Any]) -> str:
     wait = d["added_latency_ms"]
-    return (f"coalescing (≤{d['max_batch']} within {d['window_ms']:g} ms): {count(d['eligible_requests'])} requests "
-            f"sent as {count(d['groups'])} (mean group {d['mean_group_size']:.2f}), {count(d['input_tokens_saved'])} "
-            f"input tokens saved, {count(d['overhead_output_tokens'])} output tokens added; added wait p50 "
-            f"{wait['p50']:,.0f} ms, p95 {wait['p95']:,.0f} ms, p99 {wait['p99']:,.0f} ms")
+    text = (f"coalescing (≤{d['max_batch']} within {d['window_ms']:g} ms): {count(d['eligible_requests'])} requests "
+            f"sent as {count(d['groups'])} (mean group {d['mean_group_size']:.2f}); "
+            f"{count(d['prefix_tokens_saved'])} shared-prefix tokens not re-sent")
+    if d["overhead_input_tokens"] or d["overhead_output_tokens"]:
+        text += (f", {count(d['overhead_input_tokens'])} input and {count(d['overhead_output_tokens'])} output "
+                 "tokens added (separators, instructions)")
+    return text + f"; added wait p50 {wait['p50']:,.0f} ms, p95 {wait['p95']:,.0f} ms, p99 {wait['p99']:,.0f} ms"
 
 
 def _failover(d: dict[str, Any]) -> str:

@@ -35,7 +35,7 @@ def test_example_scenario_file_end_to_end(cli: Any, tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     names = [s["name"] for s in data["scenarios"]]
     assert names == ["baseline", "route-small-to-mini", "response-cache-6h", "prompt-caching-1h",
-                     "mini-then-4o", "compress-batch-retry", "failover-to-mini"]
+                     "mini-then-4o", "compress-batch-retry", "failover-to-mini", "coalesce-2s"]
     by_name = {s["name"]: s for s in data["scenarios"]}
     base = by_name["baseline"]
     for s in data["scenarios"]:  # the DESIGN.md contract holds for every scenario
@@ -47,6 +47,7 @@ def test_example_scenario_file_end_to_end(cli: Any, tmp_path: Path) -> None:
     assert by_name["mini-then-4o"]["details"]["cascade"]["steps"][0]["model"] == "gpt-4o-mini"
     assert "prompt_cache" in by_name["prompt-caching-1h"]["details"]
     assert by_name["failover-to-mini"]["details"]["failover"]["requests"] == 200  # too sparse to shed
+    assert by_name["coalesce-2s"]["details"]["coalesce"]["eligible_requests"] == 100  # classify and extract
     table = cli("estimate", log, "--scenarios", EXAMPLE)
     assert table.exit_code == 0
     assert "exact cache (TTL 6 h" in table.stdout

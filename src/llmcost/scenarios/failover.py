@@ -122,9 +122,14 @@ def breaches(query_t: np.ndarray, obs_done: np.ndarray, obs_lat: np.ndarray, obs
 
     order = np.argsort(obs_done, kind="stable")
     done = obs_done[order]
-    w = obs_w[order]
-    total = np.concatenate([[0.0], np.cumsum(w)])
-    low = np.concatenate([[0.0], np.cumsum(np.where(obs_lat[order] <= cfg.threshold_ms, w, 0.0))])
+    fast = obs_lat[order] <= cfg.threshold_ms
+    if bool(np.all(obs_w == 1)):  # one request per row: counts, no weights to gather
+        total = np.arange(len(done) + 1, dtype=np.float64)
+        low = np.concatenate([[0], np.cumsum(fast)]).astype(np.float64)
+    else:
+        w = obs_w[order]
+        total = np.concatenate([[0.0], np.cumsum(w)])
+        low = np.concatenate([[0.0], np.cumsum(np.where(fast, w, 0.0))])
     hi = np.searchsorted(done, query_t, side="right")
     lo = np.searchsorted(done, query_t - round(cfg.window * 1e9), side="right")
     n = total[hi] - total[lo]
@@ -187,8 +192,13 @@ def apply_failover(frame: pd.DataFrame, cfg: Failover, ctx: Context) -> pd.DataF
     set_model_ids(out, new_codes, categories)
     clear_cache_columns(out, moved)
     after = np.where(moved, new_latency, lat)
-    _add_histogram(tail.before, lat, weight)
-    _add_histogram(tail.after, after, weight)
+    ones = None if float(np.abs(weight - 1).max(initial=0)) else np.empty(0)  # every row one request
+    counted = _histogram(lat, weight if ones is None else ones)
+    changed = np.flatnonzero(moved)  # after = as logged, less the moved rows' old latencies, plus their new
+    _merge_into(tail.before, counted)
+    _merge_into(tail.after, counted)
+    _merge_into(tail.after, _histogram(lat[changed], weight[changed] if ones is None else ones), -1)
+    _merge_into(tail.after, _histogram(new_latency[changed], weight[changed] if ones is None else ones))
     ctx.details["failover"] = _details(frame, out, moved, runs, tail, cfg, target, ctx,
                                        unknown=requests(frame, moved & np.isnan(after)))
     return out
@@ -252,23 +262,27 @@ def _moved_latency(is_target: np.ndarray, order: np.ndarray | None, lat: np.ndar
     return out
 
 
-def _add_histogram(histogram: dict[int, float], values: np.ndarray, weight: np.ndarray) -> None:
+def _histogram(values: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct whole milliseconds, requests) of the known ``values``; an empty ``weight``: one each."""
     import numpy as np
 
     known = ~np.isnan(values)
     ms = np.rint(values[known]).astype(np.int64)
+    w = weight[known] if len(weight) else None
     if not len(ms):
-        return
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     low, high = int(ms.min()), int(ms.max())
     if high - low < 50_000_000:  # a dense count (O(n)) over the range of milliseconds seen
-        counts = np.bincount(ms - low, weights=weight[known])
+        counts = np.bincount(ms - low, weights=w).astype(np.float64)
         found = np.flatnonzero(counts)
-        pairs = zip((found + low).tolist(), counts[found].tolist(), strict=True)
-    else:
-        distinct, inverse = np.unique(ms, return_inverse=True)
-        pairs = zip(distinct.tolist(), np.bincount(inverse.ravel(), weights=weight[known]).tolist(), strict=True)
-    for value, total in pairs:
-        histogram[value] = histogram.get(value, 0.0) + total
+        return found + low, counts[found]
+    distinct, inverse = np.unique(ms, return_inverse=True)
+    return distinct, np.bincount(inverse.ravel(), weights=w).astype(np.float64)
+
+
+def _merge_into(histogram: dict[int, float], counted: tuple[np.ndarray, np.ndarray], sign: int = 1) -> None:
+    for value, total in zip(counted[0].tolist(), counted[1].tolist(), strict=True):
+        histogram[value] = histogram.get(value, 0.0) + sign * total
 
 
 def percentile_ms(histogram: dict[int, float], percentile: float) -> float | None:
@@ -277,7 +291,9 @@ def percentile_ms(histogram: dict[int, float], percentile: float) -> float | Non
 
     if not histogram:
         return None
-    values = np.array(sorted(histogram))
+    values = np.array(sorted(v for v, n in histogram.items() if n > 1e-9))  # moved away: zero left
+    if not len(values):
+        return None
     cum = np.cumsum([histogram[v] for v in values.tolist()])
     reached = cum * _SCALE >= round(percentile * 1000) * cum[-1]
     return float(values[int(np.argmax(reached))])

@@ -4,7 +4,7 @@ carried from earlier chunks first, then the chunk's)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -60,41 +60,63 @@ def group_starts(scope: np.ndarray, times: np.ndarray, window: int, max_batch: i
     sorted_scope = composite >> bits
     new_scope = np.ones(n, dtype=bool)
     new_scope[1:] = sorted_scope[1:] != sorted_scope[:-1]
-    ends = _window_ends(np.cumsum(new_scope) - 1, sorted_times, window)
-    if ends is None:  # times too far apart to key (scope, time) in one int64: by rank in time instead
-        threshold = np.searchsorted(in_time, sorted_times + window, side="left")
-        ends = np.searchsorted(composite, (sorted_scope << bits) | threshold, side="left")
-    nxt = np.minimum(ends, np.arange(n, dtype=np.int64) + max_batch)
     hard = new_scope.copy()
     hard[1:] |= sorted_times[1:] - sorted_times[:-1] >= window
     starts = hard.copy()
     bounds = np.append(np.flatnonzero(hard), n)
     long_runs = np.flatnonzero(np.diff(bounds) > 1)
     if len(long_runs):
-        jump = nxt.tolist()
-        for lo, hi in zip(bounds[long_runs].tolist(), bounds[long_runs + 1].tolist(), strict=True):
-            i = jump[lo]
-            while i < hi:
-                starts[i] = True
-                i = jump[i]
+        rank = sorted_scope if int(sorted_scope[-1]) < 2**20 else np.cumsum(new_scope) - 1
+        key = _time_key(rank, sorted_times, window)
+        if key is None:  # times too far apart to key (scope, time) in one int64: by rank in time instead
+            def ends(at: np.ndarray) -> np.ndarray:
+                threshold = np.searchsorted(in_time, sorted_times[at] + window, side="left")
+                found: np.ndarray = np.searchsorted(composite, (sorted_scope[at] << bits) | threshold, side="left")
+                capped: np.ndarray = np.minimum(found, at + max_batch)
+                return capped
+        else:
+            def ends(at: np.ndarray) -> np.ndarray:
+                found: np.ndarray = np.searchsorted(key, key[at] + window, side="left")
+                capped: np.ndarray = np.minimum(found, at + max_batch)
+                return capped
+        _walk(ends, bounds[long_runs], bounds[long_runs + 1], starts)
     return order, np.flatnonzero(starts)
 
 
-def _window_ends(dense_scope: np.ndarray, sorted_times: np.ndarray, window: int) -> np.ndarray | None:
-    """For rows sorted by (scope, time), the first position of the same scope at or after ``t + window``:
-    one search of sorted needles in the monotone key ``scope rank · stride + t − t_min`` (None when that
-    key would not fit in an int64)."""
+def _walk(ends: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray, starts: np.ndarray) -> None:
+    """Mark the group starts of each run ``[lo, hi)`` (its first row is marked): every run takes one jump
+    (``ends``: where a group opened at a position ends) per step, all runs at once, until few are left;
+    those finish one jump at a time over their rows' ends, computed together."""
     import numpy as np
 
-    if not len(sorted_times):
-        return np.zeros(0, dtype=np.int64)
+    at = ends(lo)
+    while len(at) > 256:
+        inside = at < hi
+        at, hi = at[inside], hi[inside]
+        starts[at] = True
+        at = ends(at)
+    inside = at < hi
+    at, hi = at[inside], hi[inside]
+    if not len(at):
+        return
+    counts = hi - at
+    rows = np.repeat(at - np.cumsum(np.append(0, counts[:-1])), counts) + np.arange(int(counts.sum()))
+    nxt = dict(zip(rows.tolist(), ends(rows).tolist(), strict=True))
+    for i, end in zip(at.tolist(), hi.tolist(), strict=True):
+        while i < end:
+            starts[i] = True
+            i = nxt[i]
+
+
+def _time_key(rank: np.ndarray, sorted_times: np.ndarray, window: int) -> np.ndarray | None:
+    """For rows sorted by (scope, time), the monotone key ``scope rank · stride + t − t_min`` in which the
+    end of a window is one search (None when it would not fit in an int64)."""
     low = int(sorted_times.min())
     stride = int(sorted_times.max()) - low + window + 1
-    if stride * (int(dense_scope[-1]) + 1) >= 2**62:
+    if stride * (int(rank[-1]) + 1) >= 2**62:
         return None
-    key = dense_scope * stride + (sorted_times - low)
-    ends: np.ndarray = np.searchsorted(key, key + window, side="left")
-    return ends
+    key: np.ndarray = rank * stride + (sorted_times - low)
+    return key
 
 
 def cut(scope: np.ndarray, times: np.ndarray, window: int, max_batch: int, latest: int | None) -> Groups:
@@ -124,15 +146,19 @@ class BlockSource:
     carried_offsets: np.ndarray
     index: PrefixIndex | None
     base: np.ndarray
+    _counts: np.ndarray | None = field(default=None, repr=False)
 
     def counts(self) -> np.ndarray:
+        """Blocks per row (computed once)."""
         import numpy as np
 
-        own = np.zeros(len(self.base), dtype=np.int64)
-        if self.index is not None:
-            known = self.base >= 0
-            own[known] = np.diff(self.index.offsets)[self.base[known]]
-        return np.concatenate([np.diff(self.carried_offsets), own])
+        if self._counts is None:
+            own = np.zeros(len(self.base), dtype=np.int64)
+            if self.index is not None:
+                known = self.base >= 0
+                own[known] = np.diff(self.index.offsets)[self.base[known]]
+            self._counts = np.concatenate([np.diff(self.carried_offsets), own])
+        return self._counts
 
     def at(self, rows: np.ndarray, position: int) -> np.ndarray:
         """The logged id of block ``position`` of each of ``rows`` (each has more blocks than that)."""

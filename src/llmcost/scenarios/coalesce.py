@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from llmcost.scenarios.coalesce_groups import BlockSource, Groups, cut, shared_blocks
+from llmcost.scenarios.coalesce_groups import BlockSource, Groups, Pairs, cut, shared_blocks
 from llmcost.scenarios.common import Context, requests, select, share, times_ns
 from llmcost.scenarios.prefix_index import ROW_COLUMN
 
@@ -186,12 +186,20 @@ def _combined(parts: list[pd.DataFrame], groups: Groups, prefix: np.ndarray, cfg
 
 
 def _prefix_per_group(parts: list[pd.DataFrame], source: BlockSource, groups: Groups, cfg: Coalesce) -> np.ndarray:
+    """P of each group (0 for a group of one): the shared prefix, capped at its shortest member's input."""
     import numpy as np
 
-    shortest = np.minimum.reduceat(_column(parts, "input_tokens")[groups.order], groups.starts)
+    pairs = Pairs.of(groups)
+    inputs = _column(parts, "input_tokens")
+    shortest = np.minimum(pairs.least(inputs[pairs.member]), inputs[pairs.first[pairs.segments]]
+                          if len(pairs.segments) else inputs[:0])
     if isinstance(cfg.shared_prefix_tokens, int):
-        return np.minimum(float(cfg.shared_prefix_tokens), shortest)
-    return np.minimum(shared_blocks(source, groups).astype(np.float64) * cfg.block_tokens, shortest)
+        shared = np.minimum(float(cfg.shared_prefix_tokens), shortest)
+    else:
+        shared = np.minimum(shared_blocks(source, pairs).astype(np.float64) * cfg.block_tokens, shortest)
+    out = np.zeros(len(groups.starts))
+    out[pairs.multi] = shared
+    return out
 
 
 def _waits(times: np.ndarray, groups: Groups) -> np.ndarray:

@@ -193,35 +193,75 @@ class BlockSource:
         return ids, offsets
 
 
-def shared_blocks(source: BlockSource, groups: Groups) -> np.ndarray:
-    """Per group, the leading blocks every member shares: the least, over its members, of the common
-    leading run with the group's first request (a member without blocks shares none). Compared one
-    block position at a time, on the members still matching, so the work is the shared runs' length."""
+@dataclass
+class Pairs:
+    """Every member of a group of two or more paired with the group's first request, group by group."""
+
+    member: np.ndarray  # rows
+    first: np.ndarray  # rows
+    segments: np.ndarray  # where each such group's pairs begin
+    multi: np.ndarray  # bool per group: two or more members
+
+    @classmethod
+    def of(cls, groups: Groups) -> Pairs:
+        import numpy as np
+
+        multi = groups.sizes > 1
+        starts, others = groups.starts[multi], groups.sizes[multi] - 1
+        segments = np.zeros(len(starts), dtype=np.int64)
+        np.cumsum(others[:-1], out=segments[1:])
+        total = int(others.sum())
+        positions = np.repeat(starts + 1 - segments, others) + np.arange(total, dtype=np.int64)
+        return cls(groups.order[positions], groups.order[np.repeat(starts, others)], segments, multi)
+
+    def least(self, values: np.ndarray) -> np.ndarray:
+        """Per group of two or more, the least of ``values`` over its pairs."""
+        import numpy as np
+
+        out: np.ndarray = np.minimum.reduceat(values, self.segments) if len(self.segments) else values[:0]
+        return out
+
+
+def shared_blocks(source: BlockSource, pairs: Pairs) -> np.ndarray:
+    """Per group of two or more, the leading blocks every member shares: the least, over its members,
+    of the common leading run with the group's first request (a member without blocks shares none)."""
     import numpy as np
 
-    order, starts, sizes = groups.order, groups.starts, groups.sizes
+    member, first = pairs.member, pairs.first
     counts = source.counts()
-    leader = order[np.repeat(starts, sizes)]
-    common = counts[leader]
-    compare = np.flatnonzero(np.repeat(sizes > 1, sizes) & (order != leader))
-    member, first = order[compare], leader[compare]
     limit = np.minimum(counts[member], counts[first])
-    lead = np.zeros(len(compare), dtype=np.int64)
+    lead = np.zeros(len(member), dtype=np.int64)
     carried = len(source.carried_offsets) - 1
     fast = (member >= carried) & (first >= carried) & (limit > 0)
     index = source.index
     if index is not None and fast.any():  # both rows in this chunk: compare the index's codes in place
-        at_member = index.offsets[source.base[member[fast] - carried]]
-        at_first = index.offsets[source.base[first[fast] - carried]]
-        lead[fast] = _common_run(lambda rows, j: index.codes[at_member[rows] + j],
-                                 lambda rows, j: index.codes[at_first[rows] + j], limit[fast])
+        lead[fast] = _common_codes(index.codes, index.offsets[source.base[member[fast] - carried]],
+                                   index.offsets[source.base[first[fast] - carried]], limit[fast])
     slow = ~fast & (limit > 0)
     if slow.any():
         m, f = member[slow], first[slow]
         lead[slow] = _common_run(lambda rows, j: source.at(m[rows], j), lambda rows, j: source.at(f[rows], j),
                                  limit[slow])
-    common[compare] = lead
-    return np.minimum.reduceat(common, starts) if len(starts) else common[:0]
+    return pairs.least(lead)
+
+
+def _common_codes(codes: np.ndarray, left: np.ndarray, right: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """``_common_run`` over one flat array of codes, from start positions ``left`` and ``right``; the
+    pairs still equal are compacted at each step."""
+    import numpy as np
+
+    lead = np.zeros(len(limit), dtype=np.int64)
+    alive = np.flatnonzero(limit > 0)
+    left, right, limit = left[alive], right[alive], limit[alive]
+    position = 0
+    while len(alive):
+        same = codes[left + position] == codes[right + position]
+        position += 1
+        alive, left, right, limit = alive[same], left[same], right[same], limit[same]
+        lead[alive] = position
+        more = limit > position
+        alive, left, right, limit = alive[more], left[more], right[more], limit[more]
+    return lead
 
 
 def _common_run(left: Callable[[np.ndarray, int], np.ndarray], right: Callable[[np.ndarray, int], np.ndarray],

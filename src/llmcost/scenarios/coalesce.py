@@ -122,22 +122,20 @@ def _column(parts: list[pd.DataFrame], name: str) -> np.ndarray:
     return np.concatenate([p[name].to_numpy(dtype=np.float64) for p in parts])
 
 
-def _rows(parts: list[pd.DataFrame], rows: np.ndarray) -> pd.DataFrame:
-    """The frame rows at ``rows`` (positions over ``parts`` read one after the other), in that order,
-    with one category list."""
+def _rows(parts: list[pd.DataFrame], rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """(frame, order): the frame rows at ``rows`` (positions over ``parts`` read one after the other)
+    with one category list, part by part: the frame's row i is ``rows[order[i]]`` (None: in order)."""
     import numpy as np
 
     if len(parts) == 1:
-        return parts[0].iloc[rows]
-    by_position = np.argsort(rows, kind="stable")
-    ascending = rows[by_position]
-    picked, at = [], 0
+        return parts[0].iloc[rows], None
+    picked, order, at = [], [], 0
     for p in parts:
-        picked.append(p.iloc[ascending[(ascending >= at) & (ascending < at + len(p))] - at])
+        mine = np.flatnonzero((rows >= at) & (rows < at + len(p)))
+        picked.append(p.iloc[rows[mine] - at])
+        order.append(mine)
         at += len(p)
-    back = np.empty(len(rows), dtype=np.int64)
-    back[by_position] = np.arange(len(rows), dtype=np.int64)
-    return _unified(picked).iloc[back]
+    return _unified(picked), np.concatenate(order)
 
 
 def _unified(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -168,11 +166,15 @@ def _combined(parts: list[pd.DataFrame], groups: Groups, prefix: np.ndarray, cfg
 
     keep = groups.closed
     starts, sizes = groups.starts, groups.sizes
-    leaders = _rows(parts, groups.order[starts[keep]]).copy(deep=False)
+    leaders, picked = _rows(parts, groups.order[starts[keep]])
+    leaders = leaders.copy(deep=False)
     k = sizes[keep].astype(np.float64)
-    multi = k > 1
+    kept_prefix = prefix[keep]
     sums = {c: np.add.reduceat(_column(parts, c)[groups.order], starts)[keep] for c in _SUMMED}
-    saved = np.where(multi, (k - 1) * prefix[keep], 0.0)
+    if picked is not None:  # the frame holds the carried groups first
+        k, kept_prefix, sums = k[picked], kept_prefix[picked], {c: v[picked] for c, v in sums.items()}
+    multi = k > 1
+    saved = np.where(multi, (k - 1) * kept_prefix, 0.0)
     added_in = np.where(multi, k * cfg.separator_tokens + cfg.instruction_tokens, 0.0)
     added_out = np.where(multi, k * cfg.overhead_output_tokens, 0.0)
     leaders["input_tokens"] = sums["input_tokens"] - saved + added_in
@@ -270,7 +272,8 @@ def apply_coalesce(frame: pd.DataFrame, cfg: Coalesce, ctx: Context, *, final: b
     if streaming and ctx.shared is not None:
         open_rows = np.sort(groups.order[np.repeat(~groups.closed, groups.sizes)])
         blocks, offsets = source.flat(open_rows)
-        ctx.shared.tails[key] = _Open(_rows(parts, open_rows).reset_index(drop=True), blocks, offsets, values, counts)
+        ctx.shared.tails[key] = _Open(_rows(parts, open_rows)[0].reset_index(drop=True), blocks, offsets, values,
+                                      counts)
     ctx.details["coalesce"] = _details(frame, cfg, groups, totals, percentiles(values, counts))
     if isinstance(cfg.shared_prefix_tokens, int) and cfg.shared_prefix_tokens > 0:
         ctx.assumptions.append(f"coalesce: every group shares a {cfg.shared_prefix_tokens:,}-token prefix "

@@ -165,6 +165,21 @@ def test_without_a_cooldown_the_source_comes_back_at_the_first_healthy_verdict()
     assert info["moved_latency_unknown"] == 6  # small has no logged latency and no bench results
 
 
+def test_moved_requests_take_the_bench_p50_before_the_target_has_a_logged_latency() -> None:
+    from llmcost.bench.summary import parse_bench_summary
+
+    bench = parse_bench_summary({"kind": "bench", "models": [
+        {"model": "small", "requests": 10, "quality_pass_rate": 1.0, "latency_ms": {"p50": 9000}}]})
+    rows = [{"at": i, "latency_ms": 5000 if i < 3 else 10} for i in range(20)]
+    spec = {"failover": {"target": "small", "threshold_ms": 1000, "window": 4, "min_requests": 1}}
+    info = apply(spec, frame(rows), bench=bench).details["failover"]
+    assert info["moved_requests"] == 6 and info["moved_latency_unknown"] == 0  # t=5..10, as without bench
+    assert info["latency_p99_before_ms"] == 5000 and info["latency_p99_after_ms"] == 9000  # the bench p50
+    # once the target has logged a latency (t=4: 250 ms), moved requests take it instead
+    later = apply(spec, frame([*rows, {"at": 4, "model": "small", "latency_ms": 250}]), bench=bench)
+    assert later.details["failover"]["latency_p99_after_ms"] == 5000
+
+
 def test_a_log_without_latency_ms_exits_2_naming_the_field(cli: Any, tmp_path: Path) -> None:
     log = tmp_path / "log.jsonl"
     log.write_text("".join(json.dumps({"timestamp": f"2026-11-0{d}T00:00:00Z", "model": "gpt-4o",

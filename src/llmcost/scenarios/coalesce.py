@@ -96,8 +96,10 @@ def scope_codes(parts: list[pd.DataFrame], cfg: Coalesce, ctx: Context) -> np.nd
         names.append(wanted)
     code = np.zeros(sum(len(p) for p in parts), dtype=np.int64)
     for name in names:
-        part = _codes([p[name] if name != "batch" else pd.Series(p[name].to_numpy(dtype=bool).astype(np.int8),
-                                                                   dtype="category") for p in parts])
+        if name == "batch":
+            part = np.concatenate([p[name].to_numpy(dtype=bool) for p in parts]).astype(np.int64)
+        else:
+            part = _codes([p[name] for p in parts])
         code = code * (int(part.max(initial=0)) + 1) + part
     return pd.factorize(code)[0].astype(np.int64) if int(code.max(initial=0)) >= 2**31 else code
 
@@ -116,10 +118,13 @@ def _source(parts: list[pd.DataFrame], state: _Open | None, ctx: Context) -> Blo
     return BlockSource(state.blocks, state.offsets, index, base)
 
 
-def _column(parts: list[pd.DataFrame], name: str) -> np.ndarray:
+def _column(parts: list[pd.DataFrame], name: str, *, raw: bool = False) -> np.ndarray:
+    """A column over ``parts`` read one after the other (as float64, or as stored with ``raw``)."""
     import numpy as np
 
-    return np.concatenate([p[name].to_numpy(dtype=np.float64) for p in parts])
+    if len(parts) == 1:
+        return parts[0][name].to_numpy() if raw else parts[0][name].to_numpy(dtype=np.float64)
+    return np.concatenate([p[name].to_numpy(dtype=None if raw else np.float64) for p in parts])
 
 
 def _rows(parts: list[pd.DataFrame], rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray | None]:
@@ -170,7 +175,8 @@ def _combined(parts: list[pd.DataFrame], groups: Groups, prefix: np.ndarray, cfg
     leaders = leaders.copy(deep=False)
     k = sizes[keep].astype(np.float64)
     kept_prefix = prefix[keep]
-    sums = {c: np.add.reduceat(_column(parts, c)[groups.order], starts)[keep] for c in _SUMMED}
+    sums = {c: np.add.reduceat(_column(parts, c, raw=True)[groups.order], starts)[keep].astype(np.float64)
+            for c in _SUMMED}
     if picked is not None:  # the frame holds the carried groups first
         k, kept_prefix, sums = k[picked], kept_prefix[picked], {c: v[picked] for c, v in sums.items()}
     multi = k > 1

@@ -201,6 +201,7 @@ class Pairs:
     first: np.ndarray  # rows
     segments: np.ndarray  # where each such group's pairs begin
     multi: np.ndarray  # bool per group: two or more members
+    group: np.ndarray  # per pair, its group among the groups of two or more
 
     @classmethod
     def of(cls, groups: Groups) -> Pairs:
@@ -212,7 +213,8 @@ class Pairs:
         np.cumsum(others[:-1], out=segments[1:])
         total = int(others.sum())
         positions = np.repeat(starts + 1 - segments, others) + np.arange(total, dtype=np.int64)
-        return cls(groups.order[positions], groups.order[np.repeat(starts, others)], segments, multi)
+        return cls(groups.order[positions], groups.order[np.repeat(starts, others)], segments, multi,
+                   np.repeat(np.arange(len(starts), dtype=np.int64), others))
 
     def least(self, values: np.ndarray) -> np.ndarray:
         """Per group of two or more, the least of ``values`` over its pairs."""
@@ -236,7 +238,7 @@ def shared_blocks(source: BlockSource, pairs: Pairs) -> np.ndarray:
     index = source.index
     if index is not None and fast.any():  # both rows in this chunk: compare the index's codes in place
         lead[fast] = _common_codes(index.codes, index.offsets[source.base[member[fast] - carried]],
-                                   index.offsets[source.base[first[fast] - carried]], limit[fast])
+                                   index.offsets[source.base[first[fast] - carried]], limit[fast], pairs.group[fast])
     slow = ~fast & (limit > 0)
     if slow.any():
         m, f = member[slow], first[slow]
@@ -245,22 +247,28 @@ def shared_blocks(source: BlockSource, pairs: Pairs) -> np.ndarray:
     return pairs.least(lead)
 
 
-def _common_codes(codes: np.ndarray, left: np.ndarray, right: np.ndarray, limit: np.ndarray) -> np.ndarray:
-    """``_common_run`` over one flat array of codes, from start positions ``left`` and ``right``; the
-    pairs still equal are compacted at each step."""
+def _common_codes(codes: np.ndarray, left: np.ndarray, right: np.ndarray, limit: np.ndarray,
+                  group: np.ndarray) -> np.ndarray:
+    """``_common_run`` over one flat array of codes, from start positions ``left`` and ``right``. Only
+    each ``group``'s least run matters: once one of its pairs stops, so do the others (their run is at
+    least as long, and they report where they stopped)."""
     import numpy as np
 
     lead = np.zeros(len(limit), dtype=np.int64)
+    stopped = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)
+    stopped[group[limit == 0]] = True
     alive = np.flatnonzero(limit > 0)
-    left, right, limit = left[alive], right[alive], limit[alive]
     position = 0
     while len(alive):
-        same = codes[left + position] == codes[right + position]
+        alive = alive[~stopped[group[alive]]]
+        same = codes[left[alive] + position] == codes[right[alive] + position]
+        stopped[group[alive[~same]]] = True
         position += 1
-        alive, left, right, limit = alive[same], left[same], right[same], limit[same]
+        alive = alive[same]
         lead[alive] = position
-        more = limit > position
-        alive, left, right, limit = alive[more], left[more], right[more], limit[more]
+        ended = limit[alive] <= position
+        stopped[group[alive[ended]]] = True
+        alive = alive[~ended]
     return lead
 
 

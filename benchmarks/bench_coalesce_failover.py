@@ -79,13 +79,53 @@ def step_alone(case: str, frame: pd.DataFrame, catalog: Catalog) -> None:
         timed(f"  {case}: the strategy's step alone", lambda: apply_coalesce(ids, ccfg, Context(catalog, "s")))
 
 
+def own_times(path: str, cases: list[str]) -> None:
+    """``--log``: the default set plus each case on a log file (for example ``benchmarks/generate.py``'s,
+    whose prefix blocks coalescing compares), read in chunks as ``llmcost estimate`` reads it. Each
+    scenario's own time runs from its start to the next scenario's start (``on_scenario``), so it holds its
+    strategies and the pricing of its traffic; the case runs right after the baseline, where the next
+    start is another scenario's, not the next chunk's read. On a shared machine this is steadier than the
+    difference of two whole runs."""
+    from collections import defaultdict
+
+    from llmcost.pipeline import estimate_logs
+
+    catalog = load_catalog(None)
+    default = load_scenarios(default_scenarios_path(), catalog, builtin=True)
+    chosen = [default[0], *(ComposedScenario(ScenarioSpec.model_validate({"name": c, **CASES[c]}), "<bench>", None,
+                                             len(default) + i) for i, c in enumerate(cases)), *default[1:]]
+    spent: dict[str, float] = defaultdict(float)
+    last: list[Any] = [None, 0.0]
+
+    def tick(name: str | None) -> None:
+        now = time.perf_counter()
+        if last[0] is not None:
+            spent[last[0]] += now - last[1]
+        last[0], last[1] = name, now
+
+    _, (estimate, _) = timed(f"default set + {', '.join(cases)} on {path}",
+                                 lambda: estimate_logs([path], catalog, chosen, on_scenario=tick))
+    tick(None)
+    for scenario in chosen:
+        mark = "  <- bar: 3 s" if scenario.name in cases else ""
+        print(f"  {scenario.name:<20} {spent[scenario.name]:6.2f} s{mark}")
+    for outcome in estimate.scenarios:
+        if outcome.name in cases:
+            details = outcome.details.get(outcome.name, {})
+            print(f"  {outcome.name} details: {details}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--case", choices=["failover", "coalesce", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--log", help="a log file (e.g. benchmarks/generate.py's Parquet): each scenario's own time")
     args = parser.parse_args()
     cases = list(CASES) if args.case == "both" else [args.case]
+    if args.log:
+        own_times(args.log, cases)
+        return
     _, frame = timed(f"generate {args.rows:,} rows (not measured)", lambda: with_latency(generate(args.rows)))
     catalog = load_catalog(None)
     default = load_scenarios(default_scenarios_path(), catalog, builtin=True)

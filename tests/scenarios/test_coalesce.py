@@ -266,3 +266,18 @@ def test_azure_trace_groups_equal_the_reference() -> None:
     info = apply({"coalesce": cfg.model_dump()}, df).details["coalesce"]
     assert info["groups"] == len(expected) and info["eligible_requests"] == len(df)
     assert info["added_latency_ms"]["p99"] == np.percentile(waits, 99, method="inverted_cdf") / 1000
+
+
+def test_a_chunk_emptied_by_the_cache_keeps_the_open_group_open() -> None:
+    """Chunks 3 and 4 are cache hits: the group opened at 0.5 s must still take the request at 1.2 s."""
+    rows = [{"at": 0.5, "prompt_hash": "b"}, {"at": 0.6, "prompt_hash": "a"}, {"at": 0.7, "prompt_hash": "a"},
+            {"at": 0.8, "prompt_hash": "a"}, {"at": 1.2, "prompt_hash": "c"}]
+    spec = ScenarioSpec.model_validate({"name": "c", "exact_cache": {"ttl": "1h"},
+                                        "coalesce": {"window_ms": 1000, "max_batch": 4}})
+    df = frame(rows)
+    whole = run_estimate(df, tiny(), [ComposedScenario(spec, "<test>")])
+    for size in (1, 2, 3):
+        streamed = run_estimate_chunked(_chunks(df, size), tiny(), [ComposedScenario(spec, "<test>")])
+        assert streamed.scenarios[1].observed_cost == whole.scenarios[1].observed_cost
+        assert streamed.scenarios[1].details == whole.scenarios[1].details
+    assert whole.scenarios[1].details["coalesce"]["groups"] == 1  # 0.5, 0.6 and 1.2 s: one group

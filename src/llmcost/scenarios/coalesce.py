@@ -266,7 +266,9 @@ def apply_coalesce(frame: pd.DataFrame, cfg: Coalesce, ctx: Context, *, final: b
     if state is not None and len(state.rows):
         parts.insert(0, state.rows)
     times = np.concatenate([times_ns(p) for p in parts])
-    latest = None if final or frame.empty else int(times_ns(frame).max())
+    # Later rows arrive at or after this chunk's latest (or, when earlier strategies left it empty, after
+    # the carried rows): no group that closed before then can grow.
+    latest = None if final or not len(times) else int(times_ns(frame).max()) if len(frame) else int(times.max())
     groups = cut(scope_codes(parts, cfg, ctx), times, round(cfg.window_ms * 1e6), cfg.max_batch, latest)
     source = _source(parts, state, ctx)
     totals = dict.fromkeys(("prefix_tokens_saved", "overhead_input_tokens", "overhead_output_tokens",

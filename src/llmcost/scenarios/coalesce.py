@@ -210,13 +210,16 @@ def _prefix_per_group(parts: list[pd.DataFrame], source: BlockSource, groups: Gr
     return out
 
 
-def _waits(times: np.ndarray, groups: Groups) -> np.ndarray:
+def _waits(groups: Groups) -> np.ndarray:
     """Microseconds each member of a closed group waited for its flush."""
     import numpy as np
 
+    if bool(groups.closed.all()):
+        waited: np.ndarray = (np.repeat(groups.flush, groups.sizes) - groups.times) // _WAIT_UNIT_NS
+        return waited
     member_flush = np.repeat(np.where(groups.closed, groups.flush, -1), groups.sizes)
-    waited = member_flush >= 0
-    waits: np.ndarray = (member_flush[waited] - times[groups.order][waited]) // _WAIT_UNIT_NS
+    sent = member_flush >= 0
+    waits: np.ndarray = (member_flush[sent] - groups.times[sent]) // _WAIT_UNIT_NS
     return waits
 
 
@@ -276,7 +279,7 @@ def apply_coalesce(frame: pd.DataFrame, cfg: Coalesce, ctx: Context, *, final: b
     combined = None
     if bool(groups.closed.any()):
         combined = _combined(parts, groups, _prefix_per_group(parts, source, groups, cfg), cfg, totals)
-    values, counts = _histogram(state, _waits(times, groups))
+    values, counts = _histogram(state, _waits(groups))
     if streaming and ctx.shared is not None:
         open_rows = np.sort(groups.order[np.repeat(~groups.closed, groups.sizes)])
         blocks, offsets = source.flat(open_rows)

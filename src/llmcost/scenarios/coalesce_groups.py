@@ -24,6 +24,7 @@ class Groups:
     sizes: np.ndarray
     flush: np.ndarray  # ns, when each group is sent
     closed: np.ndarray  # bool per group (False: a later row may still join it)
+    times: np.ndarray  # ns, of each sorted position
 
 
 def _sorted_by_scope(scope: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
@@ -45,7 +46,14 @@ def _sorted_by_scope(scope: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, 
 
 
 def group_starts(scope: np.ndarray, times: np.ndarray, window: int, max_batch: int) -> tuple[np.ndarray, np.ndarray]:
-    """(order, starts): the greedy partition (see ``scenarios.coalesce``). ``scope`` are non-negative
+    """(order, starts): see ``_partition``."""
+    order, starts, _ = _partition(scope, times, window, max_batch)
+    return order, starts
+
+
+def _partition(scope: np.ndarray, times: np.ndarray, window: int,
+               max_batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, starts, sorted times): the greedy partition (see ``scenarios.coalesce``). ``scope`` are non-negative
     int64 codes, ``times`` int64 in the unit of ``window``.
 
     For each sorted position, the position where a group opened there ends is one ``searchsorted``: the
@@ -80,7 +88,7 @@ def group_starts(scope: np.ndarray, times: np.ndarray, window: int, max_batch: i
                 capped: np.ndarray = np.minimum(found, at + max_batch)
                 return capped
         _walk(ends, bounds[long_runs], bounds[long_runs + 1], starts)
-    return order, np.flatnonzero(starts)
+    return order, np.flatnonzero(starts), sorted_times
 
 
 def _walk(ends: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray, starts: np.ndarray) -> None:
@@ -124,17 +132,17 @@ def cut(scope: np.ndarray, times: np.ndarray, window: int, max_batch: int, lates
     later row (arriving at ``latest`` or after) could still join stays open."""
     import numpy as np
 
-    order, starts = group_starts(scope, times, window, max_batch)
+    order, starts, sorted_times = _partition(scope, times, window, max_batch)
     sizes = np.diff(np.append(starts, len(order)))
-    first = times[order[starts]]
+    first = sorted_times[starts]
     full = sizes >= max_batch
-    flush = np.where(full, times[order[starts + sizes - 1]], first + window)
+    flush = np.where(full, sorted_times[starts + sizes - 1], first + window)
     closed = np.ones(len(starts), dtype=bool)
     if latest is not None and len(starts):
         group_scope = scope[order[starts]]
         last_of_scope = np.append(group_scope[1:] != group_scope[:-1], True)
         closed = ~last_of_scope | full | (first + window <= latest)
-    return Groups(order, starts, sizes, flush, closed)
+    return Groups(order, starts, sizes, flush, closed, sorted_times)
 
 
 @dataclass

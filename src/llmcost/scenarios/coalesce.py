@@ -25,7 +25,7 @@ spans a gap of a window, so that is all there is to carry) and flushes what is l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from llmcost.scenarios.coalesce_groups import BlockSource, Groups, Pairs, cut, shared_blocks
@@ -53,6 +53,9 @@ class _Open:
     offsets: np.ndarray
     wait_values: np.ndarray
     wait_counts: np.ndarray
+    # Groups led by a carried row, sent since: their combined rows, handed over at the end of the log
+    # (small; sending them with the chunk's own would copy the chunk's combined rows once more).
+    held: list[pd.DataFrame] = field(default_factory=list)
 
 
 def eligible_rows(frame: pd.DataFrame, cfg: Coalesce) -> np.ndarray:
@@ -165,20 +168,19 @@ def _remap(part: pd.DataFrame, where: list[int]) -> np.ndarray:
 
 
 def _combined(parts: list[pd.DataFrame], groups: Groups, prefix: np.ndarray, cfg: Coalesce,
-              totals: dict[str, float]) -> pd.DataFrame:
-    """One row per closed group: its first request with the group's tokens (see the module docstring)."""
+              totals: dict[str, float], keep: np.ndarray, sums: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per ``keep`` group, all led by rows of one part: its first request with the group's tokens
+    (see the module docstring); ``sums`` are the groups' token sums."""
     import numpy as np
 
-    keep = groups.closed
     starts, sizes = groups.starts, groups.sizes
-    leaders, picked = _rows(parts, groups.order[starts[keep]])
-    leaders = leaders.copy(deep=False)
+    lead = groups.order[starts[keep]]
+    part, at = (parts[0], 0) if len(parts) > 1 and len(lead) and lead[0] < len(parts[0]) else \
+        (parts[-1], len(parts[0]) if len(parts) > 1 else 0)
+    leaders: pd.DataFrame = part.iloc[lead - at].copy(deep=False)
     k = sizes[keep].astype(np.float64)
     kept_prefix = prefix[keep]
-    sums = {c: np.add.reduceat(_column(parts, c, raw=True)[groups.order], starts)[keep].astype(np.float64)
-            for c in _SUMMED}
-    if picked is not None:  # the frame holds the carried groups first
-        k, kept_prefix, sums = k[picked], kept_prefix[picked], {c: v[picked] for c, v in sums.items()}
+    sums = {c: v[keep] for c, v in sums.items()}
     multi = k > 1
     saved = np.where(multi, (k - 1) * kept_prefix, 0.0)
     added_in = np.where(multi, k * cfg.separator_tokens + cfg.instruction_tokens, 0.0)
@@ -278,13 +280,21 @@ def apply_coalesce(frame: pd.DataFrame, cfg: Coalesce, ctx: Context, *, final: b
                             "coalesced_requests"), 0.0)
     combined = None
     if bool(groups.closed.any()):
-        combined = _combined(parts, groups, _prefix_per_group(parts, source, groups, cfg), cfg, totals)
+        prefix = _prefix_per_group(parts, source, groups, cfg)
+        sums = {c: np.add.reduceat(_column(parts, c, raw=True)[groups.order], groups.starts).astype(np.float64)
+                for c in _SUMMED}
+        carried_lead = groups.order[groups.starts] < (len(parts[0]) if len(parts) > 1 else 0)
+        if not final and state is not None and (groups.closed & carried_lead).any():
+            state.held.append(_combined(parts, groups, prefix, cfg, totals, groups.closed & carried_lead, sums))
+        sent_now = groups.closed if final else groups.closed & ~carried_lead
+        if sent_now.any():
+            combined = _combined(parts, groups, prefix, cfg, totals, sent_now, sums)
     values, counts = _histogram(state, _waits(groups))
     if streaming and ctx.shared is not None:
         open_rows = np.sort(groups.order[np.repeat(~groups.closed, groups.sizes)])
         blocks, offsets = source.flat(open_rows)
         ctx.shared.tails[key] = _Open(_rows(parts, open_rows)[0].reset_index(drop=True), blocks, offsets, values,
-                                      counts)
+                                      counts, state.held if state is not None else [])
     ctx.details["coalesce"] = _details(frame, cfg, groups, totals, percentiles(values, counts))
     if isinstance(cfg.shared_prefix_tokens, int) and cfg.shared_prefix_tokens > 0:
         ctx.assumptions.append(f"coalesce: every group shares a {cfg.shared_prefix_tokens:,}-token prefix "
@@ -297,9 +307,10 @@ def apply_coalesce(frame: pd.DataFrame, cfg: Coalesce, ctx: Context, *, final: b
 def flush_coalesce(cfg: Coalesce, ctx: Context) -> pd.DataFrame | None:
     """The end of a streamed log: the groups still open, sent (None when there are none)."""
     state = ctx.shared.tails.get(f"{ctx.scenario} coalesce") if ctx.shared is not None else None
-    if not isinstance(state, _Open) or state.rows.empty:
+    if not isinstance(state, _Open) or (state.rows.empty and not state.held):
         return None
-    return apply_coalesce(state.rows.iloc[:0], cfg, ctx, final=True)
+    held = list(state.held)
+    return _unified([*held, apply_coalesce(state.rows.iloc[:0], cfg, ctx, final=True)])
 
 
 def _details(frame: pd.DataFrame, cfg: Coalesce, groups: Groups, totals: dict[str, float],

@@ -200,7 +200,7 @@ def _prefix_per_group(parts: list[pd.DataFrame], source: BlockSource, groups: Gr
     import numpy as np
 
     pairs = Pairs.of(groups)
-    inputs = _column(parts, "input_tokens")
+    inputs = _column(parts, "input_tokens", raw=True)
     shortest = np.minimum(pairs.least(inputs[pairs.member]), inputs[pairs.first[pairs.segments]]
                           if len(pairs.segments) else inputs[:0])
     if isinstance(cfg.shared_prefix_tokens, int):

@@ -238,20 +238,30 @@ def shared_blocks(source: BlockSource, pairs: Pairs) -> np.ndarray:
     import numpy as np
 
     member, first = pairs.member, pairs.first
-    counts = source.counts()
-    limit = np.minimum(counts[member], counts[first])
     lead = np.zeros(len(member), dtype=np.int64)
     carried = len(source.carried_offsets) - 1
-    fast = (member >= carried) & (first >= carried) & (limit > 0)
+    fast = (member >= carried) & (first >= carried)
     index = source.index
     if index is not None and fast.any():  # both rows in this chunk: compare the index's codes in place
-        lead[fast] = _common_codes(index.codes, index.offsets[source.base[member[fast] - carried]],
-                                   index.offsets[source.base[first[fast] - carried]], limit[fast], pairs.group[fast])
-    slow = ~fast & (limit > 0)
+        every = bool(fast.all())
+        at_member = source.base[(member if every else member[fast]) - carried]
+        at_first = source.base[(first if every else first[fast]) - carried]
+        offsets = index.offsets
+        member_start, first_start = offsets[at_member], offsets[at_first]
+        limit = np.minimum(offsets[at_member + 1] - member_start, offsets[at_first + 1] - first_start)
+        limit[(at_member < 0) | (at_first < 0)] = 0  # a row without blocks shares none
+        found = _common_codes(index.codes, member_start, first_start, limit,
+                              pairs.group if every else pairs.group[fast])
+        if every:
+            lead = found
+        else:
+            lead[fast] = found
+    slow = ~fast
     if slow.any():
         m, f = member[slow], first[slow]
+        counts = source.counts()
         lead[slow] = _common_run(lambda rows, j: source.at(m[rows], j), lambda rows, j: source.at(f[rows], j),
-                                 limit[slow])
+                                 np.minimum(counts[m], counts[f]))
     return pairs.least(lead)
 
 

@@ -105,3 +105,16 @@ def test_prepare_replaces_the_list_column_by_row_ids_and_keeps_nulls_apart() -> 
     assert shared.prefix.offsets.tolist() == [0, 2, 2, 3]
     assert shared.prefix.codes.tolist() == [0, 1, 0]
     assert shared.prefix.raw(shared.prefix.codes).tolist() == ["a", "b", "a"]
+
+
+def test_a_chunk_whose_rows_all_lack_prefix_blocks_is_prepared() -> None:
+    """Read in chunks, a log can hand over a chunk where every prefix_hashes is null (an all-null column)."""
+    import pandas as pd
+
+    from llmcost.frame import conform
+    from llmcost.scenarios.prefix_index import prepare
+
+    raw = pd.DataFrame({"timestamp": ["2026-01-01T00:00:00Z"] * 2, "model": ["m"] * 2, "input_tokens": [10, 10],
+                        "output_tokens": [1, 1], "prefix_hashes": pd.Series([None, None], dtype=object)})
+    frame, shared = prepare(conform(raw, source="t").frame)
+    assert len(frame) == 2 and shared.prefix is not None

@@ -249,6 +249,8 @@ def encode_blocks(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
         else column.array.__arrow_array__()
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if pa.types.is_null(arr.type):  # every row without blocks (a chunk of a log that has them elsewhere)
+        arr = pa.nulls(len(arr), pa.list_(pa.int64()))
     has_blocks = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     if arr.null_count:
         arr = arr.fill_null(pa.scalar([], type=arr.type))

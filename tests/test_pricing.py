@@ -190,3 +190,10 @@ def test_a_log_with_more_than_31_models_prices_every_one() -> None:
         hand = (Decimal(1000 + i) * model.input_mtok + Decimal(10 * (i + 1)) * model.output_mtok) / 10**6
         assert want == hand + model.request_fee
         assert by_model[mid] == hand + model.request_fee, mid
+
+
+def test_negative_sub_cent_amounts_put_the_sign_before_the_dollar() -> None:
+    from llmcost.report.money import usd
+
+    assert (usd(D("-0.0031")), usd(D("0.0031")), usd(D("-29.43")), usd(D("-0.00001"))) == (
+        "-$0.0031", "$0.0031", "-$29.43", "-$1.00e-05")

@@ -12,10 +12,11 @@ def usd(value: Decimal | None) -> str:
     """``$1,234.56``; sub-cent amounts keep four significant decimals so they do not read as $0."""
     if value is None:
         return "unpriced"
-    if value != 0 and abs(value) < CENT:
-        return f"${value:.4f}" if abs(value) >= Decimal("0.0001") else f"${float(value):.2e}"
     sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value).quantize(CENT, ROUND_HALF_UP):,}"
+    size = abs(value)
+    if value != 0 and size < CENT:
+        return f"{sign}${size:.4f}" if size >= Decimal("0.0001") else f"{sign}${float(size):.2e}"
+    return f"{sign}${size.quantize(CENT, ROUND_HALF_UP):,}"
 
 
 def json_usd(value: Decimal | None) -> float | None:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from llmcost.bench.summary import BenchSummary, ModelSummary, parse_bench_summary
+from llmcost.bench.summary import BenchSummary, ModelSummary, is_results_file, parse_bench_summary
 from llmcost.errors import InputError
 
 ChangeStatus = Literal["added", "removed", "changed", "unchanged"]
@@ -123,7 +123,7 @@ def load_result(path: str | Path) -> tuple[Literal["estimate", "bench"], dict[st
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", source=source) from None
-    if _is_results_file(text):
+    if is_results_file(text):
         return "bench", _summarize_results(Path(path))
     try:
         data = json.loads(text, parse_float=Decimal)
@@ -186,15 +186,6 @@ def _tasks(data: dict[str, Any]) -> set[str]:
         return set()
     return {str(t.get("task")) for m in models if isinstance(m, dict)
             for t in m.get("by_task") or [] if isinstance(t, dict)}
-
-
-def _is_results_file(text: str) -> bool:
-    first = text.lstrip().split("\n", 1)[0]
-    try:
-        data = json.loads(first)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and data.get("kind") == "bench-request"
 
 
 def _summarize_results(path: Path) -> dict[str, Any]:

@@ -12,21 +12,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from llmcost.frame import TOKEN_COLUMNS
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
     from llmcost.catalog import Catalog, ModelPrice
 
-SUM_COLUMNS = (
-    "weight",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-)
+SUM_COLUMNS = ("weight", *TOKEN_COLUMNS)  # the order TokenSums' fields follow
 AUDIO_COLUMNS = ("audio_input_tokens", "audio_output_tokens", "audio_cache_read_tokens")
 # Every column pricing reads (those a frame lacks are simply absent).
 PRICING_COLUMNS = (*SUM_COLUMNS, *AUDIO_COLUMNS, "timestamp", "model", "model_id", "batch", "service_tier",

@@ -100,7 +100,7 @@ def load_bench_summary(path: str | Path) -> BenchSummary:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read bench results: {exc.strerror or exc}", source=source) from None
-    if _is_results_file(text):
+    if is_results_file(text):
         return _summarize_results(Path(path))
     try:
         data = json.loads(text)
@@ -109,7 +109,8 @@ def load_bench_summary(path: str | Path) -> BenchSummary:
     return parse_bench_summary(data, source)
 
 
-def _is_results_file(text: str) -> bool:
+def is_results_file(text: str) -> bool:
+    """Whether ``text`` is a ``bench --results`` JSONL file (its first line a bench-request record)."""
     first = text.lstrip().split("\n", 1)[0]
     try:
         data = json.loads(first)

@@ -168,8 +168,14 @@ def _wrap(text: str, width: int) -> list[str] | None:
     return lines
 
 
-def model_detail(model: ModelPrice) -> str:
-    import yaml
+_FIRST = ("id", "aliases", "provider", "tier", "source")
 
-    data = model.model_dump(mode="json", exclude_none=True)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip()
+
+def model_detail(model: ModelPrice) -> str:
+    """The model as its catalog YAML would write it: names first, prices as plain numbers, nothing empty."""
+    from llmcost.catalog.litellm_import import dump_yaml
+
+    data = model.model_dump(exclude_none=True)
+    kept = {k: v for k, v in data.items() if v not in ({}, [], ()) and not (k == "request_fee" and v == 0)}
+    ordered = {k: kept[k] for k in _FIRST if k in kept} | {k: v for k, v in kept.items() if k not in _FIRST}
+    return dump_yaml(ordered).rstrip()

@@ -480,3 +480,20 @@ def test_default_catalog_prices_deepseek_on_both_sides_of_its_price_changes() ->
     assert (model.input_mtok, model.output_mtok) == (Decimal("0.28"), Decimal("0.42"))
     assert [p.input_mtok for p in model.price_history] == [Decimal("0.27"), Decimal("0.56")]
     assert catalog.model(catalog.resolve("claude-sonnet-4-20250514") or "").long_context is not None
+
+
+def test_anthropic_models_without_batch_prices_get_anthropics_half_price_rule() -> None:
+    from catalog_entries import Entry
+
+    plain = Entry(id="claude-x", provider="anthropic", sources=["s"], origin="genai-prices",
+                  prices={"input_mtok": Decimal(3), "output_mtok": Decimal(15)})
+    listed = Entry(id="claude-y", provider="anthropic", sources=["s"], origin="genai-prices",
+                   prices={"input_mtok": Decimal(3), "output_mtok": Decimal(15), "batch_input_mtok": Decimal(2)})
+    other = Entry(id="gpt-x", provider="openai", sources=["s"], origin="genai-prices",
+                  prices={"input_mtok": Decimal(3), "output_mtok": Decimal(15)})
+    build_catalog.anthropic_batch_rule([plain, listed, other])
+    assert (plain.prices["batch_input_mtok"], plain.prices["batch_output_mtok"]) == (Decimal("1.5"), Decimal("7.5"))
+    assert listed.prices["batch_input_mtok"] == Decimal(2) and "batch_output_mtok" not in listed.prices
+    assert "batch_input_mtok" not in other.prices
+    sonnet = load_catalog("default").model("claude-sonnet-4-0")
+    assert (sonnet.batch_input_mtok, sonnet.batch_output_mtok) == (Decimal("1.5"), Decimal("7.5"))

@@ -185,6 +185,22 @@ def apply_overrides(entries: list[Entry], corrections: Sequence[dict[str, Any]])
         entry.sources.append("tools/catalog_overrides.yaml")
 
 
+def anthropic_batch_rule(entries: list[Entry]) -> None:
+    """Anthropic bills Message Batches at 50% of every standard rate, for every model (its pricing page; genai-
+    prices quotes the rule in its provider comments but lists batch prices only for the models of Anthropic's
+    current batch table). An Anthropic entry with no batch prices gets them by that rule, said in its notes."""
+    half = Decimal("0.5")
+    for entry in entries:
+        prices = entry.prices
+        if entry.provider != "anthropic" or "batch_input_mtok" in prices or "batch_output_mtok" in prices:
+            continue
+        if prices.get("input_mtok") is None or prices.get("output_mtok") is None:
+            continue
+        prices["batch_input_mtok"] = (prices["input_mtok"] * half).normalize()
+        prices["batch_output_mtok"] = (prices["output_mtok"] * half).normalize()
+        entry.notes.append("batch rates by Anthropic's rule: Message Batches bill 50% of every standard rate")
+
+
 def drop_claimed_aliases(entries: list[Entry], corrections: Sequence[dict[str, Any]]) -> None:
     """A corrected or added entry's id is nobody's alias (``mistral-large-latest`` no longer means
     ``mistral-large``)."""
@@ -206,6 +222,7 @@ def build(sources: Sources, tiers: dict[str, str], corrections: Sequence[dict[st
     report.skipped += skipped_genai + skipped_litellm
     entries = merge(genai, litellm, report, catalog_genai.matcher(sources.genai_providers))
     apply_overrides(entries, corrections)
+    anthropic_batch_rule(entries)
     corpus = catalog_litellm.model_names(sources.litellm_data) | set(tiers)
     corpus |= {name.rsplit("/", 1)[-1] for e in genai for name in (e.id, *e.names)}
     by_rule = catalog_genai.rule_names(sources.genai_providers, corpus)

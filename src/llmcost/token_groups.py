@@ -179,8 +179,25 @@ def _sums(sums: dict[str, list[Any]], columns: tuple[str, ...], g: int) -> Token
     return TokenSums(**{("requests" if c == "weight" else c): sums[c][g] for c in columns})
 
 
-def _aggregate_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalog: Catalog,
-                     groups: TokenGroups, columns: tuple[str, ...]) -> None:
+class BillingCodes(NamedTuple):
+    """Each row's billing group as an integer (``n_groups`` = a row of an unknown model: not summed)."""
+
+    group: np.ndarray
+    n_groups: int
+    per_model: int
+    n_tiers: int
+    categories: list[str]
+    tier_names: list[str | None]
+
+    def key(self, g: int) -> BillingKey:
+        code, rest = divmod(g, self.per_model)
+        rest, flags = divmod(rest, 4)
+        p, t = divmod(rest, self.n_tiers)
+        return BillingKey(self.categories[code], bool(flags & 2), bool(flags & 1), self.tier_names[t], p)
+
+
+def billing_codes(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalog: Catalog) -> BillingCodes:
+    """The billing group of every row (``ids``: catalog ids, ``known``: rows whose model has one)."""
     import numpy as np
 
     categories = [str(c) for c in ids.cat.categories]
@@ -203,16 +220,21 @@ def _aggregate_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, cat
     group += _long_context(frame, codes, period, n_periods, models)
     if not known.all():
         group[~known] = n_groups  # unknown: not summed
+    return BillingCodes(group, n_groups, per_model, n_tiers, categories, tier_names)
+
+
+def _aggregate_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalog: Catalog,
+                     groups: TokenGroups, columns: tuple[str, ...]) -> None:
+    import numpy as np
+
+    codes = billing_codes(frame, ids, known, catalog)
+    group, n_groups, per_model = codes.group, codes.n_groups, codes.per_model
     sums = {col: _bincount(group, frame[col].to_numpy(), n_groups) for col in columns}
     logged = _bincount(group, _logged(frame), n_groups) if groups.logged is not None else None
     for g in np.flatnonzero(np.asarray(sums["weight"]) != 0).tolist():
-        code, rest = divmod(g, per_model)
-        rest, flags = divmod(rest, 4)
-        p, t = divmod(rest, n_tiers)
-        key = BillingKey(categories[code], bool(flags & 2), bool(flags & 1), tier_names[t], p)
-        groups.known[key] = _sums(sums, columns, g)
+        groups.known[codes.key(g)] = _sums(sums, columns, g)
     if logged is not None and groups.logged is not None:
-        for code, mid in enumerate(categories):
+        for code, mid in enumerate(codes.categories):
             groups.logged[mid] = float(sum(logged[code * per_model:(code + 1) * per_model]))
 
 

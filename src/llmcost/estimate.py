@@ -15,6 +15,7 @@ from llmcost.scenarios.interface import Baseline, Scenario
 if TYPE_CHECKING:
     import pandas as pd
 
+    from llmcost.breakdowns import Breakdown
     from llmcost.catalog import Catalog
     from llmcost.scenarios.interface import Applied, Shared
 
@@ -63,6 +64,8 @@ class Estimate:
     warnings: tuple[str, ...] = ()
     # The traffic of the scenario named by ``run_estimate(keep_frame=...)``, for callers that slice it further.
     kept_frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    # The baseline's cost by day, task, model... (``--by``; llmcost.breakdowns), in the order asked for.
+    breakdowns: tuple[Breakdown, ...] = ()
 
     @property
     def baseline(self) -> ScenarioOutcome:

@@ -254,6 +254,13 @@ class _Part:
     details: dict[str, Any]
 
 
+def assemble(window: Window, chosen: Sequence[Scenario], parts: Sequence[tuple[TokenGroups, Decimal, dict[str, Any]]],
+             catalog: Catalog, projection_days: int) -> Estimate:
+    """An Estimate from token groups summed elsewhere (an engine's partitions), priced once here: per
+    scenario its groups, its extra cost and its details."""
+    return _assemble(window, chosen, [_Part(*p) for p in parts], catalog, projection_days)
+
+
 def _assemble(window: Window, chosen: Sequence[Scenario], parts: Sequence[_Part], catalog: Catalog,
               projection_days: int, warnings: tuple[str, ...] = ()) -> Estimate:
     outcomes = []

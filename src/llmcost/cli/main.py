@@ -9,7 +9,16 @@ from collections.abc import Callable
 import typer
 
 from llmcost import __version__
-from llmcost.cli import bench_cmd, catalog_cmd, check_cmd, diff_cmd, estimate_cmd, logs_cmd, tokens_cmd
+from llmcost.cli import (
+    bench_cmd,
+    catalog_cmd,
+    check_cmd,
+    diff_cmd,
+    estimate_cmd,
+    logs_cmd,
+    report_cmd,
+    tokens_cmd,
+)
 
 # Each command, registered on an app: the whole CLI, or (see ``main``) only the command being run.
 _COMMANDS: dict[str, Callable[[typer.Typer], object]] = {
@@ -20,6 +29,7 @@ _COMMANDS: dict[str, Callable[[typer.Typer], object]] = {
     "tokens": lambda a: a.command("tokens")(tokens_cmd.tokens),
     "check": lambda a: a.command("check")(check_cmd.check),
     "diff": lambda a: a.command("diff", no_args_is_help=True)(diff_cmd.diff),
+    "report": lambda a: a.command("report", no_args_is_help=True)(report_cmd.report),
 }
 
 

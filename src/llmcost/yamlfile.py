@@ -11,7 +11,44 @@ from pydantic import BaseModel, ValidationError
 from llmcost.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on a big catalog
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on a big catalog
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+class _StrictLoader(_BASE_LOADER):  # type: ignore[misc]
+    """The safe loader, except that a key written twice in one mapping is an error (YAML 1.2 forbids it;
+    PyYAML keeps the last one, so ``input_mtok: 2.0`` then ``input_mtok: 200.0`` would price 100x higher),
+    and an impossible date (``2025-13-45``) is an error at its line instead of a ValueError."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.setdefault(key, line)
+            except TypeError:  # an unhashable key: let PyYAML report it as it always has
+                continue
+            if first != line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (first on line {first}, again on line {line}); "
+                    "write each key once", key_node.start_mark)
+        result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return result
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid date '{node.value}' ({exc}); expected YYYY-MM-DD", node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_yaml_map)
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -28,16 +65,41 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 def read_yaml(path: Path, error: type[InputError]) -> Any:
     """Parse a YAML file, turning I/O and syntax errors into ``error`` with file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise error(f"cannot read file: {exc.strerror or exc}", source=str(path)) from None
+    text = decode_yaml(raw, str(path), error)
     try:
-        return yaml.load(text, Loader=_LOADER)
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or "invalid YAML"
+        if isinstance(exc, yaml.reader.ReaderError):
+            line = text.count("\n", 0, max(exc.position, 0)) + 1
+            code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+            problem = f"control character U+{code:04X} is not allowed in YAML"
         raise error(f"invalid YAML: {problem}", source=str(path), line=line) from None
+    except RecursionError:
+        raise error("invalid YAML: nested too deeply", source=str(path)) from None
+
+
+def decode_yaml(raw: bytes, source: str, error: type[InputError]) -> str:
+    """UTF-8 (a byte-order mark allowed), or UTF-16/32 with a byte-order mark, as YAML allows; anything
+    else is an error naming the line and the byte, never a UnicodeDecodeError."""
+    encoding = "utf-8"
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            encoding = name
+            break
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1 if encoding == "utf-8" else None
+        bad = raw[exc.start:exc.start + 1].hex()
+        raise error(f"not valid {encoding.upper().replace('-SIG', '')} (byte 0x{bad} at offset {exc.start}); "
+                    "save the file as UTF-8", source=source, line=line) from None
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def validate(data: Any, model: type[M], source: str, error: type[InputError]) -> M:

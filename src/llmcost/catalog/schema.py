@@ -27,7 +27,10 @@ from llmcost.catalog.snapshot import price_ratio as _ratio
 if TYPE_CHECKING:
     from llmcost.catalog.resolve import NameIndex
 
-Price = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+# A million dollars per million tokens ($1 a token) bounds every real price many times over, and keeps every
+# total well inside Decimal's 28 digits (1e30 would pass validation and then fail to round to the cent).
+MAX_PRICE = Decimal(1_000_000)
+Price = Annotated[Decimal, Field(ge=0, le=MAX_PRICE, allow_inf_nan=False)]
 TOKEN_KINDS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "audio_input", "audio_output",
                "audio_cache_read")
 DEFAULT_TIERS = ("economy", "cold", "warm", "hot")

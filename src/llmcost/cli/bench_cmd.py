@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmcost.cli.common import info, out_console, progress, render_text, speaks_errors, warn, write_output
+from llmcost.cli.common import finite, info, out_console, progress, render_text, speaks_errors, warn, write_output
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,15 +54,20 @@ def bench(
                                            "--endpoint key.")] = None,
     repetitions: Annotated[int, Opt("--repetitions", "-n", min=1, help="Times each prompt is sent.")] = 1,
     concurrency: Annotated[int, Opt("--concurrency", min=1, help="Requests in flight at most.")] = 4,
-    rate: Annotated[float | None, Opt("--rate", min=0.001, help="Requests started per second.")] = None,
+    rate: Annotated[float | None, Opt("--rate", min=0.001, callback=finite,
+                                      help="Requests started per second.")] = None,
     arrivals: Annotated[ArrivalsName, Opt("--arrivals", help="Spacing with --rate.")] = ArrivalsName.fixed,
-    timeout: Annotated[float, Opt("--timeout", min=0.01, help="Per-request timeout, seconds.")] = 60.0,
+    timeout: Annotated[float, Opt("--timeout", min=0.01, callback=finite,
+                                  help="Per-request timeout, seconds.")] = 60.0,
     retries: Annotated[int, Opt("--retries", min=0, help="Retries on 429/5xx/timeouts/dropped connections.")] = 2,
-    backoff: Annotated[float, Opt("--backoff", min=0, help="Base of the exponential backoff between retries, "
+    backoff: Annotated[float, Opt("--backoff", min=0, callback=finite,
+                                  help="Base of the exponential backoff between retries, "
                                   "seconds (doubles each retry, with jitter).")] = 0.5,
-    deadline: Annotated[float | None, Opt("--deadline", min=0.01, help="Stop the whole run after this many "
+    deadline: Annotated[float | None, Opt("--deadline", min=0.01, callback=finite,
+                                          help="Stop the whole run after this many "
                                           "seconds; unfinished requests are recorded as 'deadline'.")] = None,
-    max_cost: Annotated[float | None, Opt("--max-cost", min=0, help="Stop scheduling before the projected "
+    max_cost: Annotated[float | None, Opt("--max-cost", min=0, callback=finite,
+                                          help="Stop scheduling before the projected "
                                           "spend (USD) would cross this cap.")] = None,
     no_stream: Annotated[bool, Opt("--no-stream", help="Non-streaming requests (no TTFT).")] = False,
     dry_run: Annotated[bool, Opt("--dry-run", help="Print the request count and projected cost; send "
@@ -70,10 +75,13 @@ def bench(
     results: Annotated[str | None, Opt("--results", help="JSONL file: one record per request, written as "
                                        "each completes.")] = None,
     resume: Annotated[bool, Opt("--resume", help="Skip requests that already succeeded in --results.")] = False,
-    slo_ttft_ms: Annotated[float | None, Opt("--slo-ttft-ms", min=0, help="TTFT SLO for goodput and the "
+    slo_ttft_ms: Annotated[float | None, Opt("--slo-ttft-ms", min=0, callback=finite,
+                                             help="TTFT SLO for goodput and the "
                                              "recommendation (p95).")] = None,
-    slo_latency_ms: Annotated[float | None, Opt("--slo-latency-ms", min=0, help="Latency SLO (p95).")] = None,
-    min_quality: Annotated[float | None, Opt("--min-quality", min=0, max=1, help="Gate: pass rate the "
+    slo_latency_ms: Annotated[float | None, Opt("--slo-latency-ms", min=0, callback=finite,
+                                                help="Latency SLO (p95).")] = None,
+    min_quality: Annotated[float | None, Opt("--min-quality", min=0, max=1, callback=finite,
+                                             help="Gate: pass rate the "
                                              "recommended model needs; none meeting it exits 1.")] = None,
     seed: Annotated[int | None, Opt("--seed", help="Seed for jitter and Poisson arrivals.")] = None,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from llmcost.cli.common import info, out_console, progress, render_text, speaks_errors, warn, write_output
+from llmcost.cli.common import finite, info, out_console, progress, render_text, speaks_errors, warn, write_output
 
 
 class Format(StrEnum):
@@ -21,7 +21,7 @@ LogsArg = Annotated[list[str], typer.Argument(help="Log files, globs, or - for s
 CatalogOpt = Annotated[
     str | None,
     typer.Option("--catalog", "-c", help="Catalog YAML file or bundled catalog name [env: LLMCOST_CATALOG].",
-                 envvar="LLMCOST_CATALOG", show_default="bundled 'frontier'"),
+                 envvar="LLMCOST_CATALOG", show_default="bundled 'default'"),
 ]
 LogFormatOpt = Annotated[str | None, typer.Option("--log-format", help="Skip detection: read logs as this format.")]
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model for log rows that name none.")]
@@ -39,7 +39,8 @@ def estimate(
     model: ModelOpt = None,
     days: Annotated[int, typer.Option("--days", help="Days to project to.", min=1)] = 30,
     window_days: Annotated[
-        float | None, typer.Option("--window-days", help="Days the logs cover (default: first to last timestamp).")
+        float | None, typer.Option("--window-days", min=0.001, callback=finite,
+                                   help="Days the logs cover (default: first to last timestamp).")
     ] = None,
     log_format: LogFormatOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,

@@ -72,7 +72,8 @@ def test_every_command_has_help_text(cli: object) -> None:
         assert command.help or command.short_help, f"{name} has no help"
 
 
-RUN = "import sys; sys.argv = ['llmcost', *sys.argv[1:]]; from llmcost.cli.main import {what}; {what}()"
+RUN = "import sys; sys.argv = ['llmcost', *sys.argv[1:]]; from llmcost.cli.main import {what}; {call}"
+CALLS = {"main": "main()", "app": "sys.exit(run_one_line(app, sys.argv[1:]))"}
 
 
 @pytest.mark.parametrize("args", [
@@ -84,8 +85,8 @@ RUN = "import sys; sys.argv = ['llmcost', *sys.argv[1:]]; from llmcost.cli.main 
 def test_building_only_the_command_run_changes_nothing(args: list[str], tmp_path: Path) -> None:
     """main() builds just the command named first (start-up time); the full app must answer the same."""
     def run(what: str) -> tuple[int, str, str]:
-        out = subprocess.run([sys.executable, "-c", RUN.format(what=what), *args], capture_output=True, text=True,
-                             cwd=tmp_path)
+        code = RUN.format(what="main" if what == "main" else "app, run_one_line", call=CALLS[what])
+        out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=tmp_path)
         return out.returncode, out.stdout, out.stderr
 
     assert run("main") == run("app")

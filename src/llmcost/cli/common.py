@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import typer
 
 from llmcost.errors import LlmcostError
+from llmcost.sanitize import printable
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -32,8 +33,8 @@ def speaks_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except LlmcostError as exc:
-            err_console().print(f"[red]llmcost: error:[/red] {escape(str(exc))}", highlight=False,
-                                soft_wrap=True)
+            err_console().print(f"[red]llmcost: error:[/red] {escape(printable(str(exc), one_line=True))}",
+                                highlight=False, soft_wrap=True)
             raise typer.Exit(code=exc.exit_code) from None
         except KeyboardInterrupt:
             err_console().print("llmcost: interrupted")
@@ -42,40 +43,62 @@ def speaks_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def finite(value: float | None) -> float | None:
+    """Option callback for every float option: refuse NaN and infinity, which click's range checks let
+    through (``--window-days nan`` used to fail deep inside pricing with a traceback).
+    tests/hostile/test_cli_values.py walks the command tree to make sure every float option uses it."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
 def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
 
 
+def safe_console(**kwargs: Any) -> Console:
+    """A rich Console that shows terminal controls and bidi overrides in any text it writes as visible
+    escapes (llmcost.sanitize), whichever renderable the text came in: table cells, Text, plain strings."""
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        def _render_buffer(self, buffer: Any) -> str:
+            clean = (seg if seg.control else Segment(printable(seg.text), seg.style) for seg in buffer)
+            return str(super()._render_buffer(clean))
+
+    return SafeConsole(**kwargs)
+
+
 @functools.cache
 def err_console() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
+    return safe_console(stderr=True, highlight=False)
 
 
 def out_console(file: Any = None) -> Console:
-    from rich.console import Console
-
+    """The console for results. ``markup=False``: a model name like ``[bold]x`` or ``[link=…]`` is text."""
     target = file if file is not None else sys.stdout
     is_tty = hasattr(target, "isatty") and target.isatty()
-    return Console(file=target, width=None if is_tty else TABLE_WIDTH, highlight=False,
-                   no_color=not is_tty, soft_wrap=False)
+    return safe_console(file=target, width=None if is_tty else TABLE_WIDTH, highlight=False,
+                        no_color=not is_tty, soft_wrap=False, markup=False)
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
+    err_console().print(f"[yellow]warning:[/yellow] {escape(printable(message, one_line=True))}", soft_wrap=True)
 
 
 def info(message: str) -> None:
-    err_console().print(escape(message), style="dim", soft_wrap=True)
+    err_console().print(escape(printable(message)), style="dim", soft_wrap=True)
 
 
 def write_output(text: str, output: str | None) -> None:
     """Write ``text`` to stdout (``None`` or ``-``) or atomically to a file (temp file + rename)."""
     if output in (None, "-"):
-        sys.stdout.write(text)
+        sys.stdout.write(printable(text) if sys.stdout.isatty() else text)
         sys.stdout.flush()
         return
     assert output is not None
@@ -116,7 +139,7 @@ def render_text(renderable: RenderableType) -> str:
     from rich.console import Console
 
     console = Console(width=TABLE_WIDTH, record=True, file=open(os.devnull, "w"),
-                      no_color=True, highlight=False)
+                      no_color=True, highlight=False, markup=False)
     console.print(renderable)
     text = console.export_text()
     console.file.close()

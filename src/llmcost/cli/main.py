@@ -69,4 +69,32 @@ def main() -> None:
     typer turns every command's signature into click parameters before running anything, and for a
     quick command (``catalog list``) building the other six is most of its start-up time."""
     first = sys.argv[1] if len(sys.argv) > 1 else None
-    (_app([first]) if first in _COMMANDS else app)()
+    chosen = _app([first]) if first in _COMMANDS else app
+    sys.exit(run_one_line(chosen, sys.argv[1:]))
+
+
+def run_one_line(chosen: typer.Typer, args: list[str]) -> int:
+    """Run the app; a bad option value or a missing argument is ONE line on stderr (exit 2), like every
+    other llmcost error, instead of click's usage block: scripts and CI logs grep for ``llmcost: error:``."""
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+    from llmcost.cli.common import err_console, escape
+    from llmcost.sanitize import printable
+
+    try:
+        code = typer.main.get_command(chosen).main(args, prog_name="llmcost", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        return exc.exit_code
+    except UsageError as exc:
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        message = printable(exc.format_message(), one_line=True)
+        err_console().print(f"[red]llmcost: error:[/red] {escape(message)}{where}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except typer.Abort:
+        err_console().print("llmcost: aborted")
+        return 1
+    return code if isinstance(code, int) else 0

@@ -76,6 +76,8 @@ def group_stats(records: Sequence[Record], gates: Gates) -> dict[str, Any]:
         "error_rate": _ratio(n - len(ok), n) or 0.0,
         "errors_by_type": dict(sorted(errors.items())),
         "quality_pass_rate": _ratio(sum(1 for r in scored if r.passed), len(scored)),
+        "quality_passed": sum(1 for r in scored if r.passed),
+        "quality_scored": len(scored),
         "cost_usd": _money(cost),
         "cost_per_request_usd": _money(per_request),
         "cost_per_1k_usd": _money(per_request * 1000 if per_request is not None else None),
@@ -100,7 +102,7 @@ def build_summary(records: Sequence[Record], *, suite: str, models: Sequence[str
         mine = [r for r in records if r.model == name]
         if not mine:
             continue
-        entry = {"model": name, **group_stats(mine, gates)}
+        entry = {"model": name, **group_stats(mine, gates), **latency_samples(mine)}
         tasks = sorted({r.task for r in mine if r.task is not None})
         entry["by_task"] = [{"task": t, **group_stats([r for r in mine if r.task == t], gates)} for t in tasks]
         out_models.append(entry)
@@ -114,6 +116,13 @@ def build_summary(records: Sequence[Record], *, suite: str, models: Sequence[str
         "models": out_models,
         "recommendation": recommend(out_models, gates),
     }
+
+
+def latency_samples(records: Sequence[Record]) -> dict[str, list[float]]:
+    """Every successful request's latency and TTFT, sorted: what ``llmcost.evidence`` mixes by traffic."""
+    ok = [r for r in records if r.ok]
+    return {"latency_samples_ms": sorted(round(r.latency_ms, 3) for r in ok if r.latency_ms is not None),
+            "ttft_samples_ms": sorted(round(r.ttft_ms, 3) for r in ok if r.ttft_ms is not None)}
 
 
 def recommend(models: Sequence[dict[str, Any]], gates: Gates) -> list[dict[str, Any]]:

@@ -131,6 +131,7 @@ def bench(
     run = _with_progress(ctx, len(bench_plan.jobs), results, lambda done: run_bench(
         spec, targets, keys, bench_plan, options, gates, results=results_path, resume=resume,
         judge_target=judge_target, judge_min_score=spec.judge.min_score if spec.judge else 4, on_record=done))
+    run.summary["catalog"] = {"source": cat.source, "as_of": str(cat.as_of)}  # evidence checks it
     _render_out(run.summary, fmt, output)
     if results:
         info(f"wrote {len(run.outcome.records)} record(s) to {results}")

@@ -212,7 +212,11 @@ class HttpChatClient:
     async def _check_status(self, response: httpx.Response) -> None:
         if response.status_code < 400:
             return
-        raw = (await response.aread())[:MAX_ERROR_BODY].decode("utf-8", "replace")
+        body = await response.aread()
+        # Redact the whole body first, then cut: cutting first could leave most of an echoed key in the
+        # message (a key that straddles the cut is not whole, so no longer matches). What survives the cut
+        # is redacted again, so a key's head at the very end is dropped too.
+        raw = self._scrub(self._scrub(body.decode("utf-8", "replace"))[:MAX_ERROR_BODY])
         detail = _error_detail(raw)
         status = response.status_code
         wait, header = retry_after_from(response.headers)
@@ -259,9 +263,20 @@ def _is_json(content_type: str | None) -> bool:
 
 
 def redact(text: str, secret: str) -> str:
-    """``text`` with every occurrence of ``secret`` (4+ characters) replaced by ``[REDACTED]``."""
-    if len(secret) >= 4 and secret in text:
-        return text.replace(secret, "[REDACTED]")
+    """``text`` with every occurrence of ``secret`` (4+ characters) replaced by ``[REDACTED]``, and a
+    part of it cut off at either end of ``text`` (its first or last 4+ characters) dropped too, so that
+    no truncation, before or after this, can leave most of a key behind."""
+    if len(secret) < 4:
+        return text
+    text = text.replace(secret, "[REDACTED]")
+    for size in range(len(secret) - 1, 3, -1):
+        if text.endswith(secret[:size]):
+            text = text[:-size] + "[REDACTED]"
+            break
+    for size in range(len(secret) - 1, 3, -1):
+        if text.startswith(secret[-size:]):
+            text = "[REDACTED]" + text[size:]
+            break
     return text
 
 

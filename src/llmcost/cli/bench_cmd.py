@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmcost.cli.common import finite, info, out_console, progress, render_text, speaks_errors, warn, write_output
+from llmcost.cli.common import (
+    check_writable,
+    finite,
+    info,
+    out_console,
+    progress,
+    render_text,
+    speaks_errors,
+    warn,
+    write_output,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -109,6 +119,7 @@ def bench(
     if resume and not results:
         raise UsageError("--resume needs --results FILE")
     check_api_key_env(api_key_env)  # a key pasted there is refused, unprinted, even where it would go unused
+    check_writable(output, results)  # before any request is paid for
     cat = load_catalog(catalog)
     spec = load_suite(suite)
     targets = _targets(cat, models, endpoint, model, api.value, api_key_env)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmcost.cli.common import info, out_console, render_text, speaks_errors, warn, write_output
+from llmcost.cli.common import check_writable, info, out_console, render_text, speaks_errors, warn, write_output
 
 if TYPE_CHECKING:
     from llmcost.budget import CheckResult
@@ -63,6 +63,7 @@ def check(
         overrides["strict"] = True
     if overrides:
         loaded.inputs = loaded.inputs.model_copy(update=overrides)
+    check_writable(output, markdown, save_estimate)  # all outputs or none: never one written, then a failure
     run = run_check(loaded)
     for report in run.files:
         for why, n in report.skipped.items():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
-from llmcost.errors import LlmcostError
+from llmcost.errors import LlmcostError, UsageError
 from llmcost.sanitize import printable
 
 if TYPE_CHECKING:
@@ -106,32 +106,71 @@ def write_output(text: str, output: str | None) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Temp file + rename, so a failure never leaves a partial file. A target that exists and is not a
-    regular file (``/dev/null``, a pipe) is written in place: renaming over it would replace it."""
+    """Temp file + rename, so a failure never leaves a partial file and the old file stays whole. The new
+    file keeps the mode of the one it replaces (else the umask's default, not mkstemp's 0600). A target
+    that exists and is not a regular file (``/dev/null``, a pipe) is written in place: renaming over it
+    would replace it. Every OS failure (a directory, no permission, a full disk) is one ``UsageError``."""
     import stat
 
-    from llmcost.errors import UsageError
-
     try:
-        special = not stat.S_ISREG(path.stat().st_mode) and not path.is_dir()
+        mode = path.stat().st_mode
     except OSError:
-        special = False  # does not exist yet
-    if special:
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        mode = None  # does not exist yet
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UsageError(f"{path}: is a directory; give a file path to write to")
+    if mode is not None and not stat.S_ISREG(mode):
+        _write_in_place(path, text)
         return
     directory = path.parent if str(path.parent) else Path()
     if not directory.is_dir():
         raise UsageError(f"{path}: output directory does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        os.fchmod(fd, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             Path(tmp).unlink()
+        if isinstance(exc, OSError):
+            what = "; the old file is unchanged" if mode is not None else ""
+            raise UsageError(f"{path}: cannot write: {exc.strerror or exc}{what}") from None
         raise
+
+
+def _write_in_place(path: Path, text: str) -> None:
+    try:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_writable(*outputs: str | None) -> None:
+    """Before any work or any write: every output path given can be written (its directory exists and it
+    is not a directory), so a command with several outputs never writes one and then fails on the next."""
+    for output in outputs:
+        if output in (None, "-"):
+            continue
+        assert output is not None
+        path = Path(output)
+        directory = path.parent if str(path.parent) else Path()
+        if path.is_dir():
+            raise UsageError(f"{path}: is a directory; give a file path to write to")
+        if not directory.is_dir():
+            raise UsageError(f"{path}: output directory does not exist")
+        if not os.access(directory, os.W_OK) and not (path.exists() and os.access(path, os.W_OK)):
+            raise UsageError(f"{path}: cannot write: permission denied")
 
 
 def render_text(renderable: RenderableType) -> str:

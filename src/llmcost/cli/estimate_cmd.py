@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from llmcost.cli.common import finite, info, out_console, progress, render_text, speaks_errors, warn, write_output
+from llmcost.cli.common import (
+    check_writable,
+    finite,
+    info,
+    out_console,
+    progress,
+    render_text,
+    speaks_errors,
+    warn,
+    write_output,
+)
 
 
 class Format(StrEnum):
@@ -60,6 +70,7 @@ def estimate(
 
     if scenarios and baseline_only:
         raise UsageError("--scenarios and --baseline-only cannot be used together")
+    check_writable(output)  # before the work, not after minutes of it
     cat = load_catalog(catalog)
     chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
     with progress("reading and pricing logs") as bar:

@@ -59,6 +59,8 @@ def apply_cascade(frame: pd.DataFrame, cfg: Cascade, ctx: Context) -> pd.DataFra
         part = scaled(frame.loc[rows], attempted[rows])
         set_model_ids(part, np.full(int(rows.sum()), code, dtype=np.int64), categories)
         clear_cache_columns(part)
+        part["cascade_step"] = k  # for quality and latency (llmcost.evidence): whose answer is used
+        part["served_share"] = accept[rows]
         parts.append(part)
         info_steps.append({
             "model": model,
@@ -75,6 +77,8 @@ def apply_cascade(frame: pd.DataFrame, cfg: Cascade, ctx: Context) -> pd.DataFra
         left = np.where(known, reach, 1.0)[~known | unanswered]
         part = scaled(rest, left)
         set_model_ids(part, codes[~known | unanswered], categories)
+        part["cascade_step"] = -1
+        part["served_share"] = 1.0
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     out["model_id"] = pd.Categorical(out["model_id"], categories=categories)

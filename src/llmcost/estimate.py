@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from llmcost.breakdowns import Breakdown
     from llmcost.catalog import Catalog
+    from llmcost.evidence import ScenarioEvidence
     from llmcost.scenarios.interface import Applied, Shared
 
 
@@ -37,6 +38,8 @@ class ScenarioOutcome:
     details: dict[str, Any] = field(default_factory=dict)
     monthly_growth: Decimal = Decimal(0)
     growth_factor: Decimal = Decimal(1)  # projected volume with growth / without
+    # Quality and latency of the scenario's traffic, with bench evidence (llmcost.evidence.with_evidence).
+    evidence: ScenarioEvidence | None = None
 
     def monthly(self, observed: Decimal) -> Decimal:
         """Project a part of this scenario's observed cost with the same factor as the total (no growth)."""

@@ -18,7 +18,7 @@ and ``check`` read back. Fields may be added, never renamed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,7 @@ class BenchSummary:
     models: tuple[ModelSummary, ...]
     suite: str = ""
     recommendation: tuple[dict[str, Any], ...] = ()
+    source: str = ""  # the file it was read from (llmcost.evidence reads it again for counts and samples)
 
     def model(self, name: str) -> ModelSummary | None:
         for m in self.models:
@@ -101,12 +102,12 @@ def load_bench_summary(path: str | Path) -> BenchSummary:
     except OSError as exc:
         raise InputError(f"cannot read bench results: {exc.strerror or exc}", source=source) from None
     if is_results_file(text):
-        return _summarize_results(Path(path))
+        return replace(_summarize_results(Path(path)), source=source)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", source=source, line=exc.lineno) from None
-    return parse_bench_summary(data, source)
+    return replace(parse_bench_summary(data, source), source=source)
 
 
 def is_results_file(text: str) -> bool:

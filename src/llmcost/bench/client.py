@@ -146,6 +146,9 @@ class HttpChatClient:
         except httpx.TimeoutException:
             raise RequestFailed("timeout", f"no complete response within {self.timeout_s:g} s",
                                 retryable=True) from None
+        except httpx.DecodingError as exc:
+            raise RequestFailed("malformed_response",
+                                self._scrub(f"response body could not be decoded: {exc}")) from None
         except httpx.RemoteProtocolError as exc:
             raise RequestFailed("connection", self._scrub(f"connection dropped: {exc}"), retryable=True) from None
         except httpx.TransportError as exc:
@@ -153,6 +156,11 @@ class HttpChatClient:
             raise RequestFailed("connection", self._scrub(f"{what}: {exc}"), retryable=True) from None
         except WireError as exc:
             raise RequestFailed(exc.kind, self._scrub(str(exc))) from None
+        except (TypeError, AttributeError, KeyError, ValueError, OverflowError, RecursionError) as exc:
+            # A body no API sends (a number where a list belongs, nesting 100,000 deep): whatever a shape
+            # check missed is still a malformed response of this request, never a crash of the run.
+            what = "nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"
+            raise RequestFailed("malformed_response", self._scrub(f"unexpected response: {what}")[:300]) from None
 
     async def _once(self, body: dict[str, Any], clock: SendClock) -> Completion:
         response = await self._client.post(self._url, json=body, extensions={"trace": clock.trace})

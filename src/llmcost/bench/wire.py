@@ -6,6 +6,8 @@ payloads, or one non-streaming body) into an :class:`Accumulator`. No I/O, no ht
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -120,7 +122,10 @@ def _fold_openai(acc: Accumulator, event: dict[str, Any], streaming: bool) -> bo
         raise WireError("stream_error", _message(event["error"]))
     acc.served_model = event.get("model") or acc.served_model
     got = False
-    for choice in event.get("choices") or []:
+    choices = event.get("choices") or []
+    if not isinstance(choices, list):
+        raise WireError("malformed_response", f"choices is {_shown(choices)}; expected a list")
+    for choice in choices:
         if not isinstance(choice, dict) or choice.get("index", 0) != 0:
             continue
         part = choice.get("delta" if streaming else "message") or {}
@@ -144,18 +149,18 @@ def _fold_openai(acc: Accumulator, event: dict[str, Any], streaming: bool) -> bo
 
 
 def _openai_usage(acc: Accumulator, usage: dict[str, Any]) -> None:
-    prompt = _int(usage.get("prompt_tokens"))
-    completion = _int(usage.get("completion_tokens"))
+    prompt = _int(usage.get("prompt_tokens"), "prompt_tokens")
+    completion = _int(usage.get("completion_tokens"), "completion_tokens")
     if prompt is None or completion is None:
         return
-    prompt_details = usage.get("prompt_tokens_details") or {}
-    completion_details = usage.get("completion_tokens_details") or {}
+    prompt_details = _object(usage.get("prompt_tokens_details"), "usage.prompt_tokens_details")
+    completion_details = _object(usage.get("completion_tokens_details"), "usage.completion_tokens_details")
     acc.usage = {
         "input_tokens": prompt,
         "output_tokens": completion,
-        "cache_read_tokens": _int(prompt_details.get("cached_tokens")) or 0,
-        "cache_write_tokens": _int(prompt_details.get("cache_write_tokens")) or 0,
-        "reasoning_tokens": _int(completion_details.get("reasoning_tokens")) or 0,
+        "cache_read_tokens": _count(prompt_details, "prompt_tokens_details", "cached_tokens") or 0,
+        "cache_write_tokens": _count(prompt_details, "prompt_tokens_details", "cache_write_tokens") or 0,
+        "reasoning_tokens": _count(completion_details, "completion_tokens_details", "reasoning_tokens") or 0,
     }
     cost = usage.get("cost")
     if cost is not None and not isinstance(cost, bool):
@@ -163,6 +168,8 @@ def _openai_usage(acc: Accumulator, usage: dict[str, Any]) -> None:
             acc.provider_cost = Decimal(str(cost))
         except InvalidOperation:
             acc.provider_cost = None
+        if acc.provider_cost is not None and not acc.provider_cost.is_finite():
+            acc.provider_cost = None  # NaN or Infinity (Python's json reads both): no cost rather than a poison
 
 
 def _fold_anthropic(acc: Accumulator, event: dict[str, Any], streaming: bool) -> bool:
@@ -172,7 +179,10 @@ def _fold_anthropic(acc: Accumulator, event: dict[str, Any], streaming: bool) ->
     if not streaming:
         acc.served_model = event.get("model")
         got = False
-        for block in event.get("content") or []:
+        content = event.get("content") or []
+        if not isinstance(content, list):
+            raise WireError("malformed_response", f"content is {_shown(content)}; expected a list")
+        for block in content:
             got = _anthropic_block(acc, block, "text", "thinking") or got
         acc.finish_reason = event.get("stop_reason")
         _anthropic_usage(acc, event.get("usage") or {})
@@ -209,13 +219,13 @@ def _anthropic_usage(acc: Accumulator, usage: dict[str, Any]) -> None:
     ``message_delta`` repeats counts cumulatively, so later values replace earlier ones."""
     raw = acc.raw_usage
     for key in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
-        value = _int(usage.get(key))
+        value = _int(usage.get(key), key)
         if value is not None:
             raw[key] = value
     detail = usage.get("cache_creation")
     if isinstance(detail, dict):
-        raw["write_5m"] = _int(detail.get("ephemeral_5m_input_tokens")) or 0
-        raw["write_1h"] = _int(detail.get("ephemeral_1h_input_tokens")) or 0
+        raw["write_5m"] = _count(detail, "cache_creation", "ephemeral_5m_input_tokens") or 0
+        raw["write_1h"] = _count(detail, "cache_creation", "ephemeral_1h_input_tokens") or 0
     if "input_tokens" not in raw or "output_tokens" not in raw:
         return
     cache_read = raw.get("cache_read_input_tokens", 0)
@@ -237,7 +247,34 @@ def _message(error: Any) -> str:
     return str(error)
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+# The largest token count a float holds exactly; anything above is garbage, not usage.
+MAX_TOKENS = 2**53
+
+
+def _int(value: Any, where: str) -> int | None:
+    """A token count from ``usage``: absent is None; anything but a whole number from 0 to 2**53 (a string,
+    true, -5, 1.5, 1e400, NaN) is a malformed response naming the field and the value, never a guess."""
+    if value is None:
         return None
-    return int(value)
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is None or not math.isfinite(number) or number != int(number) or not 0 <= number <= MAX_TOKENS:
+        raise WireError("malformed_usage", f"usage.{where} is {_shown(value)}; expected a whole number of tokens "
+                                           "from 0 to 2**53")
+    return int(number)
+
+
+def _count(parent: dict[str, Any], name: str, key: str) -> int | None:
+    return _int(parent.get(key), f"{name}.{key}")
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise WireError("malformed_usage", f"{where} is {_shown(value)}; expected an object")
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmcost.breakdowns import COLUMNS as BREAKDOWN_COLUMNS
+from llmcost.breakdowns import Breakdowns, BreakdownSpec
 from llmcost.estimate import Estimate, run_estimate, run_estimate_chunked
 from llmcost.frame import BASELINE_EXTRA
 from llmcost.scenarios.interface import Baseline, Scenario
@@ -47,14 +49,19 @@ def estimate_logs(
     window_days: float | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_scenario: Callable[[str], None] | None = None,
+    breakdowns: Sequence[BreakdownSpec] = (),
 ) -> tuple[Estimate, LogRead]:
-    """Read ``paths`` and run the estimate; stream in chunks when asked to or when the logs are big."""
+    """Read ``paths`` and run the estimate; stream in chunks when asked to or when the logs are big.
+    ``breakdowns`` (``--by``) are summed from the same frames or chunks as the baseline."""
     from llmcost.logs import read_logs
     from llmcost.logs.chunks import iter_chunks
     from llmcost.logs.source import expand
 
     baseline_only = all(isinstance(s, Baseline) for s in scenarios)
     columns = BASELINE_EXTRA if baseline_only else None
+    tables = Breakdowns(breakdowns, catalog) if breakdowns else None
+    if columns is not None and tables is not None:
+        columns = columns | BREAKDOWN_COLUMNS
     files = expand(paths)
     if chunk_rows is None and "-" not in files and too_big_for_memory(files):
         chunk_rows = AUTO_CHUNK_ROWS
@@ -66,8 +73,10 @@ def estimate_logs(
         # (the prefix_hashes list column: hundreds of MB on a 10M-row log).
         holder = [logset.frame]
         del logset
-        return run_estimate(holder.pop(), catalog, scenarios, projection_days=projection_days,
-                            window_days=window_days, on_scenario=on_scenario), read
+        if tables is not None:
+            tables.add(holder[0])
+        return _with_breakdowns(run_estimate(holder.pop(), catalog, scenarios, projection_days=projection_days,
+                                             window_days=window_days, on_scenario=on_scenario), tables), read
 
     skipped: dict[str, dict[str, int]] = {}
 
@@ -79,11 +88,20 @@ def estimate_logs(
                 per_file[why] = per_file.get(why, 0) + n
             if on_progress:
                 on_progress(len(chunk.frame))
+            if tables is not None:
+                tables.add(chunk.frame)
             yield chunk.frame
 
     result = run_estimate_chunked(frames(), catalog, scenarios, projection_days=projection_days,
                                   window_days=window_days)
-    return result, LogRead(skipped, chunk_rows)
+    return _with_breakdowns(result, tables), LogRead(skipped, chunk_rows)
+
+
+def _with_breakdowns(estimate: Estimate, tables: Breakdowns | None) -> Estimate:
+    """Price the breakdowns once, after the last chunk; the baseline's unpriced models stay unpriced."""
+    if tables is None:
+        return estimate
+    return replace(estimate, breakdowns=tables.finish(m.model for m in estimate.baseline.priced.unpriced))
 
 
 def too_big_for_memory(files: list[str]) -> bool:

@@ -61,8 +61,18 @@ def estimate(
         int | None, typer.Option("--chunk-rows", min=1, help="Stream the logs in chunks of N rows (constant "
                                  "memory; automatic for logs too big for memory).")
     ] = None,
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Add a table of the baseline's cost by day, week, hour, task, "
+                                       "user, tag, provider or model (repeatable; day,model groups by both).",
+                                       show_default=False)
+    ] = None,
+    top: Annotated[
+        int | None, typer.Option("--top", min=1, help="Rows of task/user/tag breakdowns (the rest as 'other').",
+                                 show_default="20")
+    ] = None,
 ) -> None:
     """Price request logs exactly from a catalog, project the month, and compare what-if scenarios."""
+    from llmcost.breakdowns import parse_by
     from llmcost.catalog import load_catalog
     from llmcost.errors import UsageError
     from llmcost.pipeline import estimate_logs
@@ -71,12 +81,13 @@ def estimate(
     if scenarios and baseline_only:
         raise UsageError("--scenarios and --baseline-only cannot be used together")
     check_writable(output)  # before the work, not after minutes of it
+    specs = parse_by(by or [], top)
     cat = load_catalog(catalog)
     chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
     with progress("reading and pricing logs") as bar:
         result, read = estimate_logs(
             logs, cat, chosen, log_format=log_format, default_model=model, skip_bad=skip_bad,
-            chunk_rows=chunk_rows, projection_days=days, window_days=window_days,
+            chunk_rows=chunk_rows, projection_days=days, window_days=window_days, breakdowns=specs,
             on_progress=(lambda n: bar.advance(bar.task_ids[0], n)) if bar else None,
             on_scenario=(lambda name: bar.update(bar.task_ids[0], description=f"scenario {name}")) if bar else None)
     if read.chunk_rows and chunk_rows is None:

@@ -6,6 +6,8 @@ import csv
 import io
 
 from llmcost.estimate import Estimate
+from llmcost.report.breakdown_view import breakdowns_csv, breakdowns_markdown
+from llmcost.report.evidence_view import evidence_csv, evidence_markdown
 from llmcost.report.money import count, pct, usd
 
 CSV_FIELDS = (
@@ -28,7 +30,8 @@ def render_csv(est: Estimate) -> str:
                 "" if m.cost is None else m.cost, "" if m.cost is None else s.monthly(m.cost),
                 "" if m.cost_logged is None else m.cost_logged, m.cost is not None,
             ])
-    return buf.getvalue()
+    buf.write(evidence_csv(est))
+    return buf.getvalue() + breakdowns_csv(est)
 
 
 def render_markdown(est: Estimate) -> str:
@@ -70,4 +73,5 @@ def render_markdown(est: Estimate) -> str:
                      f"{count(t.cache_read_tokens)} | {count(t.output_tokens)} | {usd(m.cost)} | {monthly} |")
     for m in b.priced.unpriced:
         lines.append(f"\n> Unpriced: `{m.model}`, {count(m.tokens.requests)} requests ({m.unpriced_reason}).")
-    return "\n".join(lines) + "\n"
+    lines += evidence_markdown(est)
+    return "\n".join(lines) + "\n" + breakdowns_markdown(est)

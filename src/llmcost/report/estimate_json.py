@@ -8,6 +8,8 @@ from typing import Any
 
 from llmcost.estimate import Estimate, ScenarioOutcome
 from llmcost.pricing import ModelCost
+from llmcost.report.breakdown_view import breakdowns_json
+from llmcost.report.evidence_view import evidence_json
 from llmcost.report.money import json_count, json_usd
 
 SCHEMA_VERSION = 1
@@ -29,6 +31,7 @@ def estimate_to_dict(est: Estimate) -> dict[str, Any]:
         "unpriced": [_unpriced(m) for m in est.baseline.priced.unpriced],
         "warnings": list(est.warnings),
         "scenarios": [_scenario(est, s) for s in est.scenarios],
+        "breakdowns": breakdowns_json(est),
     }
 
 
@@ -59,6 +62,7 @@ def _scenario(est: Estimate, s: ScenarioOutcome) -> dict[str, Any]:
         out["cost_logged_usd"] = json_usd(logged)
     if s.details:
         out["details"] = _plain(s.details)
+    out.update(evidence_json(s))  # quality, latency (with bench results) or a note that quality is unmeasured
     return out
 
 

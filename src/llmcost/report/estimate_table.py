@@ -7,6 +7,8 @@ from rich.table import Table
 from rich.text import Text
 
 from llmcost.estimate import Estimate, ScenarioOutcome
+from llmcost.report.breakdown_view import breakdown_tables
+from llmcost.report.evidence_view import evidence_tables
 from llmcost.report.money import adds_up, count, pct, usd
 from llmcost.report.scenario_details import summary_lines
 
@@ -25,12 +27,14 @@ def render_table(est: Estimate) -> RenderableType:
         measured = _measured(est)
         if measured is not None:
             parts.append(measured)
+    parts.extend(evidence_tables(est))
     parts.append(_by_model(est, est.baseline))
     if not _adds_up(est):
         parts.append(Text(ROUNDING_NOTE, style="dim"))
     footer = _unpriced_lines(est.baseline)
     if footer:
         parts.append(footer)
+    parts.extend(breakdown_tables(est))
     return Group(*parts)
 
 

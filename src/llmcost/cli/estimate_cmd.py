@@ -61,6 +61,14 @@ def estimate(
         int | None, typer.Option("--chunk-rows", min=1, help="Stream the logs in chunks of N rows (constant "
                                  "memory; automatic for logs too big for memory).")
     ] = None,
+    bench: Annotated[
+        list[str] | None, typer.Option("--bench", help="Bench results (bench --format json, or --results JSONL): "
+                                       "every scenario then reports quality and latency beside cost (repeatable).",
+                                       show_default="the scenario file's bench_results")
+    ] = None,
+    hit_latency_ms: Annotated[
+        float, typer.Option("--hit-latency-ms", min=0, callback=finite, help="Latency of a response-cache hit.")
+    ] = 10.0,
     by: Annotated[
         list[str] | None, typer.Option("--by", help="Add a table of the baseline's cost by day, week, hour, task, "
                                        "user, tag, provider or model (repeatable; day,model groups by both).",
@@ -75,6 +83,7 @@ def estimate(
     from llmcost.breakdowns import parse_by
     from llmcost.catalog import load_catalog
     from llmcost.errors import UsageError
+    from llmcost.evidence.wiring import evidence_for, tallied, with_evidence
     from llmcost.pipeline import estimate_logs
     from llmcost.scenarios import select_scenarios
 
@@ -84,12 +93,17 @@ def estimate(
     specs = parse_by(by or [], top)
     cat = load_catalog(catalog)
     chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
+    evidence = evidence_for(chosen, cat, bench or [])
+    if evidence is not None:  # quality and latency beside cost (llmcost.evidence)
+        chosen, tally = tallied(chosen, cat, evidence, hit_latency_ms)
     with progress("reading and pricing logs") as bar:
         result, read = estimate_logs(
             logs, cat, chosen, log_format=log_format, default_model=model, skip_bad=skip_bad,
             chunk_rows=chunk_rows, projection_days=days, window_days=window_days, breakdowns=specs,
             on_progress=(lambda n: bar.advance(bar.task_ids[0], n)) if bar else None,
             on_scenario=(lambda name: bar.update(bar.task_ids[0], description=f"scenario {name}")) if bar else None)
+    if evidence is not None:
+        result = with_evidence(result, tally)
     if read.chunk_rows and chunk_rows is None:
         info(f"logs are large: streamed in chunks of {read.chunk_rows:,} rows")
     for path, reasons in read.skipped.items():

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 # Strategies that change which model answers: without bench results their quality is unknown.
 MODEL_CHANGING = ("routing", "cascade", "failover")
-UNMEASURED_NOTE = ("quality unmeasured: this scenario changes which model answers and no bench results were "
-                   "given (--bench FILE or bench_results: in the scenario file); run `llmcost bench`, then "
-                   "`llmcost plan` to find the cheapest routing that meets a quality bar")
+UNMEASURED_NOTE = ("quality unmeasured (the answering model changes, and no bench results were given): run "
+                   "`llmcost bench`, pass --bench FILE, and `llmcost plan` finds the cheapest routing that meets "
+                   "a quality bar")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,65 @@
+"""Engines: where an estimate's partitioned work runs (``local``: every core; ``dask``: a cluster).
+
+``make_engine`` picks one from the command line; ``baseline_estimate`` is what the pipeline calls for a
+baseline-only run: partitions summed by the engine, priced once here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llmcost.catalog import Catalog
+    from llmcost.engines.interface import Engine
+    from llmcost.estimate import Estimate
+    from llmcost.scenarios.interface import Scenario
+
+ENGINES = ("local", "dask")
+
+
+def make_engine(name: str = "local", *, jobs: int | None = None, scheduler: str | None = None) -> Engine:
+    """The engine called ``name``: ``local`` with ``jobs`` cores (default all), or ``dask`` connected to
+    ``scheduler`` (default ``$DASK_SCHEDULER_ADDRESS``)."""
+    from llmcost.errors import UsageError
+
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if name == "local":
+        if scheduler is not None:
+            raise UsageError("--scheduler needs --engine dask")
+        from llmcost.engines.local import LocalEngine
+
+        return LocalEngine(jobs)
+    if name == "dask":
+        from llmcost.engines.dask_engine import DaskEngine
+
+        return DaskEngine(scheduler)
+    raise UsageError(f"unknown --engine '{name}' (known: {', '.join(ENGINES)})")
+
+
+def baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenarios: Sequence[Scenario], *,
+                      log_format: str | None = None, default_model: str | None = None,
+                      projection_days: int = 30, window_days: float | None = None) -> Estimate | None:
+    """The baseline of ``files`` summed partition by partition on ``engine`` and priced once; None when a
+    file or a value needs the full reader (which then reads the logs as before)."""
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from llmcost.engines.partitions import parquet_partitions
+    from llmcost.estimate import assemble, with_baseline
+    from llmcost.projection import WindowBounds
+
+    partitions = parquet_partitions(files, catalog, log_format=log_format, default_model=default_model)
+    if not partitions:
+        return None
+    summed = engine.baseline(partitions, catalog)
+    if summed is None:
+        return None
+    bounds = WindowBounds()
+    bounds.start = pd.Timestamp(summed.start_ns, tz="UTC")
+    bounds.end = pd.Timestamp(summed.end_ns, tz="UTC")
+    bounds.requests = summed.requests
+    return assemble(bounds.window(window_days), with_baseline(scenarios), [(summed.groups, Decimal(0), {})],
+                    catalog, projection_days)

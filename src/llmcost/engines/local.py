@@ -1,0 +1,51 @@
+"""The local engine: every core of this machine.
+
+Partitions are read and summed one after another, each with Arrow's thread pool sized to ``jobs`` (the
+Parquet decoder reads columns in parallel and the group-by aggregates in parallel), so memory stays at
+one partition whatever the size of the log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from llmcost.engines.partitions import read_partition
+
+if TYPE_CHECKING:
+    from llmcost.catalog import Catalog
+    from llmcost.engines.arrow_baseline import PartialBaseline
+    from llmcost.engines.interface import Partition
+
+
+def all_cores() -> int:
+    """The cores this process may run on (the CPU affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+class LocalEngine:
+    name = "local"
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = jobs if jobs is not None else all_cores()
+
+    def baseline(self, partitions: Sequence[Partition], catalog: Catalog) -> PartialBaseline | None:
+        import pyarrow as pa
+
+        from llmcost.engines.arrow_baseline import baseline_of_table
+
+        pa.set_cpu_count(self.jobs)
+        total: PartialBaseline | None = None
+        for part in partitions:
+            summed = baseline_of_table(read_partition(part, threads=self.jobs > 1), catalog, part.stamps)
+            if summed is None:
+                return None
+            total = summed if total is None else total.merge(summed)
+        return total
+
+    def close(self) -> None:
+        return None

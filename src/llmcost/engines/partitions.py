@@ -1,0 +1,130 @@
+"""Cutting Parquet logs into partitions (whole row groups) and reading one partition."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import IO, TYPE_CHECKING
+
+from llmcost.engines.arrow_baseline import READ_COLUMNS, covers
+from llmcost.engines.interface import Partition
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from llmcost.catalog import Catalog
+
+# Rows per partition: big enough that Arrow's threads have work, small enough that memory stays flat.
+PARTITION_ROWS = 2_000_000
+
+
+def parquet_partitions(files: list[str], catalog: Catalog, *, log_format: str | None = None,
+                       default_model: str | None = None, rows: int = PARTITION_ROWS) -> list[Partition] | None:
+    """Partitions of ``files`` when every one is a Parquet log in llmcost's own columns that the Arrow
+    kernel covers; None otherwise (stdin, gzip, other formats, ``--model``: the full reader).
+
+    The first and last timestamps come from the row groups' statistics when every row group has them,
+    and the timestamp column is then not read at all, unless a price of the catalog changed inside the
+    log's time span (rows then need their own price period)."""
+    import pyarrow.parquet as pq
+
+    from llmcost.logs.native import NativeReader
+    from llmcost.logs.registry import detect
+    from llmcost.logs.source import open_source
+
+    if default_model is not None or "-" in files:
+        return None
+    out: list[Partition] = []
+    for name in files:
+        source = open_source(name)
+        if source.container != "parquet" or source.gzip or source.data is not None:
+            return None
+        if not isinstance(detect(source, log_format), NativeReader) or not covers(source.columns):
+            return None
+        columns = tuple(c for c in source.columns if c in READ_COLUMNS)
+        with _open(name) as where:
+            meta = pq.ParquetFile(where).metadata
+            groups = [(meta.row_group(i).num_rows, _stamps(meta, i)) for i in range(meta.num_row_groups)]
+        out.extend(_cut(name, groups, columns, rows))
+    stamps = [p.stamps for p in out]
+    if any(s is None for s in stamps) or _periods_change(catalog, stamps):
+        return [replace(p, stamps=None) for p in out]
+    return [replace(p, columns=tuple(c for c in p.columns if c != "timestamp")) for p in out]
+
+
+def _stamps(meta: pq.FileMetaData, group: int) -> tuple[int, int] | None:
+    """A row group's first and last timestamp in ns from its statistics (None: not recorded, or nulls)."""
+    import json
+
+    row_group = meta.row_group(group)
+    for i in range(row_group.num_columns):
+        column = row_group.column(i)
+        if column.path_in_schema != "timestamp":
+            continue
+        stats = column.statistics
+        if stats is None or not stats.has_min_max or stats.null_count != 0 or stats.physical_type != "INT64":
+            return None
+        logical = json.loads(meta.schema.column(i).logical_type.to_json())
+        unit = _NS_PER_UNIT.get(logical.get("timeUnit", "")) if logical.get("Type") == "Timestamp" else None
+        return None if unit is None else (int(stats.min_raw) * unit, int(stats.max_raw) * unit)
+    return None
+
+
+_NS_PER_UNIT = {"milliseconds": 1_000_000, "microseconds": 1_000, "nanoseconds": 1}
+
+
+def _periods_change(catalog: Catalog, stamps: list[tuple[int, int] | None]) -> bool:
+    from llmcost.engines.arrow_baseline import period_changes
+
+    known = [s for s in stamps if s is not None]
+    if not known:
+        return False
+    start, end = min(s[0] for s in known), max(s[1] for s in known)
+    return any(period_changes(m, start, end) for m in catalog.by_id.values() if m.price_history)
+
+
+def _cut(name: str, groups: list[tuple[int, tuple[int, int] | None]], columns: tuple[str, ...],
+         rows: int) -> list[Partition]:
+    parts: list[Partition] = []
+    chosen: list[int] = []
+    count = 0
+    bounds: list[tuple[int, int] | None] = []
+
+    def close() -> None:
+        known = [b for b in bounds if b is not None]
+        stamps = (min(b[0] for b in known), max(b[1] for b in known)) if len(known) == len(bounds) else None
+        parts.append(Partition(name, tuple(chosen), count, columns, stamps))
+
+    for i, (size, stamps) in enumerate(groups):
+        if chosen and count + size > rows:
+            close()
+            chosen, count, bounds = [], 0, []
+        chosen.append(i)
+        count += size
+        bounds.append(stamps)
+    if chosen:
+        close()
+    return parts
+
+
+def read_partition(part: Partition, *, threads: bool = True) -> pa.Table:
+    """The partition's row groups, only the columns the kernel sums (in the worker that sums them)."""
+    import pyarrow.parquet as pq
+
+    with _open(part.path) as where:
+        # pre_buffer off: buffered row groups would stay in memory until the file closes
+        return pq.ParquetFile(where, pre_buffer=False).read_row_groups(
+            list(part.row_groups), columns=list(part.columns), use_threads=threads)
+
+
+def _open(name: str) -> IO[bytes]:
+    """A file object for a local path or a remote URL, through the logs' one opening function."""
+    from llmcost.logs import source
+
+    opener: Callable[[str], IO[bytes]] | None = getattr(source, "open_path", None)
+    if opener is not None:
+        return opener(name)
+    from pathlib import Path
+
+    return Path(name).open("rb")

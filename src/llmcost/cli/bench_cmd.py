@@ -33,6 +33,7 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 class ApiName(StrEnum):
@@ -255,6 +256,10 @@ def _render_out(summary: dict[str, object], fmt: Format, output: str | None) -> 
 
     if fmt is Format.json:
         write_output(render_json(summary), output)
+    elif fmt is Format.html:
+        from llmcost.report.html.load import page_for
+
+        write_output(page_for(summary, f"suite {summary.get('suite')}"), output)
     elif fmt is Format.markdown:
         write_output(render_markdown(summary), output)
     elif output in (None, "-"):

@@ -20,6 +20,7 @@ class Format(StrEnum):
     json = "json"
     markdown = "markdown"
     junit = "junit"
+    html = "html"
 
 
 @speaks_errors
@@ -90,7 +91,7 @@ def _emit(result: CheckResult, fmt: Format, output: str | None, markdown: str | 
     if os.environ.get("GITHUB_ACTIONS") == "true":
         annotations = check_view.render_annotations(result, _repo_relative(result.policy))
         # Workflow commands are read from stdout and stderr alike; keep machine output on stdout clean.
-        stream = sys.stderr if to_stdout and fmt in (Format.json, Format.junit) else sys.stdout
+        stream = sys.stderr if to_stdout and fmt in (Format.json, Format.junit, Format.html) else sys.stdout
         stream.write(annotations)
         stream.flush()
         _append_step_summary(summary)
@@ -102,13 +103,21 @@ def _emit(result: CheckResult, fmt: Format, output: str | None, markdown: str | 
             write_output(render_text(renderable), output)
     else:
         renderers = {Format.json: check_view.render_json, Format.markdown: check_view.render_markdown,
-                     Format.junit: check_view.render_junit}
+                     Format.junit: check_view.render_junit, Format.html: _render_html}
         write_output(renderers[fmt](result), output)
     if markdown:
         write_output(summary, markdown)
         info(f"wrote {markdown}")
     if not to_stdout:
         info(check_view.headline(result))
+
+
+def _render_html(result: CheckResult) -> str:
+    """The page is rendered from the very dict ``--format json`` writes."""
+    from llmcost.report import check_view
+    from llmcost.report.html.load import page_for
+
+    return page_for(check_view.to_dict(result), result.policy)
 
 
 def _repo_relative(path: str) -> str:

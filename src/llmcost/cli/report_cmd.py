@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from llmcost.cli.common import info, speaks_errors, write_output
+from llmcost.cli.common import check_writable, info, speaks_errors, write_output
 
 
 @speaks_errors
@@ -29,6 +29,7 @@ def report(
 
     if png and svg:
         raise UsageError("--png and --svg cannot be used together: give one image format")
+    check_writable(output)
     sections = build_sections(load_results(results))
     images = png or svg
     if images:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from llmcost.scenarios.carry import carried_hits
 from llmcost.scenarios.common import Context, requests, scaled, share, times_ns
+from llmcost.scenarios.hit_series import hits_per_hour
 from llmcost.scenarios.replay import replay_lru, replay_ttl
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ def apply_exact_cache(frame: pd.DataFrame, cfg: ExactCache, ctx: Context) -> pd.
         output_tokens_saved=float(frame["output_tokens"].to_numpy().sum(where=hits)),
         cost_saved_usd=saved - lookup, lookup_cost_usd=lookup,
     )
+    info["over_time"] = hits_per_hour(frame, hits)
     if cfg.assumed_semantic_hit_rate:
         rate = cfg.assumed_semantic_hit_rate
         out = scaled(out, np.full(len(out), 1 - rate))

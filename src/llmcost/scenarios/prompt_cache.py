@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmcost.scenarios.carry import carried_hits, carried_prefix
 from llmcost.scenarios.common import Context, category_codes, per_request, requests, share, times_ns
+from llmcost.scenarios.hit_series import hits_per_hour
 from llmcost.scenarios.prefix_index import ROW_COLUMN
 from llmcost.scenarios.replay import replay_ttl_reuse
 
@@ -136,6 +137,7 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
     if "audio_cache_read_tokens" in out.columns:  # the replay's reads replace the logged ones, cached audio too
         out["audio_cache_read_tokens"] = np.zeros(len(frame))
     ctx.details["prompt_cache"] = _details(frame, cfg, read, write, weight, eligible, has_prefix)
+    ctx.details["prompt_cache"]["over_time"] = hits_per_hour(frame, read > 0)
     return out
 
 

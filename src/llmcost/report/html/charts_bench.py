@@ -84,13 +84,21 @@ def _latency(field: str, label: str) -> Any:
 
 
 def _cdf(model: dict[str, Any], field: str) -> list[tuple[float, float]]:
-    """(percentile, ms) points: the summary's distribution when it has one, else its p50/p95/p99."""
-    dist = (model.get("distributions") or {}).get(field)
-    if dist:
-        return [(float(q), float(ms)) for q, ms in zip(dist["percentiles"], dist["values"], strict=True)
-                if ms is not None]
+    """(percentile, ms) points: every whole percentile of the summary's latency samples when it carries
+    them (``ttft_samples_ms``, ``latency_samples_ms``), else its p50/p95/p99."""
+    samples = sorted(float(v) for v in model.get(field.replace("_ms", "_samples_ms")) or [] if v is not None)
+    if samples:
+        return [(float(q), _percentile(samples, q)) for q in range(101)]
     stats = model.get(field) or {}
     return [(float(k[1:]), float(v)) for k, v in stats.items() if k.startswith("p") and v is not None]
+
+
+def _percentile(data: list[float], q: int) -> float:
+    """Linear interpolation between closest ranks, as the bench summary computes its percentiles."""
+    pos = (len(data) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(data) - 1)
+    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
 
 
 def _errors(models: list[dict[str, Any]]) -> tuple[Chart | None, str | None]:

@@ -31,7 +31,8 @@ def breakdown(result: dict[str, Any], by: list[str]) -> dict[str, Any] | None:
     """The breakdown of the baseline traffic grouped by exactly ``by``, if the result has one."""
     for b in result.get("breakdowns") or []:
         if list(b.get("by") or []) == by and b.get("scenario", "baseline") == "baseline":
-            return dict(b)
+            found: dict[str, Any] = b
+            return found
     return None
 
 
@@ -162,7 +163,10 @@ def _token_mix(result: dict[str, Any]) -> tuple[Chart | None, str | None]:
 
 
 def cache_series(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Hit rate per period of every cache replay whose details carry a time series."""
+    """Hit rate per hour (logs under three days) or per day of every cache replay whose details carry
+    ``over_time`` (hits and requests per hour); a day's rate is its hits over its requests."""
+    days = float((result.get("window") or {}).get("days") or 0)
+    unit = "hour" if days < SHORT_LOG_DAYS else "day"
     rows = []
     for s in result.get("scenarios") or []:
         details = s.get("details") or {}
@@ -170,11 +174,15 @@ def cache_series(result: dict[str, Any]) -> list[dict[str, Any]]:
             series = (details.get(kind) or {}).get("over_time")
             if not series:
                 continue
-            for start, requests, hits in zip(series["start"], series["requests"], series["hits"], strict=True):
-                if requests:
-                    rows.append({"period": start, "series": f"{s['name']}: {label}",
-                                 "hit_rate": hits / requests * 100, "hits": hits, "requests": requests,
-                                 "unit": series["unit"]})
+            buckets: dict[str, list[float]] = {}
+            for start, sums in series.items():
+                key = start if unit == "hour" else start[:10]
+                bucket = buckets.setdefault(key, [0.0, 0.0])
+                bucket[0] += float(sums["hits"])
+                bucket[1] += float(sums["requests"])
+            rows += [{"period": key, "series": f"{s['name']}: {label}", "hit_rate": hits / total * 100,
+                      "hits": hits, "requests": total, "unit": unit}
+                     for key, (hits, total) in sorted(buckets.items()) if total]
     return rows
 
 

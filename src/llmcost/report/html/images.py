@@ -49,6 +49,9 @@ def _write_bytes(target: Path, data: bytes, option: str) -> None:
     except OSError as exc:
         raise UsageError(f"{option} {target.parent}: cannot write there ({exc.strerror or exc})") from None
     try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)  # an image like any other new file, not mkstemp's 0600
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, target)

@@ -53,3 +53,10 @@ def build_sections(results: list[tuple[str, dict[str, Any]]]) -> list[Section]:
             raise InputError(f"not a complete llmcost {result.get('kind')} result: missing or malformed {what}",
                              source=source) from None
     return sections
+
+
+def page_for(result: dict[str, Any], source: str) -> str:
+    """The HTML page of one result, as ``--format html`` writes it."""
+    from llmcost.report.html.page import render_page
+
+    return render_page(build_sections([(source, result)]), title=f"llmcost {result.get('kind')} report")

@@ -9,7 +9,7 @@ from typing import Any
 from llmcost.errors import InputError
 from llmcost.report.html.charts_bench import bench_charts
 from llmcost.report.html.charts_check import check_charts
-from llmcost.report.html.charts_estimate import estimate_charts
+from llmcost.report.html.charts_estimate import TIME_KEYS, estimate_charts, time_breakdown
 from llmcost.report.html.model import Section, Table
 from llmcost.report.money import count, usd
 
@@ -49,8 +49,17 @@ def _estimate(result: dict[str, Any], source: str) -> Section:
     tables = [_scenarios_table(result)]
     if result.get("scenarios"):
         tables.append(_models_table(result["scenarios"][0]))
-    tables += [_breakdown_table(b) for b in result.get("breakdowns") or []]
+    tables += [_breakdown_table(b) for b in _shown_breakdowns(result)]
     return Section("estimate", f"Estimate: {source}", facts, charts, notes, tables)
+
+
+def _shown_breakdowns(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every breakdown, except a time-by-model one the cost-over-time chart did not use when there are
+    two (``--format html`` asks for hourly and daily and charts the one that suits the window)."""
+    every = result.get("breakdowns") or []
+    charted = time_breakdown(result)
+    by_time = [b for b in every if len(b["by"]) == 2 and b["by"][0] in TIME_KEYS and b["by"][1] == "model"]
+    return [b for b in every if b is charted or b not in by_time or len(by_time) == 1]
 
 
 def _scenarios_table(result: dict[str, Any]) -> Table:
@@ -80,8 +89,10 @@ def _models_table(s: dict[str, Any]) -> Table:
 
 def _breakdown_table(b: dict[str, Any]) -> Table:
     keys = list(b["by"])
-    token_cols = [c for c in ("input_tokens", "cache_read_tokens", "output_tokens") if b["rows"] and c in b["rows"][0]]
-    headers = [*keys, "Requests", *[c.replace("_tokens", "").replace("_", " ") for c in token_cols], "Cost"]
+    names = {"input_tokens": "Input", "cached_input_tokens": "Cached input", "cache_write_tokens": "Cache write",
+             "output_tokens": "Output"}
+    token_cols = [c for c in names if b["rows"] and c in b["rows"][0]]
+    headers = [*keys, "Requests", *[names[c] for c in token_cols], "Cost"]
     body = [*b["rows"], *([{**b["other"], **dict.fromkeys(keys, "other")}] if b.get("other") else [])]
     rows = [[str(r.get(k)) for k in keys] + [count(r.get("requests") or 0)]
             + [count(r.get(c) or 0) for c in token_cols] + [_money(r.get("cost_usd"))] for r in body]
@@ -94,6 +105,9 @@ def _bench(summary: dict[str, Any], source: str) -> Section:
     gates = summary.get("gates") or {}
     given = ", ".join(f"{k} {v}" for k, v in gates.items() if v is not None) or "none"
     facts = [("Suite", str(summary.get("suite"))), ("Gates", given)]
+    catalog = summary.get("catalog")
+    if isinstance(catalog, dict):
+        facts.append(("Catalog", f"{catalog.get('source')} (as of {catalog.get('as_of')})"))
     if summary.get("not_run"):
         facts.append(("Not run", ", ".join(f"{k} ({v})" for k, v in summary["not_run"].items())))
     charts, notes = bench_charts(summary)

@@ -1,0 +1,33 @@
+"""A cache replay's hits per hour of the log, for the report's hit-rate-over-time chart.
+
+A dict keyed by the hour's start (ISO, UTC) of ``{"requests", "hits"}`` sums (request weights): chunks
+of a streamed log merge key by key (``details.merge_details`` adds the sums), so the series read in
+chunks equals the whole-log one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llmcost.scenarios.common import times_ns
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+HOUR_NS = 3_600_000_000_000
+
+
+def hits_per_hour(frame: pd.DataFrame, hits: np.ndarray) -> dict[str, dict[str, float]]:
+    import numpy as np
+
+    if not len(frame):
+        return {}
+    hours = times_ns(frame) // HOUR_NS
+    starts, slot = np.unique(hours, return_inverse=True)
+    weight = frame["weight"].to_numpy(dtype=np.float64)
+    total = np.bincount(slot, weights=weight, minlength=len(starts))
+    hit = np.bincount(slot, weights=np.where(hits, weight, 0.0), minlength=len(starts))
+    labels = np.datetime_as_string((starts * HOUR_NS).astype("datetime64[ns]"), unit="m")
+    return {f"{label}Z": {"requests": float(r), "hits": float(h)}
+            for label, r, h in zip(labels.tolist(), total.tolist(), hit.tolist(), strict=True)}

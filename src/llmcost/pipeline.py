@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from llmcost.catalog import Catalog
+    from llmcost.engines.interface import Engine
 
 AUTO_CHUNK_ROWS = 2_000_000
 # Logs whose (estimated, uncompressed) size passes this share of physical memory are streamed.
@@ -50,6 +51,7 @@ def estimate_logs(
     on_progress: Callable[[int], None] | None = None,
     on_scenario: Callable[[str], None] | None = None,
     breakdowns: Sequence[BreakdownSpec] = (),
+    engine: Engine | None = None,
 ) -> tuple[Estimate, LogRead]:
     """Read ``paths`` and run the estimate; stream in chunks when asked to or when the logs are big.
     ``breakdowns`` (``--by``) are summed from the same frames or chunks as the baseline."""
@@ -63,6 +65,14 @@ def estimate_logs(
     if columns is not None and tables is not None:
         columns = columns | BREAKDOWN_COLUMNS
     files = expand(paths)
+    if baseline_only and not breakdowns:  # summed partition by partition on the engine's cores or workers
+        from llmcost.engines import baseline_estimate, make_engine
+
+        summed = baseline_estimate(engine or make_engine(), files, catalog, scenarios, log_format=log_format,
+                                   default_model=default_model, projection_days=projection_days,
+                                   window_days=window_days)
+        if summed is not None:
+            return summed, LogRead({}, chunk_rows)
     if chunk_rows is None and "-" not in files and too_big_for_memory(files):
         chunk_rows = AUTO_CHUNK_ROWS
     if chunk_rows is None:

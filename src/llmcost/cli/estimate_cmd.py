@@ -18,6 +18,7 @@ from llmcost.cli.common import (
     warn,
     write_output,
 )
+from llmcost.cli.engine_opts import EngineName, EngineOpt, JobsOpt, SchedulerOpt, engine_from
 
 
 class Format(StrEnum):
@@ -78,6 +79,9 @@ def estimate(
         int | None, typer.Option("--top", min=1, help="Rows of task/user/tag breakdowns (the rest as 'other').",
                                  show_default="20")
     ] = None,
+    jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Price request logs exactly from a catalog, project the month, and compare what-if scenarios."""
     from llmcost.breakdowns import parse_by
@@ -96,10 +100,10 @@ def estimate(
     evidence = evidence_for(chosen, cat, bench or [])
     if evidence is not None:  # quality and latency beside cost (llmcost.evidence)
         chosen, tally = tallied(chosen, cat, evidence, hit_latency_ms)
-    with progress("reading and pricing logs") as bar:
+    with engine_from(engine, jobs, scheduler) as runner, progress("reading and pricing logs") as bar:
         result, read = estimate_logs(
             logs, cat, chosen, log_format=log_format, default_model=model, skip_bad=skip_bad,
-            chunk_rows=chunk_rows, projection_days=days, window_days=window_days, breakdowns=specs,
+            chunk_rows=chunk_rows, projection_days=days, window_days=window_days, breakdowns=specs, engine=runner,
             on_progress=(lambda n: bar.advance(bar.task_ids[0], n)) if bar else None,
             on_scenario=(lambda name: bar.update(bar.task_ids[0], description=f"scenario {name}")) if bar else None)
     if evidence is not None:

@@ -41,7 +41,7 @@ def smart(prompt: str) -> str:
     return "The answer is 4." if "two plus two" in prompt else "Paris is the capital of France."
 
 
-def bench_json(cli: Any, tmp_path: Path) -> Path:
+def bench_json(cli: Any, tmp_path: Path, fmt: str = "json") -> Path:
     """``llmcost bench --format json`` against the fake server: a good model, a cheap wrong one, and one
     whose requests fail (HTTP 500 then 401), so every bench chart has data."""
     sys.path.insert(0, str(ROOT / "tests" / "bench"))
@@ -52,7 +52,7 @@ def bench_json(cli: Any, tmp_path: Path) -> Path:
                  "broken": Behavior(mode="error_echo", fail_status=500, fail_first=2, reply=smart)}
     suite = tmp_path / "suite.yaml"
     suite.write_text(yaml.safe_dump(SUITE, sort_keys=False))
-    out = tmp_path / "bench.json"
+    out = tmp_path / f"bench.{fmt}"
     with serve(behaviors) as fake:
         models = [{"id": mid, "provider": "openai", "input_mtok": i, "output_mtok": o,
                    "endpoint": {"base_url": fake.url + "/v1", "api": "openai"}}
@@ -60,7 +60,7 @@ def bench_json(cli: Any, tmp_path: Path) -> Path:
         catalog = tmp_path / "catalog.yaml"
         catalog.write_text(yaml.safe_dump({"source": "test", "as_of": "2026-11-01", "models": models}))
         result = cli("bench", suite, "-c", catalog, "--models", "good,cheap,broken", "-n", "3", "--retries", "0",
-                     "-f", "json", "-o", out)
+                     "-f", fmt, "-o", out)
     assert result.exit_code == 0, result.stderr
     return out
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from llmcost.errors import UnpricedModelError
 from llmcost.token_groups import (
@@ -46,9 +46,9 @@ if TYPE_CHECKING:
     from llmcost.catalog import Catalog
 
 # Re-exported: callers price and group through this module.
-__all__ = ["AUDIO_COLUMNS", "MILLION", "PRICING_COLUMNS", "SUGGESTED_NAMES", "SUM_COLUMNS", "BillingKey", "ModelCost",
-           "PricedTraffic", "TokenGroups", "TokenSums", "aggregate", "cost_of", "model_ids", "price", "price_groups",
-           "resolve_models"]
+__all__ = ["AUDIO_COLUMNS", "MILLION", "PRICING_COLUMNS", "SUGGESTED_NAMES", "SUM_COLUMNS", "BillingKey", "CostLine",
+           "ModelCost", "PricedTraffic", "TokenGroups", "TokenSums", "aggregate", "cost_lines", "cost_of", "model_ids",
+           "price", "price_groups", "resolve_models"]
 MILLION = Decimal(1_000_000)
 
 
@@ -172,16 +172,38 @@ def _logged_cost(groups: TokenGroups, key: str) -> Decimal | None:
     return decimal_of(groups.logged[key])
 
 
-def cost_of(tokens: TokenSums, rates: dict[str, Decimal | None], request_fee: Decimal) -> tuple[Decimal, str | None]:
-    """Exact cost of ``tokens`` at ``rates`` (USD per Mtok); the second value names a missing rate."""
-    total = Decimal(0)
+class CostLine(NamedTuple):
+    """One billed kind of a group: ``quantity`` tokens (or requests) at ``rate`` (USD per Mtok, or per request
+    for ``kind`` "request") cost ``cost``."""
+
+    kind: str
+    quantity: Decimal
+    rate: Decimal
+    cost: Decimal
+
+
+def cost_lines(tokens: TokenSums, rates: dict[str, Decimal | None],
+               request_fee: Decimal) -> tuple[list[CostLine], str | None]:
+    """The cost of ``tokens`` at ``rates`` kind by kind (the second value names a missing rate, lines empty)."""
+    lines = []
     for kind, count in tokens.by_kind().items():
         if count == 0:
             continue
         rate = rates[kind]
         if rate is None:
-            return Decimal(0), kind.replace("_", " ")
-        total += decimal_of(count) * rate / MILLION
+            return [], kind.replace("_", " ")
+        quantity = decimal_of(count)
+        lines.append(CostLine(kind, quantity, rate, quantity * rate / MILLION))
+    if request_fee:
+        requests = decimal_of(tokens.requests)
+        lines.append(CostLine("request", requests, request_fee, request_fee * requests))
+    return lines, None
+
+
+def cost_of(tokens: TokenSums, rates: dict[str, Decimal | None], request_fee: Decimal) -> tuple[Decimal, str | None]:
+    """Exact cost of ``tokens`` at ``rates`` (USD per Mtok); the second value names a missing rate."""
+    lines, missing = cost_lines(tokens, rates, request_fee)
+    if missing:
+        return Decimal(0), missing
+    total = sum((line.cost for line in lines if line.kind != "request"), Decimal(0))
     return total + request_fee * decimal_of(tokens.requests), None
-
-

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import POLICY, bench_json, open_in_browser, specs
+from report_support import POLICY, SAMPLE, bench_json, open_in_browser, specs
 
 from llmcost.report.html import render_page, section_for
 
@@ -38,11 +38,15 @@ def test_bench_page(cli: Cli, tmp_path: Path) -> None:
     assert_renders(out, tmp_path / "bench.png", at_least=4)
 
 
-def test_estimate_page(cli: Cli, tmp_path: Path, results: dict[str, Path]) -> None:
+def test_estimate_page(cli: Cli, tmp_path: Path) -> None:
+    """``estimate --format html`` asks for the breakdowns its charts need: every estimate chart is drawn."""
     out = tmp_path / "estimate.html"
-    done = cli("report", results["estimate"], "-o", out)
+    done = cli("estimate", SAMPLE, "--format", "html", "--output", out)
     assert done.exit_code == 0, done.stderr
-    assert_renders(out, tmp_path / "estimate.png", at_least=3)
+    assert set(specs(out.read_text())) == {
+        "estimate-cost-by-hour", "estimate-projection", "estimate-cost-by-task", "estimate-cost-by-user",
+        "estimate-cost-by-tag", "estimate-token-mix", "estimate-cache-hit-rate"}
+    assert_renders(out, tmp_path / "estimate.png", at_least=7)
 
 
 def test_several_results_on_one_page(cli: Cli, tmp_path: Path, results: dict[str, Path]) -> None:

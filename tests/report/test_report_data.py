@@ -18,7 +18,7 @@ CENT = Decimal("0.01")
 
 
 def cents(x: float) -> Decimal:
-    return Decimal(repr(x)).quantize(CENT, ROUND_HALF_UP)
+    return Decimal(str(x)).quantize(CENT, ROUND_HALF_UP)
 
 
 def page(cli: Cli, tmp_path: Path, *paths: Path) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -182,3 +182,31 @@ def test_names_from_logs_cannot_break_out_of_the_page(tmp_path: Path, results: d
     html = render_page([section_for(result, "x.json")])
     assert hostile not in html and "alert(1)</script>" not in html
     assert any(r.get("model") == hostile for r in values(specs(html)["estimate-token-mix"]))
+
+
+def test_estimate_html_breakdown_charts_add_up_to_the_json(cli: Cli, tmp_path: Path) -> None:
+    """The page of ``estimate --format html`` and the JSON of ``--format json --by ...`` (the same
+    breakdowns) agree: hourly cost by model, task and user add up to the baseline's cost to the cent."""
+    out = tmp_path / "estimate.html"
+    assert cli("estimate", SAMPLE, "-f", "html", "-o", out).exit_code == 0
+    charts = specs(out.read_text())
+    result = json.loads(cli("estimate", SAMPLE, "-f", "json", "--by", "hour,model", "--by", "task").stdout)
+    observed = cents(result["scenarios"][0]["observed_cost_usd"])
+    hourly = values(charts["estimate-cost-by-hour"])
+    assert len(hourly) == len(result["breakdowns"][0]["rows"]) > 72
+    assert cents(sum(Decimal(repr(r["cost"])) for r in hourly)) == observed
+    for dim in ("task", "user"):
+        rows = values(charts[f"estimate-cost-by-{dim}"])
+        assert cents(sum(Decimal(repr(r["cost"])) for r in rows)) == observed, dim
+    task = {r["task"]: cents(r["cost"]) for r in values(charts["estimate-cost-by-task"])}
+    assert task == {r["task"]: cents(r["cost_usd"]) for r in result["breakdowns"][1]["rows"]}
+
+
+def test_top_n_plus_other_in_the_dimension_charts(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "estimate.html"
+    assert cli("estimate", SAMPLE, "-f", "html", "--by", "user", "--top", "2", "-o", out).exit_code == 0
+    charts = specs(out.read_text())
+    users = [r["user"] for r in values(charts["estimate-cost-by-user"])]
+    assert len(users) == 3 and users[-1] == "other"
+    assert "estimate-cost-by-task" not in charts  # the user asked for --by user only
+    assert "Cost by task is left out" in out.read_text()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,12 +20,16 @@ from llmcost.cli.common import (
 )
 from llmcost.cli.engine_opts import EngineName, EngineOpt, JobsOpt, SchedulerOpt, engine_from
 
+if TYPE_CHECKING:
+    from llmcost.breakdowns import BreakdownSpec
+
 
 class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
+    html = "html"
 
 
 LogsArg = Annotated[list[str], typer.Argument(help="Log files, globs, or - for stdin.", show_default=False)]
@@ -103,7 +107,8 @@ def estimate(
     with engine_from(engine, jobs, scheduler) as runner, progress("reading and pricing logs") as bar:
         result, read = estimate_logs(
             logs, cat, chosen, log_format=log_format, default_model=model, skip_bad=skip_bad,
-            chunk_rows=chunk_rows, projection_days=days, window_days=window_days, breakdowns=specs, engine=runner,
+            chunk_rows=chunk_rows, projection_days=days, window_days=window_days,
+            breakdowns=_html_breakdowns(specs, fmt, top), engine=runner,
             on_progress=(lambda n: bar.advance(bar.task_ids[0], n)) if bar else None,
             on_scenario=(lambda name: bar.update(bar.task_ids[0], description=f"scenario {name}")) if bar else None)
     if evidence is not None:
@@ -129,18 +134,32 @@ def estimate(
         warn(note)
     if result.window.short:
         warn(f"the logs cover only {float(result.window.days) * 24:.1f} hours; the projection extrapolates")
-    write_output(_render(result, fmt, output), output)
+    write_output(_render(result, fmt, output, logs), output)
     if output not in (None, "-"):
         info(f"wrote {output}")
 
 
-def _render(result: object, fmt: Format, output: str | None) -> str:
+def _html_breakdowns(specs: tuple[BreakdownSpec, ...], fmt: Format, top: int | None) -> tuple[BreakdownSpec, ...]:
+    """The breakdowns the HTML page charts (cost over time by model, by task, user and tag) when the user
+    asked for none: hourly and daily, so the page can chart whichever suits the window."""
+    if fmt is not Format.html or specs:
+        return specs
+    from llmcost.breakdowns import parse_by
+
+    return parse_by(["hour,model", "day,model", "task", "user", "tag"], top)
+
+
+def _render(result: object, fmt: Format, output: str | None, logs: list[str] | None = None) -> str:
     from llmcost.estimate import Estimate
     from llmcost.report import estimate_flat, estimate_json, estimate_table
 
     assert isinstance(result, Estimate)
     if fmt is Format.json:
         return estimate_json.render_json(result)
+    if fmt is Format.html:
+        from llmcost.report.html.load import page_for
+
+        return page_for(estimate_json.estimate_to_dict(result), ", ".join(logs or []) or "estimate")
     if fmt is Format.csv:
         return estimate_flat.render_csv(result)
     if fmt is Format.markdown:

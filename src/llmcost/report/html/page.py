@@ -10,6 +10,7 @@ from typing import Any
 
 from llmcost.report.html.model import EXTRA_HINT, Chart, Section, Table
 
+FOLD_ROWS = 30
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1240px;
 padding:24px;color:#1d1d1f;background:#fff}
@@ -18,7 +19,7 @@ h3{font-size:1.05em;margin:22px 0 6px}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:8px 0 16px}
 dl.facts dt{font-weight:600;color:#555}dl.facts dd{margin:0}
 .charts{display:flex;flex-wrap:wrap;gap:18px}.chart{border:1px solid #e3e3e3;border-radius:6px;padding:8px}
-ul.notes{color:#666;font-size:.92em}
+ul.notes{color:#666;font-size:.92em}summary h3{display:inline;cursor:pointer}
 table{border-collapse:collapse;margin:6px 0 14px;font-size:.9em}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;white-space:nowrap}
 th{background:#f4f4f6}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -107,5 +108,8 @@ def _table(table: Table) -> str:
 
     head = "".join(cell("th", i, h) for i, h in enumerate(table.headers))
     rows = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>" for r in table.rows)
-    return (f"<h3>{escape(table.title)}</h3><table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table>")
+    body = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    if len(table.rows) > FOLD_ROWS:  # an hourly breakdown: folded, so the page stays readable
+        return (f"<details><summary><h3>{escape(table.title)} ({len(table.rows):,} rows)</h3></summary>"
+                f"{body}</details>")
+    return f"<h3>{escape(table.title)}</h3>{body}"

@@ -8,12 +8,13 @@ deadline passed) are counted in :attr:`RunOutcome.not_run`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, overload
 
 from llmcost.bench.client import ChatEndpoint, RequestFailed
 from llmcost.bench.measure import Job, Judge, failure_record, now_iso, success_record
@@ -50,11 +51,56 @@ class RunOutcome:
 
 
 def plan(cases: Sequence[PromptCase], targets: Sequence[Target], repetitions: int,
-         skip: set[tuple[str, str, int]] | None = None) -> list[Job]:
+         skip: set[tuple[str, str, int]] | None = None) -> JobPlan:
     """Jobs in the order they are sent: repetition, then prompt, then model (models interleave, so they
     see the same conditions). ``skip`` holds keys already finished (``--resume``)."""
-    jobs = [Job(case, target, rep) for rep in range(repetitions) for case in cases for target in targets]
-    return [j for j in jobs if not skip or j.key not in skip]
+    return JobPlan(tuple(cases), tuple(targets), repetitions, frozenset(skip or ()))
+
+
+class JobPlan(Sequence[Job]):
+    """The jobs of a run, made as they are sent rather than held in a list: ``-n 100000000`` is a number
+    to plan and price (``--dry-run``), not 100 million objects."""
+
+    def __init__(self, cases: tuple[PromptCase, ...], targets: tuple[Target, ...], repetitions: int,
+                 skip: frozenset[tuple[str, str, int]]):
+        self.cases, self.targets, self.repetitions = cases, targets, repetitions
+        names = {(c.id, t.name) for c in cases for t in targets}
+        self.skip = frozenset(k for k in skip if (k[0], k[1]) in names and 0 <= k[2] < repetitions)
+
+    def __len__(self) -> int:
+        return self.repetitions * len(self.cases) * len(self.targets) - len(self.skip)
+
+    def __iter__(self) -> Iterator[Job]:
+        for rep in range(self.repetitions):
+            for case in self.cases:
+                for target in self.targets:
+                    if not self.skip or (case.id, target.name, rep) not in self.skip:
+                        yield Job(case, target, rep)
+
+    @overload
+    def __getitem__(self, index: int) -> Job: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Job]: ...
+
+    def __getitem__(self, index: int | slice) -> Job | Sequence[Job]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if self.skip:
+            return next(itertools.islice(self, index, None))
+        per_rep = len(self.cases) * len(self.targets)
+        rep, rest = divmod(index, per_rep)
+        case, target = divmod(rest, len(self.targets))
+        return Job(self.cases[case], self.targets[target], rep)
+
+    def remaining(self, case: PromptCase, target: Target) -> int:
+        """Repetitions of this (prompt, model) still to send."""
+        done = sum(1 for k in self.skip if k[0] == case.id and k[1] == target.name)
+        return self.repetitions - done
 
 
 class Runner:

@@ -33,11 +33,12 @@ class BenchPlan:
     """What a run would send: the jobs, what was already done (``--resume``) and the projected cost
     (counted prompt tokens plus every request's ``max_tokens``: an upper bound)."""
 
-    jobs: tuple[Job, ...]
+    jobs: Sequence[Job]
     previous: tuple[Record, ...] = ()
     by_model: tuple[ModelPlan, ...] = ()
     bad_lines: int = 0
-    projected: Mapping[tuple[str, str, int], Decimal | None] = field(default_factory=dict)
+    # Projected cost of one request, by (prompt id, model).
+    projected: Mapping[tuple[str, str], Decimal | None] = field(default_factory=dict)
 
     @property
     def projected_cost_usd(self) -> Decimal | None:
@@ -58,17 +59,21 @@ def make_plan(suite: Suite, targets: Sequence[Target], *, repetitions: int, resu
         wanted = {(c.id, t.name, rep) for c in suite.cases for t in targets for rep in range(repetitions)}
         previous = [r for r in previous if r.key in wanted]  # prompts, models or repetitions no longer asked for
     jobs = plan(suite.cases, targets, repetitions, finished_keys(previous))
-    tokens = {(c.id, t.name): prompt_tokens(c, t) for c in suite.cases for t in targets}
-    projected = {j.key: j.target.projected_cost(tokens[(j.case.id, j.target.name)], j.case.max_tokens)
-                 for j in jobs}
+    # Priced per (prompt, model) and multiplied by the repetitions left: the same sums as job by job, in
+    # time that does not grow with -n.
+    projected = {(c.id, t.name): t.projected_cost(prompt_tokens(c, t), c.max_tokens)
+                 for c in suite.cases for t in targets}
     by_model = []
     for t in targets:
-        mine = [j for j in jobs if j.target.name == t.name]
-        costs = [projected[j.key] for j in mine]
-        total = None if any(c is None for c in costs) else sum((c for c in costs if c is not None), Decimal(0))
-        by_model.append(ModelPlan(t.name, len(mine), sum(tokens[(j.case.id, t.name)] for j in mine),
-                                  sum(j.case.max_tokens for j in mine), total))
-    return BenchPlan(tuple(jobs), tuple(previous), tuple(by_model), bad, projected)
+        counts = [(c, jobs.remaining(c, t)) for c in suite.cases]
+        counts = [(c, n) for c, n in counts if n > 0]
+        costs = [projected[(c.id, t.name)] for c, _ in counts]
+        total = None if any(c is None for c in costs) else sum(
+            ((projected[(c.id, t.name)] or Decimal(0)) * n for c, n in counts), Decimal(0))
+        by_model.append(ModelPlan(t.name, sum(n for _, n in counts),
+                                  sum(prompt_tokens(c, t) * n for c, n in counts),
+                                  sum(c.max_tokens * n for c, n in counts), total))
+    return BenchPlan(jobs, tuple(previous), tuple(by_model), bad, projected)
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ async def _execute(targets: Sequence[Target], keys: Mapping[str, str | None], be
         judge_client = _client(judge_target, keys.get(judge_target.name), options, transport)
         judge = make_judge(judge_client, min_score)
     try:
-        runner = Runner(clients, options, projected=lambda j: bench_plan.projected.get(j.key),
+        runner = Runner(clients, options, projected=lambda j: bench_plan.projected.get((j.case.id, j.target.name)),
                         on_record=on_record, judge=judge)
         return await runner.run(bench_plan.jobs)
     finally:

@@ -59,12 +59,32 @@ def catalog_targets(catalog: Catalog, names: list[str]) -> list[Target]:
 
 def adhoc_target(catalog: Catalog, *, url: str, model: str, api: Api, api_key_env: str | None) -> Target:
     """``--endpoint URL --model NAME``: priced from the catalog when the name resolves there."""
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--endpoint must be an http(s) URL, got '{url}'")
+    check_endpoint_url(url)
+    if not model.strip():
+        raise UsageError("--model is empty; give the model name the endpoint serves")
     check_api_key_env(api_key_env)
     mid = catalog.resolve(model)
     price = catalog.model(mid) if mid else None
     return Target(mid or model, api, url, model, api_key_env, price)
+
+
+def check_endpoint_url(url: str) -> None:
+    """An http(s) URL with a host and a valid port, checked before anything is sent (a malformed one used to
+    fail inside the HTTP client with a traceback). The URL is shown without any user:password part."""
+    from urllib.parse import urlsplit
+
+    shown = re.sub(r"//[^/@]*@", "//***@", url)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"--endpoint is not a valid URL ({exc}): '{shown}'") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--endpoint must be an http(s) URL with a host, got '{shown}'")
+    if port == 0 or any(c.isspace() or not c.isprintable() for c in url):
+        raise UsageError(f"--endpoint is not a valid URL (a bad port, or whitespace or a control character): "
+                         f"'{shown}'")
 
 
 def endpoint_targets(catalog: Catalog) -> list[Target]:

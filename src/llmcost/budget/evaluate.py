@@ -12,8 +12,10 @@ from llmcost.budget.policy import (
     BenchGate,
     CostPer1k,
     IncreaseVsBaseline,
+    LatencyRule,
     MonthlySpend,
     Policy,
+    QualityRule,
     Rule,
     ScenarioSavings,
 )
@@ -156,6 +158,11 @@ def _judge(ctx: BenchContext, index: int, rule: Rule) -> Iterator[Verdict]:
         yield from _bench(ctx, rule, where, verdict)
         return
     assert isinstance(ctx, Context), "only bench rules are judged without logs (run_check makes sure)"
+    if isinstance(rule, QualityRule | LatencyRule):
+        from llmcost.budget.evidence_rules import judge_evidence
+
+        yield from judge_evidence(ctx, rule, where, verdict)
+        return
     if isinstance(rule, MonthlySpend | CostPer1k):
         for spend in _subjects(ctx, rule, where):
             if isinstance(rule, MonthlySpend):
@@ -226,6 +233,11 @@ def _increase(ctx: Context, rule: IncreaseVsBaseline, where: str, verdict: Make)
             pct = Decimal(0) if not total.delta else None
             note = "" if pct is not None else "new spend: the baseline had none"
         yield verdict(subject, "increase vs baseline %", "max", rule.max_pct, pct, "pct", note)
+
+
+def scenario_outcome(ctx: Context, name: str, field: str) -> ScenarioOutcome:
+    """The estimate's scenario ``name`` (a policy error naming ``field`` when there is none)."""
+    return _scenario(ctx, name, field)
 
 
 def _scenario(ctx: Context, name: str, field: str) -> ScenarioOutcome:

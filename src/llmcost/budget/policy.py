@@ -120,13 +120,52 @@ class BenchGate(_Rule):
         return self
 
 
-Rule = MonthlySpend | CostPer1k | IncreaseVsBaseline | ScenarioSavings | BenchGate
+class QualityRule(_Rule):
+    """Expected pass rate of a scenario's traffic (llmcost.evidence), overall, for one task or each task."""
+
+    kind: Literal["quality"]
+    min_quality: Rate
+    scenario: str | None = Field(default=None, description="default: inputs.scenario")
+    task: str | None = None
+    per: Literal["task"] | None = None
+    use: Literal["point", "low"] = Field(default="point", description="low: the 95% interval's lower bound")
+    max_unmeasured_share: Rate = Field(default=0.0, description="traffic the bench never scored, at most")
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> QualityRule:
+        if self.task is not None and self.per is not None:
+            raise ValueError("give at most one of task, per")
+        return self
+
+
+class LatencyRule(_Rule):
+    """Latency percentiles of a scenario's traffic (logged latency, else bench-measured)."""
+
+    kind: Literal["latency"]
+    scenario: str | None = Field(default=None, description="default: inputs.scenario")
+    max_p95_latency_ms: Millis | None = None
+    max_p99_latency_ms: Millis | None = None
+    max_p95_ttft_ms: Millis | None = None
+    max_p99_ttft_ms: Millis | None = None
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> LatencyRule:
+        if all(v is None for v in (self.max_p95_latency_ms, self.max_p99_latency_ms, self.max_p95_ttft_ms,
+                                   self.max_p99_ttft_ms)):
+            raise ValueError("give at least one of max_p95_latency_ms, max_p99_latency_ms, max_p95_ttft_ms, "
+                             "max_p99_ttft_ms")
+        return self
+
+
+Rule = MonthlySpend | CostPer1k | IncreaseVsBaseline | ScenarioSavings | BenchGate | QualityRule | LatencyRule
 RULE_KINDS: dict[str, type[_Rule]] = {
     "monthly_spend": MonthlySpend,
     "cost_per_1k_requests": CostPer1k,
     "increase_vs_baseline": IncreaseVsBaseline,
     "scenario_savings": ScenarioSavings,
     "bench": BenchGate,
+    "quality": QualityRule,
+    "latency": LatencyRule,
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcost.budget.evaluate import BenchContext, Context, drivers, evaluate
-from llmcost.budget.policy import BenchGate, Policy
+from llmcost.budget.policy import BenchGate, LatencyRule, Policy, QualityRule
 from llmcost.budget.verdict import CheckResult
 from llmcost.errors import PolicyError
 
@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from llmcost.catalog import Catalog
     from llmcost.diff import EstimateDiff
     from llmcost.estimate import Estimate
+    from llmcost.evidence.tally import EvidenceRun
     from llmcost.logs.registry import FileReport
+    from llmcost.scenarios.interface import Scenario
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,15 @@ def run_check(policy: Policy) -> CheckRun:
     if not inputs.logs:
         return _bench_only(policy, catalog)
     scenarios = select_scenarios(inputs.scenarios, baseline_only=_baseline_only(policy), catalog=catalog)
+    scenarios, tally = _with_evidence_tally(policy, scenarios, catalog)
     logset = read_logs(list(inputs.logs), log_format=inputs.log_format, default_model=inputs.model,
                        skip_bad=inputs.skip_bad)
     estimate = run_estimate(logset.frame, catalog, scenarios, projection_days=inputs.projection_days,
                             window_days=inputs.window_days, keep_frame=inputs.scenario)
+    if tally is not None:
+        from llmcost.evidence.wiring import with_evidence
+
+        estimate = with_evidence(estimate, tally)
     if inputs.strict:
         estimate.require_priced()
     outcome = next((s for s in estimate.scenarios if s.name == inputs.scenario), None)
@@ -78,6 +85,22 @@ def run_check(policy: Policy) -> CheckRun:
     return CheckRun(result, estimate, logset.files)
 
 
+def _with_evidence_tally(policy: Policy, scenarios: list[Scenario],
+                         catalog: Catalog) -> tuple[list[Scenario], EvidenceRun | None]:
+    """With quality or latency rules: the scenarios wrapped to tally their traffic (llmcost.evidence), from
+    inputs.bench or the scenario file's bench_results; without either, a policy error."""
+    from llmcost.budget.evidence_rules import NEEDS_BENCH
+    from llmcost.evidence.wiring import evidence_for, tallied
+
+    if not any(isinstance(r, QualityRule | LatencyRule) for r in policy.rules):
+        return scenarios, None
+    bench = policy.inputs.bench
+    evidence = evidence_for(scenarios, catalog, [bench] if bench else [])
+    if evidence is None:
+        raise PolicyError(NEEDS_BENCH, source=policy.source, field="inputs.bench")
+    return tallied(scenarios, catalog, evidence)
+
+
 def _bench_only(policy: Policy, catalog: Catalog) -> CheckRun:
     """A policy without logs: fine when every rule is a bench gate (judged on the bench results alone)."""
     from llmcost.bench.summary import load_bench_summary
@@ -103,6 +126,8 @@ def _baseline_only(policy: Policy) -> bool:
 
     inputs = policy.inputs
     needs_more = inputs.scenario != "baseline" or any(isinstance(r, ScenarioSavings) for r in policy.rules)
+    needs_more = needs_more or any(isinstance(r, QualityRule | LatencyRule) and r.scenario not in (None, "baseline")
+                                   for r in policy.rules)
     return inputs.scenarios is None and not needs_more
 
 

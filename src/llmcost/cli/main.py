@@ -16,6 +16,7 @@ from llmcost.cli import (
     diff_cmd,
     estimate_cmd,
     logs_cmd,
+    plan_cmd,
     report_cmd,
     tokens_cmd,
 )
@@ -29,6 +30,7 @@ _COMMANDS: dict[str, Callable[[typer.Typer], object]] = {
     "tokens": lambda a: a.command("tokens")(tokens_cmd.tokens),
     "check": lambda a: a.command("check")(check_cmd.check),
     "diff": lambda a: a.command("diff", no_args_is_help=True)(diff_cmd.diff),
+    "plan": lambda a: a.command("plan", no_args_is_help=True)(plan_cmd.plan),
     "report": lambda a: a.command("report", no_args_is_help=True)(report_cmd.report),
 }
 

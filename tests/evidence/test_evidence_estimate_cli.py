@@ -165,3 +165,25 @@ def test_default_tiered_routing_says_its_quality_is_unmeasured(cli: Any, bench_r
                               "-f", "json").stdout)
     routed = by_name(measured)["tiered-routing"]
     assert "note" not in routed and routed["quality"]["pass_rate"] is not None
+
+
+def test_a_cascade_counts_each_request_once_at_the_step_that_answers(cli: Any, bench_run: BenchRun,
+                                                                    tmp_path: Path) -> None:
+    path = tmp_path / "cascade.yaml"
+    path.write_text(yaml.safe_dump({"scenarios": [{"name": "cascade", "cascade": {"steps": [
+        {"model": "cheap", "accept": "measured"}, {"model": "big", "accept": 1.0}]}}]}))
+    # --bench also serves `accept: measured` (the file has no bench_results)
+    result = cli("estimate", bench_run.log, "-c", bench_run.catalog, "-s", path, "--bench", bench_run.summary,
+                 "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    cascade = by_name(json.loads(result.stdout))["cascade"]
+    tasks = {t["task"]: t for t in cascade["quality"]["by_task"]}
+    # classify: cheap accepts 75% and passes 75% of those; big answers the other 25% and passes all
+    assert tasks["classify"]["pass_rate"] == pytest.approx(0.75 * 0.75 + 0.25, abs=1e-6)
+    assert tasks["extract"]["pass_rate"] == pytest.approx(0.25 * 0.25 + 0.75, abs=1e-6)
+    assert tasks["classify"]["requests"] == 40  # requests, not attempts
+    shares = cascade["latency"]["latency_ms"]["source_shares"]
+    # cheap answers 30 + 5 + 5 (summarize: the cascade's overall-rate acceptance) in one bench-timed step;
+    # the rest wait for cheap (bench) and then big (log)
+    assert shares == {"bench": round(40 / 70, 6), "bench+log": round(30 / 70, 6)}
+    assert cascade["latency"]["latency_ms"]["source"] == "mixed"

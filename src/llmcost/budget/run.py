@@ -45,6 +45,10 @@ def run_check(policy: Policy) -> CheckRun:
     if not inputs.logs:
         return _bench_only(policy, catalog)
     scenarios = select_scenarios(inputs.scenarios, baseline_only=_baseline_only(policy), catalog=catalog)
+    if inputs.bench:  # scenarios without bench_results: take the policy's (accept: measured works with either)
+        from llmcost.evidence.wiring import lend_bench
+
+        scenarios = lend_bench(scenarios, [inputs.bench])
     scenarios, tally = _with_evidence_tally(policy, scenarios, catalog)
     logset = read_logs(list(inputs.logs), log_format=inputs.log_format, default_model=inputs.model,
                        skip_bad=inputs.skip_bad)

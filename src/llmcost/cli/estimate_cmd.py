@@ -91,7 +91,7 @@ def estimate(
     from llmcost.breakdowns import parse_by
     from llmcost.catalog import load_catalog
     from llmcost.errors import UsageError
-    from llmcost.evidence.wiring import evidence_for, tallied, with_evidence
+    from llmcost.evidence.wiring import evidence_for, lend_bench, tallied, with_evidence
     from llmcost.pipeline import estimate_logs
     from llmcost.scenarios import select_scenarios
 
@@ -101,6 +101,7 @@ def estimate(
     specs = parse_by(by or [], top)
     cat = load_catalog(catalog)
     chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
+    chosen = lend_bench(chosen, bench or [])
     evidence = evidence_for(chosen, cat, bench or [])
     if evidence is not None:  # quality and latency beside cost (llmcost.evidence)
         chosen, tally = tallied(chosen, cat, evidence, hit_latency_ms)

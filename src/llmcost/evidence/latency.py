@@ -29,7 +29,8 @@ QS = (0.50, 0.95, 0.99)
 @dataclass(frozen=True)
 class LatencyFigure:
     """p50/p95/p99 of one latency (end to end, or time to first token) and where it came from:
-    ``log``, ``bench``, ``hit`` or ``mixed`` (None when nothing of the traffic is measured)."""
+    ``log``, ``bench``, ``hit`` or ``mixed`` (None when nothing of the traffic is measured). ``shares``
+    splits the traffic by source; a cascade path timed from both the log and the bench is ``bench+log``."""
 
     p50: float | None
     p95: float | None
@@ -144,8 +145,7 @@ def _add_cascade(steps: Sequence[CascadeStepTraffic], dists: _Dists, e2e: _Dists
             shares.add("unmeasured", step.answered)
         else:
             mix.add(histogram(waited + sample(dist, CASCADE_DRAWS, rng)), step.answered)
-            path = before | {source}
-            shares.add(source if len(path) == 1 else "mixed", step.answered)
+            shares.add("+".join(sorted(before | {source})), step.answered)  # "bench+log": steps from both
         if full is None:  # later steps cannot be timed without this one's latency
             missing.add(step.model)
             for later in steps[k + 1:]:
@@ -157,8 +157,8 @@ def _add_cascade(steps: Sequence[CascadeStepTraffic], dists: _Dists, e2e: _Dists
 
 def _figure(mix: _Mixture, shares: _Shares) -> LatencyFigure:
     total = sum(shares.weights.values())
-    measured = [s for s, w in shares.weights.items() if s != "unmeasured" and w > 0]
-    source = None if not measured else measured[0] if len(measured) == 1 else "mixed"
+    measured = {part for s, w in shares.weights.items() if s != "unmeasured" and w > 0 for part in s.split("+")}
+    source = None if not measured else next(iter(measured)) if len(measured) == 1 else "mixed"
     p50, p95, p99 = quantiles(mix.hist, QS)
     return LatencyFigure(p50, p95, p99, source,
                          {s: round(w / total, 6) for s, w in sorted(shares.weights.items())} if total else {})

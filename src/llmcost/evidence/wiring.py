@@ -92,6 +92,20 @@ def quality_note(outcome: ScenarioOutcome) -> str | None:
     return UNMEASURED_NOTE
 
 
+def lend_bench(scenarios: Sequence[Scenario], bench: Sequence[str]) -> list[Scenario]:
+    """Scenarios from a file without ``bench_results:`` take the first ``--bench`` file as theirs, so
+    ``accept: measured`` and the measured details work with either way of giving bench results."""
+    from llmcost.scenarios.engine import ComposedScenario
+
+    if not bench or not any(isinstance(s, ComposedScenario) and s.bench is None for s in scenarios):
+        return list(scenarios)
+    from llmcost.bench.summary import load_bench_summary
+
+    summary = load_bench_summary(bench[0])
+    return [replace(s, bench=summary) if isinstance(s, ComposedScenario) and s.bench is None else s
+            for s in scenarios]
+
+
 def evidence_for(scenarios: Sequence[Scenario], catalog: Catalog, bench: Sequence[str] = ()) -> BenchEvidence | None:
     """The bench evidence of this run: ``--bench`` files, else the scenario file's ``bench_results:``;
     checked against the catalog (results priced with another catalog are an error naming ``catalog``)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcost.breakdowns import COLUMNS as BREAKDOWN_COLUMNS
@@ -52,9 +51,11 @@ def estimate_logs(
     on_scenario: Callable[[str], None] | None = None,
     breakdowns: Sequence[BreakdownSpec] = (),
     engine: Engine | None = None,
+    on_frame: Callable[[pd.DataFrame], None] | None = None,
 ) -> tuple[Estimate, LogRead]:
     """Read ``paths`` and run the estimate; stream in chunks when asked to or when the logs are big.
-    ``breakdowns`` (``--by``) are summed from the same frames or chunks as the baseline."""
+    ``breakdowns`` (``--by``) are summed from the same frames or chunks as the baseline, and ``on_frame``
+    (the FOCUS export) sees each of them too, with the task, user and tags columns read."""
     from llmcost.logs import read_logs
     from llmcost.logs.chunks import iter_chunks
     from llmcost.logs.source import expand
@@ -62,10 +63,11 @@ def estimate_logs(
     baseline_only = all(isinstance(s, Baseline) for s in scenarios)
     columns = BASELINE_EXTRA if baseline_only else None
     tables = Breakdowns(breakdowns, catalog) if breakdowns else None
-    if columns is not None and tables is not None:
+    if columns is not None and (tables is not None or on_frame is not None):
         columns = columns | BREAKDOWN_COLUMNS
+    taps = [t for t in (tables.add if tables is not None else None, on_frame) if t is not None]
     files = expand(paths)
-    if baseline_only and not breakdowns:  # summed partition by partition on the engine's cores or workers
+    if baseline_only and not taps:  # summed partition by partition on the engine's cores or workers
         from llmcost.engines import baseline_estimate, make_engine
 
         summed = baseline_estimate(engine or make_engine(), files, catalog, scenarios, log_format=log_format,
@@ -83,8 +85,8 @@ def estimate_logs(
         # (the prefix_hashes list column: hundreds of MB on a 10M-row log).
         holder = [logset.frame]
         del logset
-        if tables is not None:
-            tables.add(holder[0])
+        for tap in taps:
+            tap(holder[0])
         return _with_breakdowns(run_estimate(holder.pop(), catalog, scenarios, projection_days=projection_days,
                                              window_days=window_days, on_scenario=on_scenario), tables), read
 
@@ -98,8 +100,8 @@ def estimate_logs(
                 per_file[why] = per_file.get(why, 0) + n
             if on_progress:
                 on_progress(len(chunk.frame))
-            if tables is not None:
-                tables.add(chunk.frame)
+            for tap in taps:
+                tap(chunk.frame)
             yield chunk.frame
 
     result = run_estimate_chunked(frames(), catalog, scenarios, projection_days=projection_days,
@@ -116,9 +118,11 @@ def _with_breakdowns(estimate: Estimate, tables: Breakdowns | None) -> Estimate:
 
 def too_big_for_memory(files: list[str]) -> bool:
     """True when the logs would likely not fit comfortably in memory as a frame."""
+    from llmcost.logs.source import path_size
+
     total = 0
     for name in files:
-        size = Path(name).stat().st_size
+        size = path_size(name)  # local or remote (0 for a database: it is read in chunks anyway)
         total += size * GZIP_EXPANSION if name.endswith(".gz") else size
     return total > AUTO_STREAM_MEMORY_SHARE * physical_memory()
 

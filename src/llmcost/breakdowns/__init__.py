@@ -127,6 +127,10 @@ class Breakdowns:
                 have = table.groups.get(key)
                 table.groups[key] = groups if have is None else have.merge(groups)
 
+    def key_groups(self, i: int) -> dict[tuple[str, ...], TokenGroups]:
+        """The token groups summed so far for table ``i``, per row key (before pricing)."""
+        return self.tables[i].groups
+
     def finish(self, unpriced_models: Iterable[str] = ()) -> tuple[Breakdown, ...]:
         """Price every key once. ``unpriced_models``: models the baseline leaves unpriced, so unpriced in
         every row (a row's part of such a model may lack the rate the whole needs)."""

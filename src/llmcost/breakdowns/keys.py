@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 NONE_LABEL = "(none)"
 TIME_DIMENSIONS = ("hour", "day", "week")
-ROW_DIMENSIONS = (*TIME_DIMENSIONS, "task", "user", "tag")  # decided per row; model and provider by pricing
+# Decided per row (model and provider come from pricing); "tagset" (a row's tags as one value) is the FOCUS key.
+ROW_DIMENSIONS = (*TIME_DIMENSIONS, "task", "user", "tag", "tagset")
 _NS = {"hour": 3_600 * 10**9, "day": 86_400 * 10**9, "week": 7 * 86_400 * 10**9}
 _MONDAY_SHIFT_NS = 3 * 86_400 * 10**9  # 1970-01-01 was a Thursday: shift so that weeks start on Monday (ISO)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -48,7 +49,8 @@ def row_keys(frame: pd.DataFrame, dims: tuple[str, ...]) -> RowKeys:
             rows, codes, labels = _tags(frame)
             parts = [(p[0][rows], p[1]) for p in parts]
         else:
-            codes, labels = _time(frame, dim) if dim in TIME_DIMENSIONS else _category(frame, dim)
+            codes, labels = (_time(frame, dim) if dim in TIME_DIMENSIONS else _tag_sets(frame) if dim == "tagset"
+                             else _category(frame, dim))
             if rows is not None:
                 codes = codes[rows]
         parts.append((codes, labels))
@@ -114,34 +116,55 @@ def _category(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str]]:
 
 
 def _tags(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """One entry per (row, tag); a row without tags has one entry, tagged "(none)". Cells are parsed once
-    per distinct value (a list, a JSON array, or comma-separated text)."""
+    """One entry per (row, tag); a row without tags has one entry, tagged "(none)"."""
     import numpy as np
-    import pandas as pd
 
     n = len(frame)
     if "tags" not in frame.columns:
         return np.arange(n, dtype=np.int64), np.zeros(n, dtype=np.int64), [NONE_LABEL]
-    cells = frame["tags"].to_numpy(dtype=object)
-    if frame["tags"].dtype == object and _has_lists(cells):  # list cells are made hashable, to be parsed once each
-        cells = pd.Series([tuple(c) if isinstance(c, list | tuple | np.ndarray) else c for c in cells],
-                          dtype=object).to_numpy()
-    hashable = pd.Series(cells, dtype=object)
-    cell_codes, distinct = pd.factorize(hashable, use_na_sentinel=True)
+    codes, per_cell_tags = _tag_cells(frame["tags"])
     vocabulary: dict[str, int] = {}
-    per_cell = [[vocabulary.setdefault(t, len(vocabulary)) for t in _parse_tags(v)] for v in distinct]
+    per_cell = [[vocabulary.setdefault(t, len(vocabulary)) for t in tags] for tags in per_cell_tags]
     none = len(vocabulary)
-    per_cell = [ids or [none] for ids in per_cell] + [[none]]  # the last: a missing cell
+    per_cell = [ids or [none] for ids in per_cell]
     lengths = np.array([len(ids) for ids in per_cell], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     flat = np.array([i for ids in per_cell for i in ids], dtype=np.int64)
-    codes = np.where(np.asarray(cell_codes) < 0, len(distinct), np.asarray(cell_codes)).astype(np.int64)
     counts = lengths[codes]
     rows = np.repeat(np.arange(n, dtype=np.int64), counts)
     starts = np.repeat(offsets[codes], counts)
     within = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    labels = [*vocabulary, NONE_LABEL]
-    return rows, flat[starts + within], labels
+    return rows, flat[starts + within], [*vocabulary, NONE_LABEL]
+
+
+def _tag_sets(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Each row's tags as one value (sorted, comma-joined; "" without tags): a key that splits no request."""
+    import numpy as np
+
+    if "tags" not in frame.columns:
+        return np.zeros(len(frame), dtype=np.int64), [""]
+    codes, per_cell_tags = _tag_cells(frame["tags"])
+    names = [",".join(sorted(tags)) for tags in per_cell_tags]
+    distinct = sorted(set(names))
+    position = {name: i for i, name in enumerate(distinct)}
+    lookup = np.array([position[name] for name in names], dtype=np.int64)
+    return lookup[codes], distinct
+
+
+def _tag_cells(column: pd.Series) -> tuple[np.ndarray, list[list[str]]]:
+    """Codes into the distinct cells of a tags column (the last: a missing cell) and each one's tags; cells
+    are parsed once per distinct value (a list, a JSON array, or comma-separated text)."""
+    import numpy as np
+    import pandas as pd
+
+    cells = column.to_numpy(dtype=object)
+    if column.dtype == object and _has_lists(cells):  # list cells are made hashable, to be parsed once each
+        cells = pd.Series([tuple(c) if isinstance(c, list | tuple | np.ndarray) else c for c in cells],
+                          dtype=object).to_numpy()
+    cell_codes, distinct = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=True)
+    per_cell = [_parse_tags(v) for v in distinct] + [[]]
+    codes = np.asarray(cell_codes, dtype=np.int64)
+    return np.where(codes < 0, len(distinct), codes), per_cell
 
 
 def _has_lists(cells: np.ndarray) -> bool:

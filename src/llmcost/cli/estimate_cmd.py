@@ -22,6 +22,8 @@ from llmcost.cli.engine_opts import EngineName, EngineOpt, JobsOpt, SchedulerOpt
 
 if TYPE_CHECKING:
     from llmcost.breakdowns import BreakdownSpec
+    from llmcost.catalog import Catalog
+    from llmcost.focus import FocusExport
 
 
 class Format(StrEnum):
@@ -30,6 +32,7 @@ class Format(StrEnum):
     csv = "csv"
     markdown = "markdown"
     html = "html"
+    focus = "focus"
 
 
 LogsArg = Annotated[list[str], typer.Argument(help="Log files, globs, or - for stdin.", show_default=False)]
@@ -105,11 +108,12 @@ def estimate(
     evidence = evidence_for(chosen, cat, bench or [])
     if evidence is not None:  # quality and latency beside cost (llmcost.evidence)
         chosen, tally = tallied(chosen, cat, evidence, hit_latency_ms)
+    focus = _focus_export(fmt, cat, output)
     with engine_from(engine, jobs, scheduler) as runner, progress("reading and pricing logs") as bar:
         result, read = estimate_logs(
             logs, cat, chosen, log_format=log_format, default_model=model, skip_bad=skip_bad,
             chunk_rows=chunk_rows, projection_days=days, window_days=window_days,
-            breakdowns=_html_breakdowns(specs, fmt, top), engine=runner,
+            breakdowns=_html_breakdowns(specs, fmt, top), engine=runner, on_frame=focus.add if focus else None,
             on_progress=(lambda n: bar.advance(bar.task_ids[0], n)) if bar else None,
             on_scenario=(lambda name: bar.update(bar.task_ids[0], description=f"scenario {name}")) if bar else None)
     if evidence is not None:
@@ -135,9 +139,25 @@ def estimate(
         warn(note)
     if result.window.short:
         warn(f"the logs cover only {float(result.window.days) * 24:.1f} hours; the projection extrapolates")
-    write_output(_render(result, fmt, output, logs), output)
+    if focus is not None:
+        from llmcost.cli.focus_out import write_focus
+
+        write_focus(focus, result, output)
+    else:
+        write_output(_render(result, fmt, output, logs), output)
     if output not in (None, "-"):
         info(f"wrote {output}")
+
+
+def _focus_export(fmt: Format, cat: Catalog, output: str | None) -> FocusExport | None:
+    """``--format focus``: the FOCUS rows are summed from the same chunks as the baseline (llmcost.focus)."""
+    if fmt is not Format.focus:
+        return None
+    from llmcost.cli.focus_out import check_focus_output
+    from llmcost.focus import FocusExport
+
+    check_focus_output(output)
+    return FocusExport(cat)
 
 
 def _html_breakdowns(specs: tuple[BreakdownSpec, ...], fmt: Format, top: int | None) -> tuple[BreakdownSpec, ...]:

@@ -16,7 +16,8 @@ from llmcost.frame import CORE_COLUMNS, conform
 from llmcost.logs.interface import ReadOptions, Source
 from llmcost.logs.native import NativeReader, table_to_pandas
 from llmcost.logs.registry import detect, drop_repeated
-from llmcost.logs.source import expand, open_binary, open_source
+from llmcost.logs.remote import is_url
+from llmcost.logs.source import expand, open_binary, open_path, open_source
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,7 +82,8 @@ def _batches(source: Source, chunk_rows: int, wanted: set[str] | None) -> Iterat
     try:
         if source.container == "parquet" and not source.gzip:
             # pre_buffer keeps every row group it buffered until the file closes: memory grew with the file
-            parquet = pq.ParquetFile(source.name, pre_buffer=False)
+            where = open_path(source.name, random_access=True) if is_url(source.name) else source.name  # ranged reads
+            parquet = pq.ParquetFile(where, pre_buffer=False)
             for batch in parquet.iter_batches(batch_size=chunk_rows, columns=present):
                 yield pa.Table.from_batches([batch])
             return

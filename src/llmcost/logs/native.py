@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import InputError
 from llmcost.frame import CORE_COLUMNS, EXTRA_TOKEN_COLUMNS, OPTIONAL_COLUMNS, Conformed, conform
+from llmcost.logs.decoding import loads
 from llmcost.logs.flat_csv import DICTIONARY_COLUMNS, read_csv
 from llmcost.logs.interface import ReadOptions, Source
-from llmcost.logs.source import open_binary, read_all
+from llmcost.logs.remote import is_url
+from llmcost.logs.source import open_binary, open_path, path_size, read_all
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,6 +76,9 @@ def read_table(source: Source, columns: set[str] | None = None) -> pa.Table:
     try:
         if source.container == "parquet":
             where: Any = io.BytesIO(read_all(source)) if source.data is not None or source.gzip else source.name
+            if isinstance(where, str) and is_url(where):  # ranged reads: only the wanted columns travel
+                with open_path(where, random_access=True) as fh:
+                    return pq.read_table(fh, columns=_present(columns, source.columns))
             return pq.read_table(where, columns=_present(columns, source.columns))
         if source.container == "csv":
             return _read_csv(source, _present(columns, source.columns))
@@ -93,9 +97,7 @@ def read_table(source: Source, columns: set[str] | None = None) -> pa.Table:
 
 def _read_csv(source: Source, include: list[str] | None) -> pa.Table:
     """Column types pinned from the head, read in pieces into preallocated columns (see ``flat_csv``)."""
-    from pathlib import Path
-
-    size = len(source.data) if source.data is not None else Path(source.name).stat().st_size
+    size = len(source.data) if source.data is not None else path_size(source.name)
     with open_binary(source) as fh:
         return read_csv(fh, include, size_hint=None if source.gzip else size)
 
@@ -137,7 +139,7 @@ def _jsonl_slow(source: Source, skip_bad: bool) -> tuple[pd.DataFrame, int]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads(line)
             if not isinstance(obj, dict):
                 raise ValueError("not a JSON object")
         except ValueError as exc:

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import IO
 
 from llmcost.errors import InputError
+from llmcost.logs.decoding import Checked, bom_encoding, loads, transcode
 from llmcost.logs.interface import Container, Source
+from llmcost.logs.remote import ClosingGzip, expand_remote, is_database, is_url, open_remote, remote_size
 
 SNIFF_BYTES = 1 << 16
 # A JSON document (or a first JSON line) bigger than the sniffed head is re-read with a head 4x bigger,
@@ -26,15 +28,17 @@ def expand(paths: list[str]) -> list[str]:
     """Expand globs; keep ``-`` (stdin); a pattern or path that matches nothing is an error."""
     out: list[str] = []
     for p in paths:
-        if p == "-":
+        if p == "-" or is_database(p):
             out.append(p)
+        elif is_url(p):
+            out.extend(expand_remote(p))
         elif any(ch in p for ch in "*?["):
             matches = sorted(glob.glob(p, recursive=True))
             if not matches:
                 raise InputError("no file matches this pattern", source=p)
             out.extend(m for m in matches if Path(m).is_file())
         else:
-            if not Path(p).is_file():
+            if not (Path(p).is_file() or is_pipe(p)):
                 raise InputError("no such file", source=p)
             out.append(p)
     if not out:
@@ -50,9 +54,16 @@ def open_source(name: str) -> Source:
         label = "<stdin>"
     else:
         label = name
+        if is_pipe(name):  # a FIFO (``<(zcat ...)``) can be read once: keep it, as stdin is kept
+            data = _read_pipe(name)
     raw = _head(name, data, SNIFF_BYTES, label, gunzip=False)
     is_gzip = raw.startswith(GZIP_MAGIC)
     head = _head(name, data, SNIFF_BYTES, label, gunzip=True) if is_gzip else raw
+    encoding = bom_encoding(head)
+    if encoding:  # UTF-16 / UTF-32 with a byte-order mark: transcoded to UTF-8 once (see decoding.py)
+        with _open_raw(Source(label, "csv", data=data, gzip=is_gzip)) as fh:
+            data, is_gzip = transcode(fh.read(), encoding, label), False
+        head = data[:SNIFF_BYTES]
     if not head.strip():
         raise InputError("file is empty", source=label)
     if head.startswith(PARQUET_MAGIC):
@@ -75,20 +86,65 @@ def _head(name: str, data: bytes | None, size: int, label: str, *, gunzip: bool)
     if data is not None:
         return data[:size]
     try:
-        with Path(name).open("rb") as fh:
+        with open_path(name, random_access=True) as fh:
             return fh.read(size)
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", source=name) from None
 
 
+def open_path(name: str, *, random_access: bool = False) -> IO[bytes]:
+    """The one place a log's raw bytes are opened: a local path, ``-`` (stdin), or a remote URL
+    (``s3://``, ``gs://``, ``az://``, ``https://``). Compressed content stays compressed here.
+    ``random_access``: the caller reads a few ranges (a head, Parquet columns), not the whole stream."""
+    if name == "-":
+        return sys.stdin.buffer
+    if is_url(name):
+        return open_remote(name, random_access=random_access)
+    return Path(name).open("rb")
+
+
+def path_size(name: str) -> int:
+    """Size in bytes of a local file or a remote object (0 for stdin and databases)."""
+    if name == "-" or is_database(name):
+        return 0
+    if is_url(name):
+        return remote_size(name)
+    return Path(name).stat().st_size
+
+
 def open_binary(source: Source) -> IO[bytes]:
-    """A binary stream of the decompressed content (closing it closes the file too)."""
+    """A binary stream of the decompressed content (closing it closes the file too), checked as it is
+    read by the one decoding policy (``decoding.py``: UTF-8, bounded JSON nesting, intact compression)."""
+    raw = _open_raw(source)
+    return raw if source.container == "parquet" else Checked(raw, source.name, source.container)  # type: ignore[return-value]
+
+
+def is_pipe(name: str) -> bool:
+    """A FIFO or character device given as a log path: read it once, never stat its size or seek it."""
+    import stat
+
+    try:
+        mode = Path(name).stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def _read_pipe(name: str) -> bytes:
+    try:
+        with Path(name).open("rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", source=name) from None
+
+
+def _open_raw(source: Source) -> IO[bytes]:
     if source.data is not None:
         raw: IO[bytes] = io.BytesIO(source.data)
         return gzip.GzipFile(fileobj=raw) if source.gzip else raw  # type: ignore[return-value]
     if source.gzip:
-        return gzip.open(source.name, "rb")  # type: ignore[return-value]
-    return Path(source.name).open("rb")
+        return ClosingGzip(open_path(source.name))  # type: ignore[return-value]
+    return open_path(source.name)
 
 
 def read_all(source: Source) -> bytes:
@@ -104,7 +160,7 @@ def _gunzip_head(where: bytes | str, label: str, size: int) -> bytes:
         if isinstance(where, bytes):
             with gzip.GzipFile(fileobj=io.BytesIO(where)) as gz:
                 return gz.read(size)
-        with gzip.open(where, "rb") as gz:
+        with ClosingGzip(open_path(where, random_access=True)) as gz:
             return gz.read(size)
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot decompress: {exc}", source=label) from None
@@ -114,7 +170,13 @@ def _parquet_columns(name: str, data: bytes | None) -> tuple[str, ...]:
     import pyarrow.parquet as pq
 
     try:
-        schema = pq.read_schema(io.BytesIO(data) if data is not None else name)
+        if data is None and is_url(name):
+            with open_path(name, random_access=True) as fh:  # the footer only: a few ranged reads
+                schema = pq.read_schema(fh)
+        else:
+            schema = pq.read_schema(io.BytesIO(data) if data is not None else name)
+    except InputError:
+        raise
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
         raise InputError(f"not a readable Parquet file: {exc}", source=name) from None
     return tuple(schema.names)
@@ -154,8 +216,8 @@ def _first_line_object(text: str) -> object:
         if not line.startswith("{"):  # indented objects belong to a pretty-printed document
             continue
         try:
-            obj = json.loads(line.strip())
-        except json.JSONDecodeError:
+            obj = loads(line.strip())
+        except ValueError:
             continue
         if isinstance(obj, dict):
             return obj
@@ -167,7 +229,7 @@ def _first_array_item(text: str) -> dict[str, object] | None:
     body = text.lstrip()[1:].lstrip()
     try:
         obj, _ = decoder.raw_decode(body)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
     return obj if isinstance(obj, dict) else None
 
@@ -175,8 +237,8 @@ def _first_array_item(text: str) -> dict[str, object] | None:
 def _pretty_object(text: str) -> dict[str, object] | None:
     """The document (when it fits the sniffed head), or the first item of an API list ``{"data": [...]}``."""
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError:
+        obj = loads(text)
+    except ValueError:
         return None
     if not isinstance(obj, dict):
         return None

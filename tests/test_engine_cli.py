@@ -44,3 +44,4 @@ def test_bad_dask_options_exit_2_with_one_line(cli: Any, tmp_path: Path, args: l
     assert result.exit_code == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+

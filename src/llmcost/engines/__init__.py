@@ -58,8 +58,8 @@ def baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenar
     if summed is None:
         return None
     bounds = WindowBounds()
-    bounds.start = pd.Timestamp(summed.start_ns, tz="UTC")
-    bounds.end = pd.Timestamp(summed.end_ns, tz="UTC")
+    bounds.start = pd.Timestamp(summed.start_ns, unit="ns", tz="UTC")
+    bounds.end = pd.Timestamp(summed.end_ns, unit="ns", tz="UTC")
     bounds.requests = summed.requests
     return assemble(bounds.window(window_days), with_baseline(scenarios), [(summed.groups, Decimal(0), {})],
                     catalog, projection_days)

@@ -167,15 +167,20 @@ def _with_row_flags(table: pa.Table, names: list[str], catalog: Catalog, stamps:
         return table
     if providers or (per_row_period and "timestamp" not in table.column_names):
         return None
-    codes = _codes(table.column("model"))
+    codes = pa.chunked_array([c.indices.cast(pa.int64()) for c in table.column("model").chunks], pa.int64())
     period = None
     if per_row_period:
         period = _periods(table, codes, models)
-        table = table.append_column("_period", pa.array(period))
+        table = table.append_column("_period", period)
     if long:
-        inputs = table.column("input_tokens").to_numpy()
-        row_limits = limits[codes, 0] if period is None else limits[codes, period]
-        table = table.append_column("_long", pa.array(inputs > row_limits))
+        n_periods = limits.shape[1]
+        flat = pa.array(limits.ravel(), pa.float64())  # (model, period) → threshold
+        where = pc.multiply(codes, n_periods)
+        if period is not None:
+            where = pc.add(where, period)
+        row_limits = pc.take(flat, where)
+        table = table.append_column("_long", pc.greater(pc.cast(table.column("input_tokens"), pa.float64()),
+                                                        row_limits))
     return table
 
 
@@ -208,29 +213,26 @@ def lowest_threshold(catalog: Catalog) -> float:
     return lowest
 
 
-def _codes(column: pa.ChunkedArray) -> np.ndarray:
-    import numpy as np
-
-    return np.concatenate([np.asarray(c.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-                           for c in column.chunks]) if column.num_chunks else np.zeros(0, dtype=np.int64)
-
-
-def _periods(table: pa.Table, codes: np.ndarray, models: list[ModelPrice | None]) -> np.ndarray:
-    """Each row's price period (0 = current prices, k = price_history[k - 1]), as ``token_groups`` does."""
-    import numpy as np
+def _periods(table: pa.Table, codes: pa.ChunkedArray, models: list[ModelPrice | None]) -> pa.ChunkedArray:
+    """Each row's price period (0 = current prices, k = price_history[k - 1]), as ``token_groups`` does:
+    k counts the period ends at or before the row's timestamp (in Arrow: no pandas, no row loop)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     from llmcost.token_groups import _ns
 
     unit = _NS_PER[table.schema.field("timestamp").type.unit]
-    stamps = table.column("timestamp").cast("int64").to_numpy() * unit
-    period = np.zeros(len(codes), dtype=np.int64)
+    stamps = pc.multiply(table.column("timestamp").cast(pa.int64()), unit)
+    period = pc.multiply(codes, 0)
     for code, model in enumerate(models):
         if model is None or not model.price_history:
             continue
-        rows = np.flatnonzero(codes == code)
-        untils = np.array([_ns(p.until_utc) for p in model.price_history], dtype=np.int64)
-        index = np.searchsorted(untils, stamps[rows], side="right")
-        period[rows] = np.where(index < len(untils), index + 1, 0)
+        untils = [_ns(p.until_utc) for p in model.price_history]
+        passed = pc.multiply(codes, 0)
+        for until in untils:
+            passed = pc.add(passed, pc.cast(pc.greater_equal(stamps, until), pa.int64()))
+        mine = pc.if_else(pc.less(passed, len(untils)), pc.add(passed, 1), 0)
+        period = pc.if_else(pc.equal(codes, code), mine, period)
     return period
 
 

@@ -71,7 +71,8 @@ def _latency(field: str, label: str) -> Any:
         if not rows:
             return None, f"{label} is left out: no request was timed (non-streaming or no success)."
         alt = altair()
-        chart = alt.Chart(alt.Data(values=rows)).mark_line(point=True, interpolate="monotone").encode(
+        few = len(rows) <= 5 * len(models)  # p50/p95/p99 only: mark them; whole distributions: a line
+        chart = alt.Chart(alt.Data(values=rows)).mark_line(point=few, interpolate="monotone").encode(
             x=alt.X("ms:Q", title=f"{label.lower()} (ms)"),
             y=alt.Y("percentile:Q", title="requests at or below (%)", scale=alt.Scale(domain=[0, 100])),
             color=alt.Color("model:N", title="model"),

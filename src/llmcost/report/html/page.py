@@ -18,7 +18,8 @@ h1{font-size:1.6em;margin:0 0 4px}h2{border-top:2px solid #ddd;padding-top:18px;
 h3{font-size:1.05em;margin:22px 0 6px}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:8px 0 16px}
 dl.facts dt{font-weight:600;color:#555}dl.facts dd{margin:0}
-.charts{display:flex;flex-wrap:wrap;gap:18px}.chart{border:1px solid #e3e3e3;border-radius:6px;padding:8px}
+.charts{display:flex;flex-wrap:wrap;gap:18px}
+.chart{border:1px solid #e3e3e3;border-radius:6px;padding:8px;margin:0}
 ul.notes{color:#666;font-size:.92em}summary h3{display:inline;cursor:pointer}
 table{border-collapse:collapse;margin:6px 0 14px;font-size:.9em}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;white-space:nowrap}

@@ -31,13 +31,24 @@ def section_for(result: dict[str, Any], source: str = "result") -> Section:
     return build(result, source)
 
 
+def _when(iso: str) -> str:
+    """An ISO timestamp of the JSON as the terminal shows it: ``2026-11-02 00:00`` (UTC)."""
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return str(iso)
+
+
 def _money(value: Any) -> str:
     return usd(Decimal(str(value))) if value is not None else "—"
 
 
 def _estimate(result: dict[str, Any], source: str) -> Section:
     w = result["window"]
-    facts = [("Window", f"{w['start']} → {w['end']} ({w['days']:.2f} days, {count(w['requests'])} requests)"),
+    facts = [("Window", f"{_when(w['start'])} → {_when(w['end'])} UTC ({w['days']:.2f} days, "
+                        f"{count(w['requests'])} requests)"),
              ("Projection", f"{result['projection_days']} days at the observed rate"),
              ("Catalog", str(result.get("catalog") or "—"))]
     facts += [("Warning", str(n)) for n in result.get("warnings") or []]

@@ -79,7 +79,9 @@ def estimate_logs(
         chunk_rows = AUTO_CHUNK_ROWS
     if chunk_rows is None:
         logset = read_logs(files, log_format=log_format, default_model=default_model, skip_bad=skip_bad,
-                           columns=columns, on_file=(lambda _: on_progress(1)) if on_progress else None)
+                           columns=columns)
+        if on_progress:  # rows, as the chunked path counts (a count of files beside it read as rows)
+            on_progress(len(logset.frame))
         read = LogRead({f.path: dict(f.skipped) for f in logset.files if f.skipped}, None)
         # Hand the frame over without keeping a reference, so run_estimate can free what it replaces
         # (the prefix_hashes list column: hundreds of MB on a 10M-row log).

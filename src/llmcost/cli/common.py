@@ -186,14 +186,32 @@ def render_text(renderable: RenderableType) -> str:
 
 
 @contextlib.contextmanager
-def progress(description: str, total: float | None = None) -> Iterator[Progress | None]:
+def progress(description: str, total: float | None = None, unit: str = "") -> Iterator[Progress | None]:
     """A rich progress bar on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err_console(), transient=True) as bar:
-        bar.add_task(description, total=total)
+    # A total that is unknown (rows of a log being read) shows a spinner and the count so far, not "0/None".
+    shape = [BarColumn()] if total is not None else [SpinnerColumn()]
+    with Progress(TextColumn("{task.description}"), *shape, count_column(), TimeElapsedColumn(),
+                  console=err_console(), transient=True) as bar:
+        bar.add_task(description, total=total, unit=unit)
         yield bar
+
+
+def count_column() -> Any:
+    """``done/total`` when the total is known, else the count so far and its unit (nothing before the first)."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Count(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            done = int(task.completed)
+            if task.total is not None:
+                return Text(f"{done:,}/{int(task.total):,}")
+            unit = task.fields.get("unit") or ""
+            return Text(f"{done:,} {unit}".rstrip() if done else "")
+
+    return Count()

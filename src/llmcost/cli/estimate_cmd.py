@@ -109,7 +109,8 @@ def estimate(
     if evidence is not None:  # quality and latency beside cost (llmcost.evidence)
         chosen, tally = tallied(chosen, cat, evidence, hit_latency_ms)
     focus = _focus_export(fmt, cat, output)
-    with engine_from(engine, jobs, scheduler) as runner, progress("reading and pricing logs") as bar:
+    with engine_from(engine, jobs, scheduler) as runner, progress(
+            "reading and pricing logs", unit="rows") as bar:
         result, read = estimate_logs(
             logs, cat, chosen, log_format=log_format, default_model=model, skip_bad=skip_bad,
             chunk_rows=chunk_rows, projection_days=days, window_days=window_days,

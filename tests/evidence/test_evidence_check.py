@@ -112,3 +112,12 @@ def test_latency_of_the_routed_scenario_mixes_log_and_bench(cli: Any, bench_run:
 def test_latency_rule_needs_a_limit(cli: Any, bench_run: BenchRun, tmp_path: Path) -> None:
     code, _, err = check(cli, bench_run, tmp_path, [{"kind": "latency"}])
     assert code == 2 and "rules[0]" in err and "max_p95_latency_ms" in err
+
+
+def test_the_documented_policy_rules_are_valid() -> None:
+    from llmcost.budget.policy import LatencyRule, QualityRule, _rule
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ci.md").read_text()
+    block = doc.split("`quality` and `latency` rules judge", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    rules = [_rule(raw, i, "ci.md") for i, raw in enumerate(yaml.safe_load(block)["rules"])]
+    assert [type(r) for r in rules] == [QualityRule, QualityRule, LatencyRule]

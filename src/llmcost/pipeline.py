@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from llmcost.catalog import Catalog
     from llmcost.engines.interface import Engine
+    from llmcost.logs.timerange import TimeRange
 
 AUTO_CHUNK_ROWS = 2_000_000
 # Logs whose (estimated, uncompressed) size passes this share of physical memory are streamed.
@@ -52,12 +53,14 @@ def estimate_logs(
     breakdowns: Sequence[BreakdownSpec] = (),
     engine: Engine | None = None,
     on_frame: Callable[[pd.DataFrame], None] | None = None,
+    window: TimeRange | None = None,
 ) -> tuple[Estimate, LogRead]:
     """Read ``paths`` and run the estimate; stream in chunks when asked to or when the logs are big.
     ``breakdowns`` (``--by``) are summed from the same frames or chunks as the baseline, and ``on_frame``
     (the FOCUS export) sees each of them too, with the task, user and tags columns read."""
     from llmcost.logs import read_logs
     from llmcost.logs.chunks import iter_chunks
+    from llmcost.logs.remote import is_database
     from llmcost.logs.source import expand
 
     baseline_only = all(isinstance(s, Baseline) for s in scenarios)
@@ -67,7 +70,9 @@ def estimate_logs(
         columns = columns | BREAKDOWN_COLUMNS
     taps = [t for t in (tables.add if tables is not None else None, on_frame) if t is not None]
     files = expand(paths)
-    if baseline_only and not taps:  # summed partition by partition on the engine's cores or workers
+    ranged = window is not None and window.given  # --since/--until: rows are filtered by the readers
+    if baseline_only and not taps and not ranged and not any(is_database(f) for f in files):
+        # summed partition by partition on the engine's cores or workers
         from llmcost.engines import baseline_estimate, make_engine
 
         summed = baseline_estimate(engine or make_engine(), files, catalog, scenarios, log_format=log_format,
@@ -79,7 +84,7 @@ def estimate_logs(
         chunk_rows = AUTO_CHUNK_ROWS
     if chunk_rows is None:
         logset = read_logs(files, log_format=log_format, default_model=default_model, skip_bad=skip_bad,
-                           columns=columns)
+                           columns=columns, window=window)
         if on_progress:  # rows, as the chunked path counts (a count of files beside it read as rows)
             on_progress(len(logset.frame))
         read = LogRead({f.path: dict(f.skipped) for f in logset.files if f.skipped}, None)
@@ -96,7 +101,7 @@ def estimate_logs(
 
     def frames() -> Iterator[pd.DataFrame]:
         for chunk in iter_chunks(files, chunk_rows, log_format=log_format, default_model=default_model,
-                                 skip_bad=skip_bad, columns=columns):
+                                 skip_bad=skip_bad, columns=columns, window=window):
             for why, n in chunk.skipped.items():
                 per_file = skipped.setdefault(chunk.path, {})
                 per_file[why] = per_file.get(why, 0) + n

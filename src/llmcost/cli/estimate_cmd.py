@@ -89,15 +89,25 @@ def estimate(
     jobs: JobsOpt = None,
     engine: EngineOpt = EngineName.local,
     scheduler: SchedulerOpt = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only requests at or after this UTC date/time (ISO 8601); "
+                                 "a postgresql:// source filters in its query.", show_default=False)
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only requests before this UTC date/time (ISO 8601).",
+                                 show_default=False)
+    ] = None,
 ) -> None:
     """Price request logs exactly from a catalog, project the month, and compare what-if scenarios."""
     from llmcost.breakdowns import parse_by
     from llmcost.catalog import load_catalog
     from llmcost.errors import UsageError
     from llmcost.evidence.wiring import evidence_for, lend_bench, tallied, with_evidence
+    from llmcost.logs.timerange import time_range
     from llmcost.pipeline import estimate_logs
     from llmcost.scenarios import select_scenarios
 
+    window = time_range(since, until)  # --since/--until checked before any work
     if scenarios and baseline_only:
         raise UsageError("--scenarios and --baseline-only cannot be used together")
     check_writable(output)  # before the work, not after minutes of it
@@ -115,6 +125,7 @@ def estimate(
             logs, cat, chosen, log_format=log_format, default_model=model, skip_bad=skip_bad,
             chunk_rows=chunk_rows, projection_days=days, window_days=window_days,
             breakdowns=_html_breakdowns(specs, fmt, top), engine=runner, on_frame=focus.add if focus else None,
+            window=window,
             on_progress=(lambda n: bar.advance(bar.task_ids[0], n)) if bar else None,
             on_scenario=(lambda name: bar.update(bar.task_ids[0], description=f"scenario {name}")) if bar else None)
     if evidence is not None:

@@ -8,7 +8,7 @@ correct, but not constant-memory (their readers parse nested JSON per line anywa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from llmcost.errors import InputError
@@ -16,8 +16,9 @@ from llmcost.frame import CORE_COLUMNS, conform
 from llmcost.logs.interface import ReadOptions, Source
 from llmcost.logs.native import NativeReader, table_to_pandas
 from llmcost.logs.registry import detect, drop_repeated
-from llmcost.logs.remote import is_url
+from llmcost.logs.remote import is_database, is_url, redact
 from llmcost.logs.source import expand, open_binary, open_path, open_source
+from llmcost.logs.timerange import TimeRange
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,24 +43,38 @@ def iter_chunks(
     default_model: str | None = None,
     skip_bad: bool = False,
     columns: frozenset[str] | None = None,
+    window: TimeRange | None = None,
 ) -> Iterator[Chunk]:
-    """Yield conformed chunks of at most about ``chunk_rows`` rows from every file, in file order."""
+    """Yield conformed chunks of at most about ``chunk_rows`` rows from every file, in file order
+    (only the requests inside ``window``, when given)."""
     if chunk_rows < 1:
         raise InputError("--chunk-rows must be at least 1")
     options = ReadOptions(default_model=default_model, skip_bad=skip_bad, columns=columns)
+    window = window or TimeRange()
     seen: dict[str, object] = {}
     for name in expand(paths):
-        source = open_source(name)
-        reader = detect(source, log_format)
-        if isinstance(reader, NativeReader) and source.data is None:
-            yield from _native_chunks(source, chunk_rows, options)
-        else:
-            whole = drop_repeated(reader, reader.read(source, options), seen)
-            frame = whole.frame
-            for start in range(0, max(len(frame), 1), chunk_rows):
-                part = frame.iloc[start:start + chunk_rows].reset_index(drop=True)
-                yield Chunk(source.name, reader.name, part, whole.skipped if start == 0 else {})
+        if is_database(name):  # LiteLLM's table through a server-side cursor, chunk_rows at a time
+            from llmcost.logs import postgres
 
+            for got in postgres.iter_spend_logs(name, chunk_rows, options, since=window.since, until=window.until):
+                yield Chunk(redact(name), postgres.FORMAT_NAME, got.frame, got.skipped)
+            continue
+        for chunk in _file_chunks(name, chunk_rows, log_format, options, seen):
+            yield replace(chunk, frame=window.within(chunk.frame)) if window.given else chunk
+
+
+def _file_chunks(name: str, chunk_rows: int, log_format: str | None, options: ReadOptions,
+                 seen: dict[str, object]) -> Iterator[Chunk]:
+    source = open_source(name)
+    reader = detect(source, log_format)
+    if isinstance(reader, NativeReader) and source.data is None:
+        yield from _native_chunks(source, chunk_rows, options)
+    else:
+        whole = drop_repeated(reader, reader.read(source, options), seen)
+        frame = whole.frame
+        for start in range(0, max(len(frame), 1), chunk_rows):
+            part = frame.iloc[start:start + chunk_rows].reset_index(drop=True)
+            yield Chunk(source.name, reader.name, part, whole.skipped if start == 0 else {})
 
 def _native_chunks(source: Source, chunk_rows: int, options: ReadOptions) -> Iterator[Chunk]:
     first_line = 2 if source.container == "csv" else 1

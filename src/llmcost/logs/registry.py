@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 from llmcost.errors import InputError, UsageError
 from llmcost.logs.interface import LogReader, ReadOptions, Source
 from llmcost.logs.native import NativeReader
+from llmcost.logs.remote import is_database, redact
 from llmcost.logs.source import expand, open_source
+from llmcost.logs.timerange import TimeRange
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,6 +87,20 @@ def drop_repeated(reader: LogReader, result: Conformed, seen: dict[str, Any]) ->
     return result
 
 
+def _read_database(url: str, options: ReadOptions, window: TimeRange, frames: list[pd.DataFrame]) -> FileReport:
+    from llmcost.logs import postgres
+
+    skipped: dict[str, int] = {}
+    rows = 0
+    for part in postgres.iter_spend_logs(url, postgres.FETCH_ROWS, options, since=window.since,
+                                         until=window.until):
+        frames.append(part.frame)
+        rows += len(part.frame)
+        for why, n in part.skipped.items():
+            skipped[why] = skipped.get(why, 0) + n
+    return FileReport(redact(url), postgres.FORMAT_NAME, rows, skipped)
+
+
 @dataclass(frozen=True)
 class FileReport:
     """What reading one file found."""
@@ -119,10 +135,12 @@ def read_logs(
     skip_bad: bool = False,
     columns: frozenset[str] | None = None,
     on_file: Callable[[str], None] | None = None,
+    window: TimeRange | None = None,
 ) -> LogSet:
-    """Read every file named (globs and ``-`` allowed) into one normalized frame.
+    """Read every file named (globs, ``-`` and URLs allowed) into one normalized frame.
 
-    ``columns`` names the optional columns the caller needs beyond the core ones (None = keep all).
+    ``columns`` names the optional columns the caller needs beyond the core ones (None = keep all);
+    ``window`` (``--since``/``--until``) leaves out the requests outside it.
     """
     import pandas as pd
     from pandas.api.types import union_categoricals
@@ -133,12 +151,19 @@ def read_logs(
     frames: list[pd.DataFrame] = []
     reports: list[FileReport] = []
     seen: dict[str, Any] = {}
+    window = window or TimeRange()
     for name in expand(paths):
+        if is_database(name):  # LiteLLM's table, read in chunks, each mapped like an export
+            report = _read_database(name, options, window, frames)
+            reports.append(report)
+            if on_file is not None:
+                on_file(name)
+            continue
         source = open_source(name)
         reader = detect(source, log_format)
         result = drop_repeated(reader, reader.read(source, options), seen)
-        frames.append(result.frame)
-        reports.append(FileReport(source.name, reader.name, len(result.frame), dict(result.skipped)))
+        frames.append(window.within(result.frame))
+        reports.append(FileReport(source.name, reader.name, len(frames[-1]), dict(result.skipped)))
         if on_file is not None:
             on_file(name)
     if len(frames) == 1:

@@ -31,7 +31,7 @@ class Rows:
         self.lines = lines
         self.source = source
         self.options = options
-        self.unit = unit  # "line" (JSONL, CSV) or "item" (JSON array)
+        self.unit = unit  # "line" (JSONL, CSV), "item" (JSON array) or "row" (a database table)
         self.bad = np.zeros(len(self.frame), dtype=bool)
         self.skipped: dict[str, int] = dict(skipped or {})
         self.locate: Callable[[int], int] | None = None  # maps a row's nominal line to the real one
@@ -48,6 +48,8 @@ class Rows:
             where = self.locate(where)
         if self.unit == "item":
             return InputError(f"array item {where}: {why}", source=self.source, field=field)
+        if self.unit == "row":  # a database table's row, in the order it was read
+            return InputError(f"row {where}: {why}", source=self.source, field=field)
         return InputError(why, source=self.source, line=where, field=field)
 
     def fail(self, mask: np.ndarray, field: str, why: str) -> None:

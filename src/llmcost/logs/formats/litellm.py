@@ -55,11 +55,21 @@ class SpendLogsReader:
             rows = json_rows(source, wanted, options)
             for name in _OBJECTS:
                 rows.frame[name] = _as_json_text(rows.frame[name])
-        hit = rows.text("cache_hit").str.lower().isin(["true", "1"]).fillna(False).to_numpy()
-        rows.drop(hit, "LiteLLM cache hit (answered by the proxy, no provider call)")
-        return rows.finish(_columns(rows), fields={
-            "timestamp": "startTime", "input_tokens": "prompt_tokens", "output_tokens": "completion_tokens",
-            "cache_read_tokens": "metadata.cached_tokens", "reasoning_tokens": "metadata.reasoning_tokens"})
+        return conform_spend_logs(rows)
+
+
+# The LiteLLM_SpendLogs columns the mapping reads (a CSV/JSON export's fields, the table's columns).
+SPEND_LOG_COLUMNS = (*_TEXT, *_NUMBERS, *_OBJECTS)
+
+
+def conform_spend_logs(rows: Rows) -> Conformed:
+    """LiteLLM_SpendLogs rows (``SPEND_LOG_COLUMNS``; objects as JSON text) to the normalized frame: the
+    one mapping for an export (this reader) and for the table itself (``llmcost.logs.postgres``)."""
+    hit = rows.text("cache_hit").str.lower().isin(["true", "1"]).fillna(False).to_numpy()
+    rows.drop(hit, "LiteLLM cache hit (answered by the proxy, no provider call)")
+    return rows.finish(_columns(rows), fields={
+        "timestamp": "startTime", "input_tokens": "prompt_tokens", "output_tokens": "completion_tokens",
+        "cache_read_tokens": "metadata.cached_tokens", "reasoning_tokens": "metadata.reasoning_tokens"})
 
 
 def _columns(rows: Rows) -> dict[str, Any]:

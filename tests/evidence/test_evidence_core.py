@@ -163,3 +163,10 @@ def test_summary_errors_name_the_field() -> None:
     with pytest.raises(InputError) as err:
         from_summary({"kind": "nope"}, "b.json")
     assert err.value.field == "kind"
+
+
+def test_categorical_and_string_tasks_give_the_same_quality() -> None:
+    frame = _frame(["cheap", "cheap", "big", "cheap"], ["classify", "extract", "extract", None], [30, 10, 10, 10])
+    as_category = frame.assign(task=frame["task"].astype("category").cat.add_categories(["unused"]))
+    assert scenario_quality(as_category, _evidence()) == scenario_quality(frame, _evidence())
+    assert scenario_quality(frame, _evidence()).overall.unmeasured_share == pytest.approx(10 / 60, abs=1e-6)

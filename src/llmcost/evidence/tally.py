@@ -99,7 +99,10 @@ class EvidenceTally:
         if "task" not in frame.columns:
             return np.full(len(frame), -1, dtype=np.int64), []
         self.has_task = True
-        codes, uniques = pd.factorize(frame["task"].astype("string"), use_na_sentinel=True)
+        task = frame["task"]
+        if isinstance(task.dtype, pd.CategoricalDtype):  # as most readers give it: its codes, no string copy
+            return task.cat.codes.to_numpy().astype(np.int64), [str(c) for c in task.cat.categories]
+        codes, uniques = pd.factorize(task.astype("string"), use_na_sentinel=True)
         return codes.astype(np.int64), [str(u) for u in uniques]
 
     def _add_log_latency(self, frame: pd.DataFrame, codes: np.ndarray, models: list[str], weight: np.ndarray) -> None:

@@ -130,12 +130,17 @@ def is_pipe(name: str) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
 
 
+_PIPES: dict[str, bytes] = {}  # a pipe's content, kept for the run: it can be read only once
+
+
 def _read_pipe(name: str) -> bytes:
-    try:
-        with Path(name).open("rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", source=name) from None
+    if name not in _PIPES:
+        try:
+            with Path(name).open("rb") as fh:
+                _PIPES[name] = fh.read()
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", source=name) from None
+    return _PIPES[name]
 
 
 def _open_raw(source: Source) -> IO[bytes]:

@@ -12,12 +12,12 @@ pyarrow with typed columns, falling back to all-text columns so bad values can b
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from llmcost.errors import InputError
+from llmcost.logs.decoding import loads
 from llmcost.logs.formats._rows import Rows
 from llmcost.logs.interface import ReadOptions, Source
 from llmcost.logs.source import read_all
@@ -81,7 +81,7 @@ def parse_documents(source: Source) -> list[Any]:
     data = read_all(source)
     if source.container == "json" and not _looks_like_lines(data):
         try:
-            return [json.loads(data)]
+            return [loads(data)]
         except ValueError as exc:
             raise InputError(f"invalid JSON ({_short(exc)})", source=source.name,
                              line=getattr(exc, "lineno", None)) from None
@@ -264,7 +264,7 @@ def _parsed_lines(data: bytes, name: str, skip_bad: bool, first: int = 1) -> Ite
         if not line.strip():
             continue
         try:
-            yield lineno, json.loads(line)
+            yield lineno, loads(line)
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
             if not skip_bad:
                 raise InputError(f"invalid JSON ({_short(exc)})", source=name, line=lineno) from None
@@ -276,7 +276,7 @@ _BAD = object()
 
 def _document_items(data: bytes, name: str) -> list[Any]:
     try:
-        doc = json.loads(data)
+        doc = loads(data)
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         raise InputError(f"invalid JSON ({_short(exc)})", source=name, line=line) from None
@@ -293,8 +293,8 @@ def json_pages(source: Source, unwrap: Callable[[Any], Any]) -> list[Any]:
     document's items as ``unwrap`` finds them (a page's ``data``), a document that is no page as one item."""
     text = read_all(source)
     try:
-        docs = [json.loads(text)] if source.container == "json" else [
-            json.loads(line) for line in text.splitlines() if line.strip()]
+        docs = [loads(text)] if source.container == "json" else [
+            loads(line) for line in text.splitlines() if line.strip()]
     except ValueError as exc:
         raise InputError(f"invalid JSON ({_short(exc)})", source=source.name) from None
     items: list[Any] = []

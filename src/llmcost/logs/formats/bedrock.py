@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import InputError
 from llmcost.frame import Conformed
+from llmcost.logs.decoding import loads
 from llmcost.logs.formats._records import fields, item_rows, json_rows, parse_documents
 from llmcost.logs.formats.anthropic import request_times
 from llmcost.logs.interface import ReadOptions, Source
@@ -163,7 +164,6 @@ def _one_hour_writes(rows: Rows, field: str) -> np.ndarray:
 def _cloudwatch_records(source: Source) -> list[Any]:
     """The invocation records in the ``message`` strings of CloudWatch Logs events (pages, or pages as JSONL),
     numbered by event."""
-    import json
 
     records: list[Any] = []
     for doc in parse_documents(source):
@@ -171,7 +171,7 @@ def _cloudwatch_records(source: Source) -> list[Any]:
         for event in events if isinstance(events, list) else []:
             message = event.get("message") if isinstance(event, dict) else None
             try:
-                records.append(json.loads(message) if isinstance(message, str) else None)
+                records.append(loads(message) if isinstance(message, str) else None)
             except ValueError:
                 raise InputError(f"array item {len(records) + 1}: not a JSON invocation record", source=source.name,
                                  field="events.message") from None

@@ -27,12 +27,12 @@ aggregate: skipped and counted, the model calls are priced from the child spans.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import InputError
 from llmcost.frame import Conformed
+from llmcost.logs.decoding import loads
 from llmcost.logs.formats._rows import Rows, to_utc
 from llmcost.logs.interface import ReadOptions, Source
 from llmcost.logs.source import read_all
@@ -264,14 +264,14 @@ def _documents(source: Source) -> Iterator[tuple[int, Any]]:
     text = read_all(source)
     if source.container != "jsonl":
         try:
-            yield 1, json.loads(text)
+            yield 1, loads(text)
         except ValueError as exc:
             raise InputError(f"invalid JSON ({str(exc).split(': line ')[0]})", source=source.name) from None
         return
     for number, line in enumerate(text.split(b"\n"), start=1):
         if line.strip():
             try:
-                yield number, json.loads(line)
+                yield number, loads(line)
             except ValueError as exc:
                 raise InputError(f"invalid JSON ({str(exc).split(': line ')[0]})", source=source.name,
                                  line=number) from None

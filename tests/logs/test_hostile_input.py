@@ -1,0 +1,113 @@
+"""Hostile log input (issue 18): one decoding policy, one token-value validator, pipes, deep nesting.
+Every refusal is exit 2 with one stderr line naming the file (and line and field where there is one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+NATIVE = "timestamp,model,input_tokens,output_tokens\n2025-01-01T00:00:00Z,gpt-4o,100,10\n" \
+         "2025-01-02T00:00:00Z,gpt-4o,200,20\n"
+
+
+def _total(cli: Any, *args: str) -> str:
+    result = cli("estimate", *args, "--baseline-only", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    baseline = json.loads(result.stdout)["scenarios"][0]
+    return json.dumps([baseline["observed_cost_usd"], baseline["by_model"]], sort_keys=True)
+
+
+def _refused(cli: Any, path: Path, *args: str) -> str:
+    result = cli("estimate", str(path), "--baseline-only", *args)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    message = result.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message, message
+    assert message.startswith(f"llmcost: error: {path}"), message
+    return message
+
+
+@pytest.mark.parametrize(("name", "text", "line", "field"), [
+    ("bad.csv", NATIVE.replace("gpt-4o,200", "gpt-\xff4o,200"), 3, "model"),
+    ("bad.jsonl", (DATA / "openai_chat.jsonl").read_text().replace('"model":"gpt-4o-mini"', '"model":"gpt\xfe"', 1),
+     None, "model"),
+])
+def test_invalid_utf8_names_file_line_and_field(cli: Any, tmp_path: Path, name: str, text: str, line: int | None,
+                                                field: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8").replace("\xff".encode(), b"\xff").replace("\xfe".encode(), b"\xfe"))
+    message = _refused(cli, path)
+    assert "not UTF-8" in message and f"field '{field}'" in message, message
+    if line is not None:
+        assert f"{path}:{line}:" in message
+
+
+def test_utf16_and_bom_files_read_like_utf8(cli: Any, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.csv"
+    plain.write_text(NATIVE)
+    reference = _total(cli, str(plain))
+    for encoding in ("utf-16", "utf-32", "utf-8-sig"):
+        other = tmp_path / f"{encoding}.csv"
+        other.write_bytes(NATIVE.encode(encoding))
+        assert _total(cli, str(other)) == reference, encoding
+    chat = (DATA / "openai_chat.jsonl").read_text()
+    (tmp_path / "a.jsonl").write_text(chat)
+    (tmp_path / "b.jsonl").write_bytes(chat.encode("utf-16"))
+    assert _total(cli, str(tmp_path / "b.jsonl")) == _total(cli, str(tmp_path / "a.jsonl"))
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+@pytest.mark.parametrize("name", ["native.jsonl", "chat.jsonl"])
+def test_deep_nesting_is_refused_not_a_crash(cli: Any, tmp_path: Path, opener: str, name: str) -> None:
+    """pyarrow's JSON reader segfaults near 20,000 levels; Python's parser raises RecursionError."""
+    first = (DATA / "openai_chat.jsonl").read_text().splitlines()[0] if name == "chat.jsonl" else \
+        '{"timestamp":"2025-01-01T00:00:00Z","model":"gpt-4o","input_tokens":1,"output_tokens":1}'
+    closer = "]" if opener == "[" else "}"
+    deep = first[:-1] + ',"x":' + opener * 200_000 + "1" + closer * 200_000 + "}"
+    path = tmp_path / name
+    path.write_text(first + "\n" + deep + "\n")
+    message = _refused(cli, path)
+    assert f"{path}:2:" in message and "nested deeper than" in message
+
+
+def test_brackets_inside_strings_are_not_nesting(cli: Any, tmp_path: Path) -> None:
+    rows = [{"timestamp": f"2025-01-0{d}T00:00:00Z", "model": "gpt-4o", "input_tokens": 10, "output_tokens": 1,
+             "prompt_hash": "[" * 5000} for d in (1, 2)]
+    path = tmp_path / "strings.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert _total(cli, str(path))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_read(cli: Any, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.csv"
+    plain.write_text(NATIVE)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with fifo.open("w") as fh:
+            fh.write(NATIVE)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        assert _total(cli, str(fifo)) == _total(cli, str(plain))
+    finally:
+        writer.join(timeout=10)
+
+
+def test_a_broken_gzip_is_refused(cli: Any, tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "logs.csv.gz"
+    path.write_bytes(gzip.compress((NATIVE * 2000).encode())[:-40])
+    assert "decompress" in _refused(cli, path)
+    garbage = tmp_path / "garbage.jsonl.gz"
+    garbage.write_bytes(b"\x1f\x8b" + os.urandom(200))
+    _refused(cli, garbage)

@@ -187,3 +187,19 @@ def test_a_cascade_counts_each_request_once_at_the_step_that_answers(cli: Any, b
     # the rest wait for cheap (bench) and then big (log)
     assert shares == {"bench": round(40 / 70, 6), "bench+log": round(30 / 70, 6)}
     assert cascade["latency"]["latency_ms"]["source"] == "mixed"
+
+
+def test_retries_count_answers_not_billed_attempts(cli: Any, bench_run: BenchRun, tmp_path: Path) -> None:
+    path = tmp_path / "retries.yaml"
+    path.write_text(yaml.safe_dump({"scenarios": [{
+        "name": "retried", "routing": {"rules": [{"when": {"task": "classify"}, "to": "cheap"}]},
+        "retries": {"error_rate": {"cheap": 0.5}, "max_retries": 1, "fallback": ["big"], "bill_failed": True}}]}))
+    result = cli("estimate", bench_run.log, "-c", bench_run.catalog, "-s", path, "--bench", bench_run.summary,
+                 "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    retried = by_name(json.loads(result.stdout))["retried"]
+    classify = next(t for t in retried["quality"]["by_task"] if t["task"] == "classify")
+    # cheap answers 1 − 0.5² = 75% (after 1.5 billed attempts each), big the other 25%
+    assert classify["requests"] == pytest.approx(40)
+    assert classify["pass_rate"] == pytest.approx(0.75 * 0.75 + 0.25 * 1.0, abs=1e-6)
+    assert retried["latency"]["latency_ms"]["source_shares"] == {"bench": round(30 / 70, 6), "log": round(40 / 70, 6)}

@@ -84,7 +84,8 @@ class BenchSummary:
     models: tuple[ModelSummary, ...]
     suite: str = ""
     recommendation: tuple[dict[str, Any], ...] = ()
-    source: str = ""  # the file it was read from (llmcost.evidence reads it again for counts and samples)
+    # The file it was read from (llmcost.evidence reads it again for counts and samples); not part of equality.
+    source: str = field(default="", compare=False)
 
     def model(self, name: str) -> ModelSummary | None:
         for m in self.models:

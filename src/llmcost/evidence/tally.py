@@ -3,8 +3,9 @@
 log's latency histograms per model. Everything adds up across chunks, so a streamed log gives the
 whole-file result.
 
-Cascade rows carry ``served_share`` (the share of the row's attempts whose answer is used) and
-``cascade_step``; other strategies' rows answer every request they stand for.
+Cascade and retry rows carry ``served_share`` (the share of the row's attempts whose answer is used;
+a retried request's failed attempts answer nothing) and cascade rows ``cascade_step``; other
+strategies' rows answer every request they stand for.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class EvidenceTally:
         codes, models = self._model_codes(frame)
         weight = frame["weight"].to_numpy(dtype=np.float64)
         served = weight * _column(frame, "served_share", 1.0)
-        single = weight * (_column(frame, "cascade_step", -1.0) < 0)
+        single = served * (_column(frame, "cascade_step", -1.0) < 0)
         tcodes, tasks = self._task_codes(frame)
         width = len(tasks) + 1
         sums = np.bincount((codes + 1) * width + tcodes + 1, weights=served, minlength=(len(models) + 1) * width)

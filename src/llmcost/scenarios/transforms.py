@@ -127,6 +127,9 @@ def apply_retries(frame: pd.DataFrame, cfg: Retries, ctx: Context) -> pd.DataFra
         set_model_ids(part, stage_codes[rows], categories)
         if stage:
             clear_cache_columns(part)
+        # for quality and latency (llmcost.evidence): the share of these billed attempts that answers
+        answers = np.divide(1 - fail_all, billed, out=np.zeros(len(frame)), where=np.asarray(billed) > 0)[rows]
+        part["served_share"] = answers * (part["served_share"].to_numpy() if "served_share" in part else 1.0)
         parts.append(part)
         attempts_total += float((weight * factor).sum())
         reach = reach * fail_all

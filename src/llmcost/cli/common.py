@@ -81,10 +81,16 @@ def err_console() -> Console:
 
 def out_console(file: Any = None) -> Console:
     """The console for results. ``markup=False``: a model name like ``[bold]x`` or ``[link=…]`` is text."""
+    from llmcost.report.fit import fitting_render
+
     target = file if file is not None else sys.stdout
     is_tty = hasattr(target, "isatty") and target.isatty()
-    return safe_console(file=target, width=None if is_tty else TABLE_WIDTH, highlight=False,
-                        no_color=not is_tty, soft_wrap=False, markup=False)
+    # A terminal's own width, or COLUMNS when set (rich reads it); a pipe or file gets TABLE_WIDTH.
+    wide = is_tty or os.environ.get("COLUMNS", "").isdigit()
+    console = safe_console(file=target, width=None if wide else TABLE_WIDTH, highlight=False,
+                           no_color=not is_tty, soft_wrap=False, markup=False)
+    fitting_render(console)  # no table cuts a dollar figure or a name (llmcost.report.fit)
+    return console
 
 
 def warn(message: str) -> None:
@@ -177,8 +183,11 @@ def render_text(renderable: RenderableType) -> str:
     """Render a rich renderable to plain text at a fixed width (for files and tests)."""
     from rich.console import Console
 
+    from llmcost.report.fit import fitting_render
+
     console = Console(width=TABLE_WIDTH, record=True, file=open(os.devnull, "w"),
                       no_color=True, highlight=False, markup=False)
+    fitting_render(console)
     console.print(renderable)
     text = console.export_text()
     console.file.close()

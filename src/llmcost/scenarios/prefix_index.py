@@ -131,6 +131,8 @@ class PrefixIndex:
         Only misses are written back (far fewer than hits), which keeps the random writes down."""
         import numpy as np
 
+        from llmcost.engines.threads import parallel_map
+
         order = self.by_block()
         n = len(self.codes)
         model = model_of[order.owner]
@@ -144,14 +146,16 @@ class PrefixIndex:
             bounds = np.searchsorted(model[by_model], wanted)
             ends = np.searchsorted(model[by_model], wanted, side="right")
             groups = (by_model[a:b] for a, b in zip(bounds, ends, strict=True))
-        for idx in groups:
+        def run(idx: np.ndarray) -> None:  # one model's touches of a range of blocks
             code = order.code[idx]
             when = self.times[order.owner[idx]]
             follows = np.zeros(len(idx), dtype=bool)  # the first touch of each model misses
             follows[1:] = (code[1:] == code[:-1]) & ((when[1:] - when[:-1]) < ttl)
-            missed[order.element[idx[~follows]]] = True
+            missed[order.element[idx[~follows]]] = True  # pieces write disjoint elements
             if reused is not None:
                 reused[order.element[idx[:-1][follows[1:]]]] = True
+
+        parallel_map(run, [piece for idx in groups for piece in _block_ranges(idx, order.code)])
         return missed, reused
 
     def _replay_rows(self, rows: np.ndarray, models: np.ndarray, touching: np.ndarray,
@@ -170,6 +174,25 @@ class PrefixIndex:
         kept_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(np.bincount(owner[keep], minlength=len(rows)), out=kept_offsets[1:])
         return prefix_replay(keys[keep], kept_offsets, self.times[rows], ttl)
+
+
+def _block_ranges(idx: np.ndarray, code: np.ndarray) -> list[np.ndarray]:
+    """``idx`` (one model's positions in block order) cut into pieces for the run's threads, each cut
+    at the start of a block's run: a block's touches stay in one piece, so pieces replay apart."""
+    import numpy as np
+
+    from llmcost.engines.threads import current_workers
+
+    jobs = current_workers()
+    if jobs <= 1 or len(idx) < _PIECE_MIN:
+        return [idx]
+    codes = code[idx]
+    wanted = np.linspace(0, len(idx), 2 * jobs + 1).astype(np.int64)[1:-1]
+    cuts = np.unique(np.searchsorted(codes, codes[wanted], side="left"))
+    return [p for p in np.split(idx, cuts) if len(p)]
+
+
+_PIECE_MIN = 1 << 18
 
 
 def _counting_sort(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

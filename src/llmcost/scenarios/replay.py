@@ -25,9 +25,46 @@ def replay_ttl(keys: np.ndarray, times: np.ndarray, ttl: int) -> np.ndarray:
     return replay_ttl_reuse(keys, times, ttl)[0]
 
 
+# Below this many requests a replay is not worth splitting across threads.
+PARTITION_MIN = 1 << 20
+
+
 def replay_ttl_reuse(keys: np.ndarray, times: np.ndarray, ttl: int) -> tuple[np.ndarray, np.ndarray]:
     """(hits, reused): ``reused[i]`` is true when the next request with the same key hits (comes within
-    ``ttl``), i.e. storing request i's entry pays off later."""
+    ``ttl``), i.e. storing request i's entry pays off later.
+
+    With several workers (``engines.threads``) the keys are partitioned (key mod partitions) and each
+    partition replayed on its own thread: rows of one key stay together and in row order, so the
+    result is the same as one replay of all rows."""
+    from llmcost.engines.threads import current_workers
+
+    jobs = current_workers()
+    if jobs > 1 and len(keys) >= PARTITION_MIN:
+        return _replay_partitioned(keys, times, ttl, 2 * jobs)
+    return _replay_ttl_reuse(keys, times, ttl)
+
+
+def _replay_partitioned(keys: np.ndarray, times: np.ndarray, ttl: int,
+                        parts: int) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
+    from llmcost.engines.threads import parallel_map
+
+    hits = np.zeros(len(keys), dtype=bool)
+    reused = np.zeros(len(keys), dtype=bool)
+    part = np.where(keys >= 0, keys % parts, -1)  # uncacheable rows neither hit nor are reused
+
+    def run(p: int) -> None:
+        rows = np.flatnonzero(part == p)
+        got, again = _replay_ttl_reuse(keys[rows], times[rows], ttl)
+        hits[rows] = got  # partitions write disjoint rows
+        reused[rows] = again
+
+    parallel_map(run, list(range(parts)))
+    return hits, reused
+
+
+def _replay_ttl_reuse(keys: np.ndarray, times: np.ndarray, ttl: int) -> tuple[np.ndarray, np.ndarray]:
     import numpy as np
 
     n = len(keys)

@@ -45,3 +45,14 @@ def test_bad_dask_options_exit_2_with_one_line(cli: Any, tmp_path: Path, args: l
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
+
+
+def test_check_takes_the_same_engine_options(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)  # the example policy names its logs relative to the repository
+    runs = [cli("check", "--policy", "examples/llmcost.yaml", "--format", "json", *extra)
+            for extra in (["--jobs", "1"], ["--jobs", "2"])]
+    assert all(r.exit_code == 0 for r in runs), runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
+    bad = cli("check", "--policy", "examples/llmcost.yaml", "--engine", "dask")
+    assert bad.exit_code == 2 and "--scheduler" in bad.stderr

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from llmcost.cli.common import check_writable, info, out_console, render_text, speaks_errors, warn, write_output
+from llmcost.cli.engine_opts import EngineName, EngineOpt, JobsOpt, SchedulerOpt, engine_from
 
 if TYPE_CHECKING:
     from llmcost.budget import CheckResult
@@ -43,6 +44,9 @@ def check(
         str | None, typer.Option("--save-estimate", help="Write this run's estimate JSON here (a future baseline).")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Unpriced traffic is an error (exit 2).")] = False,
+    jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Gate a change on the LLM bill: evaluate every rule of a budget policy and print the verdicts.
 
@@ -65,7 +69,8 @@ def check(
     if overrides:
         loaded.inputs = loaded.inputs.model_copy(update=overrides)
     check_writable(output, markdown, save_estimate)  # all outputs or none: never one written, then a failure
-    run = run_check(loaded)
+    with engine_from(engine, jobs, scheduler):  # replays on the engine's cores (check rules need the frame)
+        run = run_check(loaded)
     for report in run.files:
         for why, n in report.skipped.items():
             warn(f"{report.path}: skipped {n:,} row(s): {why}")

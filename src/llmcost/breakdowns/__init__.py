@@ -121,11 +121,31 @@ class Breakdowns:
         known = ids.notna().to_numpy()
         codes = billing_codes(frame, ids, known, self.catalog) if known.any() else None
         names = None if known.all() else _unknown_names(frame, known)
-        for table in self.tables:
-            keys = row_keys(frame, table.row_dims)
-            for key, groups in _sum_by_key(frame, keys, codes, names).items():
-                have = table.groups.get(key)
-                table.groups[key] = groups if have is None else have.merge(groups)
+        rest = self._add_shared(frame, codes, names)
+        for table in rest:
+            _merge_into(table, _sum_by_key(frame, row_keys(frame, table.row_dims), codes, names))
+
+    def _add_shared(self, frame: pd.DataFrame, codes: object, names: tuple[np.ndarray, list[str]] | None
+                    ) -> list[_Table]:
+        """One pass for every table without tags: sums per key of all their dimensions together (few keys,
+        e.g. day x task), each table's keys then summed from those. Returns the tables left to do."""
+        plain = [t for t in self.tables if "tag" not in t.row_dims]
+        if len(plain) < 2:
+            return self.tables
+        union = tuple(d for d in ROW_DIMENSIONS if any(d in t.row_dims for t in plain))
+        keys = row_keys(frame, union)
+        if keys.n_keys > SHARED_KEYS_MAX:
+            return self.tables
+        summed = _sum_by_key(frame, keys, codes, names)
+        for table in plain:
+            at = [union.index(d) for d in table.row_dims]
+            projected: dict[tuple[str, ...], TokenGroups] = {}
+            for key, groups in summed.items():
+                sub = tuple(key[i] for i in at)
+                have = projected.get(sub)
+                projected[sub] = groups if have is None else have.merge(groups)
+            _merge_into(table, projected)
+        return [t for t in self.tables if "tag" in t.row_dims]
 
     def key_groups(self, i: int) -> dict[tuple[str, ...], TokenGroups]:
         """The token groups summed so far for table ``i``, per row key (before pricing)."""
@@ -144,6 +164,15 @@ class Breakdowns:
                 have = rows.get(row.key)
                 rows[row.key] = row if have is None else have + row
         return _ranked(table.spec, list(rows.values()))
+
+
+SHARED_KEYS_MAX = 5_000  # keys of the one-pass sums (beyond: a pass per table, no Python merge of many keys)
+
+
+def _merge_into(table: _Table, summed: dict[tuple[str, ...], TokenGroups]) -> None:
+    for key, groups in summed.items():
+        have = table.groups.get(key)
+        table.groups[key] = groups if have is None else have.merge(groups)
 
 
 def _unknown_names(frame: pd.DataFrame, known: np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -139,14 +139,15 @@ def make_plan(frame: pd.DataFrame, catalog: Catalog, evidence: BenchEvidence, op
         assert choice is not None  # t = 0 always has a policy
     picked = [index[s][j] for s, j in enumerate(choice)]
     spec = policy_spec(segments, [candidates[j] for j in picked], options.with_caching, options.bars)
-    policy = _policy(inputs, picked, spec, options)
+    baseline, engine_cost = _engine_monthly(inputs, spec, options.projection_days)
+    policy = _policy(inputs, picked, spec, options, engine_cost)
     misses = () if met else _misses(bars, problem, choice, inputs, picked)
     frontier = _frontier(inputs, options, bars) if options.frontier_levels > 1 else ()
     notes = tuple(evidence.notes)
     if options.with_caching:
         notes += ("with caching, a segment's cost is what it costs when all traffic goes to its model (the "
                   "segments sent to one model share its caches); the policy's cost is the engine's run of it",)
-    return Plan(options, window, tuple(candidates), _baseline(frame, catalog, options), policy, met, misses, spec,
+    return Plan(options, window, tuple(candidates), baseline, policy, met, misses, spec,
                 frontier, f"{catalog.source} (as of {catalog.as_of})", evidence.source, notes)
 
 
@@ -171,12 +172,6 @@ def _engine_monthly(inputs: _Inputs, spec: ScenarioSpec, projection_days: int) -
     result = run_estimate(inputs.frame, inputs.catalog, [ComposedScenario(spec, "<plan>")],
                           projection_days=projection_days)
     return result.baseline.monthly_cost, result.scenarios[-1].monthly_cost
-
-
-def _baseline(frame: pd.DataFrame, catalog: Catalog, options: PlanOptions) -> Decimal:
-    from llmcost.estimate import run_estimate
-
-    return run_estimate(frame, catalog, [], projection_days=options.projection_days).baseline.monthly_cost
 
 
 def _policy(inputs: _Inputs, picked: list[int], spec: ScenarioSpec, options: PlanOptions,

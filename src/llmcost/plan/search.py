@@ -61,6 +61,9 @@ class Solution:
 def solve(problem: Problem) -> Solution:
     """The cheapest policy meeting every bar."""
     need = list(problem.need)
+    for i, n in enumerate(need):  # a bar out of reach even with every segment's best option for it
+        if sum(max(o.gains[i] for o in opts) for opts in problem.options) < n - _slack(n):
+            return Solution(None, 0.0)
     for _ in range(4):
         choice = _milp(problem, need, minimize_cost=True)
         if choice is None:

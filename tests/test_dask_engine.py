@@ -71,3 +71,12 @@ def test_without_the_extra_the_error_names_it(cli: Any, tmp_path: Path, monkeypa
     assert result.exit_code == 2
     assert "pip install 'llmcost[dask]'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_scenarios_with_dask_replay_on_this_machine_and_say_so(cli: Any, tmp_path: Path, scheduler: str) -> None:
+    path = write(log_table(3000, start="2026-01-01", days=4), tmp_path / "log.parquet")
+    args = ["estimate", path, "--catalog", BILLING, "--format", "json"]
+    on_dask = cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert on_dask.exit_code == 0, on_dask.stderr
+    assert "scenario replays run on this machine's cores" in on_dask.stderr
+    assert on_dask.stdout == cli(*args).stdout

@@ -119,6 +119,8 @@ def estimate(
     if evidence is not None:  # quality and latency beside cost (llmcost.evidence)
         chosen, tally = tallied(chosen, cat, evidence, hit_latency_ms)
     focus = _focus_export(fmt, cat, output)
+    if engine is EngineName.dask and not baseline_only:
+        info("--engine dask sums baseline-only runs on the cluster; scenario replays run on this machine's cores")
     with engine_from(engine, jobs, scheduler) as runner, progress(
             "reading and pricing logs", unit="rows") as bar:
         result, read = estimate_logs(

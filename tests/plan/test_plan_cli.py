@@ -242,3 +242,36 @@ def test_per_task_bar(cli: Cli, log: Path, measured: tuple[Path, Path]) -> None:
     # 76% on hard: strong on the 40 short requests, mid on the 20 long ones (83.3%) is the cheapest way
     assert chosen(doc) == {"easy · ≤1,000": "cheap", "easy · 1,001–8,000": "cheap", "hard · ≤1,000": "strong",
                            "hard · 1,001–8,000": "mid"}
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "support_workload.jsonl.gz"
+
+
+def sample_bench(tmp_path: Path) -> Path:
+    """A bench summary for the sample's three tasks (pass counts and latency samples, as bench writes them)."""
+    passed = {"gpt-4o-mini": (24, 16, 8), "gpt-4o": (24, 24, 20), "claude-sonnet-4-0": (24, 24, 24)}
+    models = [{"model": m, "requests": 72, "quality_passed": sum(p), "quality_scored": 72,
+               "latency_samples_ms": [100.0 * (i + 1) * (j + 1) for j in range(8)],
+               "by_task": [{"task": t, "requests": 24, "quality_passed": n, "quality_scored": 24}
+                           for t, n in zip(("classify", "support", "summarize"), p, strict=True)]}
+              for i, (m, p) in enumerate(passed.items())]
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps({"kind": "bench", "models": models}))
+    return path
+
+
+def test_with_caching_the_scenario_still_reproduces(cli: Cli, tmp_path: Path) -> None:
+    """Caching replays (24 h response cache, prompt caching) are in every candidate's run and in the written
+    scenario; the plan's cost is the engine's run of that scenario, so estimate gives the same figure."""
+    scenario = tmp_path / "plan.yaml"
+    out = cli("plan", SAMPLE, "--bench", sample_bench(tmp_path), "--min-quality", "0.8", "--with-caching",
+              "--frontier", "0", "--write-scenario", scenario, "-f", "json")
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert set(doc["scenario"]) >= {"exact_cache", "prompt_cache", "routing"}
+    est = cli("estimate", SAMPLE, "--scenarios", scenario, "-f", "json")
+    by_name = {s["name"]: s for s in json.loads(est.stdout)["scenarios"]}
+    assert by_name["planned-routing"]["monthly_cost_usd"] == doc["policy"]["monthly_cost_usd"]
+    plain = cli("plan", SAMPLE, "--bench", sample_bench(tmp_path), "--min-quality", "0.8", "--frontier", "0",
+                "-f", "json")
+    assert json.loads(plain.stdout)["policy"]["monthly_cost_usd"] > doc["policy"]["monthly_cost_usd"]

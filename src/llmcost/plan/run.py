@@ -144,6 +144,10 @@ def make_plan(frame: pd.DataFrame, catalog: Catalog, evidence: BenchEvidence, op
     misses = () if met else _misses(bars, problem, choice, inputs, picked)
     frontier = _frontier(inputs, options, bars) if options.frontier_levels > 1 else ()
     notes = tuple(evidence.notes)
+    unknown = sum(c.unpriced_requests for c in table.logged)
+    if unknown:
+        notes += (f"{unknown:,.0f} requests are on models the catalog cannot price: they stay on their model, "
+                  "unpriced, in every policy (left out of every cost, never counted as $0)",)
     if options.with_caching:
         notes += ("with caching, a segment's cost is what it costs when all traffic goes to its model (the "
                   "segments sent to one model share its caches); the policy's cost is the engine's run of it",)

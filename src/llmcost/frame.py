@@ -40,6 +40,8 @@ OPTIONAL_COLUMNS = (
     "prefix_hashes",
     "prompt",
     "status",
+    "response",  # semantic cache: answer risk
+    "embedding",  # semantic cache: vectors already in the log (embedder kind column)
     "latency_ms",
     "ttft_ms",
     "region",

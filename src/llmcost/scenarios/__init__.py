@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from llmcost.catalog import Catalog
     from llmcost.scenarios.schema import ScenarioFile
 
-STRATEGIES = ("exact_cache", "compression", "routing", "cascade", "prompt_cache", "batch", "retries", "failover",
-              "coalesce")
+STRATEGIES = ("exact_cache", "semantic_cache", "compression", "routing", "cascade", "prompt_cache", "batch",
+              "retries", "failover", "coalesce")
 __all__ = ["Applied", "Baseline", "Scenario", "default_scenarios_path", "load_scenarios", "select_scenarios"]
 
 

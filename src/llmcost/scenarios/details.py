@@ -19,6 +19,8 @@ _RATES: dict[str, tuple[str, str]] = {
     "routed_share": ("routed", "requests"),
     "answered_share": ("answered", "requests"),
     "compressed_share": ("compressed_requests", "requests"),
+    "answers_differ_share": ("answers_differ", "compared_hits"),  # semantic cache
+    "answers_dissimilar_share": ("answers_dissimilar", "compared_hits"),
     "batch_share": ("batch_requests", "requests"),
     "moved_share": ("moved_requests", "requests"),
     "mean_group_size": ("eligible_requests", "groups"),
@@ -33,6 +35,8 @@ _SETTINGS = frozenset({
     "latency_p99_after_ms",
     # coalesce: settings, and wait percentiles each chunk computes from the histogram carried so far
     "window_ms", "max_batch", "shared_prefix", "added_latency_ms",
+    # semantic cache: settings
+    "threshold", "answer_threshold",
 })
 
 

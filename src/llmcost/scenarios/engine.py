@@ -1,7 +1,7 @@
 """A scenario from the file: its strategies applied in one fixed order.
 
-Order: exact response cache → failover → compression → routing or cascade → provider prompt cache → batch →
-retries/fallback. The response cache sees the traffic as logged (it sits in front of everything);
+Order: exact response cache → semantic cache → failover → compression → routing or cascade → provider prompt
+cache → batch → retries/fallback. The response cache sees the traffic as logged (it sits in front of everything);
 failover follows it because it watches the logged models' logged latencies (and cannot share a scenario
 with routing or cascade: each chooses the model);
 provider prompt caching follows routing because it happens at the model that finally serves the
@@ -26,6 +26,7 @@ from llmcost.scenarios.failover import apply_failover
 from llmcost.scenarios.interface import Applied
 from llmcost.scenarios.prompt_cache import apply_prompt_cache
 from llmcost.scenarios.routing import apply_routing
+from llmcost.scenarios.semantic_cache import apply_semantic_cache, with_embedding_calls
 from llmcost.scenarios.transforms import apply_batch, apply_compression, apply_retries
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ class ComposedScenario:
         out = frame
         if spec.exact_cache is not None:
             out = apply_exact_cache(out, spec.exact_cache, ctx)
+        if spec.semantic_cache is not None:
+            out = apply_semantic_cache(out, spec.semantic_cache, ctx)
         out = with_model_ids(out, catalog)
         if spec.failover is not None:
             out = apply_failover(out, spec.failover, ctx)
@@ -111,7 +114,10 @@ class ComposedScenario:
             out = apply_prompt_cache(out, spec.prompt_cache, ctx)
         if spec.coalesce is not None:
             out = apply_coalesce(out, spec.coalesce, ctx)
-        return self._after_coalesce(out, ctx, catalog)
+        applied = self._after_coalesce(out, ctx, catalog)
+        if spec.semantic_cache is None:
+            return applied
+        return Applied(with_embedding_calls(applied.frame, ctx), applied.extra_cost, applied.details)
 
     def finish(self, catalog: Catalog, shared: Shared) -> Applied | None:
         """The end of a streamed log: the coalesced groups still open, sent and carried through the
@@ -140,6 +146,9 @@ def describe(spec: ScenarioSpec) -> str:
     parts = []
     if spec.exact_cache is not None:
         parts.append(f"exact cache (TTL {_duration(spec.exact_cache.ttl)})")
+    if spec.semantic_cache is not None:
+        parts.append(f"semantic cache (cosine ≥ {spec.semantic_cache.threshold:g}, TTL "
+                     f"{_duration(spec.semantic_cache.ttl)})")
     if spec.failover is not None:
         parts.append(f"failover to {spec.failover.target} (p{spec.failover.percentile:g} > "
                      f"{spec.failover.threshold_ms:g} ms)")

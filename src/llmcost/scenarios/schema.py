@@ -228,11 +228,50 @@ class Coalesce(_Strict):
     overhead_output_tokens: Tokens = 0
 
 
+class EmbedderSpec(_Strict):
+    """How the semantic cache embeds text (see ``llmcost.embedders``)."""
+
+    kind: Literal["openai-compatible", "wordllama", "column"] = "wordllama"
+    model: str | None = Field(default=None, description="openai-compatible: the model sent (and priced)")
+    price_as: str | None = Field(default=None, description="catalog id pricing the calls, if not ``model``")
+    base_url: str = "https://api.openai.com/v1"
+    api_key_env: str | None = Field(default="OPENAI_API_KEY", description="environment variable holding the key")
+    dimensions: Annotated[int, Field(gt=0)] | None = None
+    send_dimensions: bool = Field(default=False, description="ask the endpoint for ``dimensions`` (OpenAI v3)")
+    batch_size: Annotated[int, Field(gt=0, le=2048)] = 256
+    concurrency: Annotated[int, Field(gt=0, le=64)] = 4
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    column: str = Field(default="embedding", description="column kind: the log column holding the vectors")
+
+
+class SemanticCache(_Strict):
+    """Semantic response cache (see ``scenarios.semantic_cache``): a request is answered by a live cached
+    entry whose prompt embedding is at least ``threshold`` cosine-similar."""
+
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.95
+    ttl: Duration = 86400.0
+    max_entries: Annotated[int, Field(gt=0)] | None = None
+    per_model: bool = True
+    scope: list[Literal["task", "user"]] = Field(default_factory=list)
+    embedder: EmbedderSpec = EmbedderSpec()
+    hit_cost_usd: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    answer_threshold: Annotated[float, Field(gt=0, le=1)] = 0.9
+    search: Literal["auto", "exact", "ann"] = "auto"
+    sweep: list[Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=list, max_length=200)
+
+    @field_validator("ttl", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        return parse_duration(value)
+
+
 class ScenarioSpec(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     monthly_growth: Annotated[Decimal, Field(ge=-1, le=10)] = Decimal(0)
     exact_cache: ExactCache | None = None
+    semantic_cache: SemanticCache | None = None
     compression: Compression | None = None
     routing: Routing | None = None
     cascade: Cascade | None = None

@@ -85,7 +85,7 @@ def open_in_browser(page: Path, screenshot: Path) -> Rendered:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(exe), args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="America/New_York")
             context.set_offline(True)
 
             def route(r: Any) -> None:

@@ -210,3 +210,48 @@ def test_top_n_plus_other_in_the_dimension_charts(cli: Cli, tmp_path: Path) -> N
     assert len(users) == 3 and users[-1] == "other"
     assert "estimate-cost-by-task" not in charts  # the user asked for --by user only
     assert "Cost by task is left out" in out.read_text()
+
+
+def test_a_dimension_the_log_lacks_is_a_note_not_an_empty_chart(cli: Cli) -> None:
+    from llmcost.report.html import section_for
+
+    result = json.loads(cli("estimate", SAMPLE, "-f", "json", "--by", "user", "--by", "task").stdout)
+    users = result["breakdowns"][0]
+    users["rows"] = [{**users["rows"][0], "user": "(none)"}]  # what a log without users gives
+    users["other"] = None
+    section = section_for(result, "x.json")
+    keys = [c.key for c in section.charts]
+    assert "estimate-cost-by-user" not in keys and "estimate-cost-by-task" in keys
+    assert any(n.startswith("Cost by user is left out") for n in section.notes)
+    assert [t.title for t in section.tables if t.title.startswith("Cost by")] == ["Cost by task"]
+
+
+def test_time_axes_are_utc_whatever_the_viewer_timezone(cli: Cli, tmp_path: Path) -> None:
+    """Hours and days are UTC buckets: the charts bin and label them in UTC, not the browser's zone."""
+    out = tmp_path / "estimate.html"
+    assert cli("estimate", SAMPLE, "-f", "html", "-o", out).exit_code == 0
+    charts = specs(out.read_text())
+    for key in ("estimate-cost-by-hour", "estimate-cache-hit-rate"):
+        spec = charts[key]
+        x = (spec.get("encoding") or spec["layer"][0]["encoding"])["x"]
+        assert x["timeUnit"].startswith("utc") and x["scale"]["type"] == "utc", key
+
+
+def test_the_javascript_bundle_is_cached_and_a_bad_cache_rebuilt(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmcost.report.html import page as page_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    page_module.javascript.cache_clear()
+    try:
+        fresh = page_module.javascript()
+        cached = page_module._cache_path()
+        assert cached.read_text() == fresh and "vegaEmbed" in fresh and "</script" not in fresh
+        cached.write_text("garbage")  # a truncated or foreign file is not inlined
+        page_module.javascript.cache_clear()
+        assert page_module.javascript() == fresh and cached.read_text() == fresh
+        monkeypatch.setenv("XDG_CACHE_HOME", str(cached))  # a file where the directory should be
+        page_module.javascript.cache_clear()
+        assert page_module.javascript() == fresh
+    finally:
+        page_module.javascript.cache_clear()

@@ -44,7 +44,8 @@ def _rules_chart(axis: str, verdicts: list[dict[str, Any]]) -> Chart:
     y = alt.Y("rule:N", title=None, sort=None)
     unit = f"{axis} ({symbol})" if symbol != axis else axis
     bars = base.mark_bar().encode(
-        y=y, x=alt.X("actual:Q", title=f"actual and limit, {unit}"),
+        y=y, x=alt.X("actual:Q", title=f"actual and limit, {unit}",
+                     axis=alt.Axis(format="$,.0f") if symbol == "$" else alt.Axis()),
         color=alt.Color("status:N", title="status", scale=alt.Scale(domain=list(STATUS_COLORS),
                                                                    range=list(STATUS_COLORS.values()))),
         tooltip=["rule:N", "metric:N", "message:N"])

@@ -10,6 +10,7 @@ from llmcost.report.html.model import Chart, altair, finish
 
 TIME_KEYS = ("hour", "day", "week")
 SHORT_LOG_DAYS = 3.0
+NONE_LABEL = "(none)"  # what a breakdown calls requests without a value (llmcost.breakdowns.keys)
 OUTCOME_COLORS = {"baseline": "#607d8b", "saves": "#2e7d32", "costs more": "#c62828", "incomplete": "#9e9e9e"}
 
 
@@ -34,6 +35,11 @@ def breakdown(result: dict[str, Any], by: list[str]) -> dict[str, Any] | None:
             found: dict[str, Any] = b
             return found
     return None
+
+
+def has_values(found: dict[str, Any], dimension: str) -> bool:
+    """Whether a breakdown names any value (not only requests without a task, user or tag)."""
+    return any(str(r.get(dimension)) != NONE_LABEL for r in found["rows"])
 
 
 def _money(value: Any) -> float:
@@ -63,9 +69,9 @@ def _over_time(result: dict[str, Any]) -> tuple[Chart | None, str | None]:
     if not rows:
         return None, "Cost over time is left out: no priced traffic."
     alt = altair()
-    time_unit = {"hour": "yearmonthdatehours", "day": "yearmonthdate", "week": "yearweek"}[unit]
+    time_unit = "utcyearmonthdatehours" if unit == "hour" else "utcyearmonthdate"  # a week: its first day
     chart = alt.Chart(alt.Data(values=rows)).mark_bar().encode(
-        x=alt.X("period:T", timeUnit=time_unit, title=f"{unit} (UTC)"),
+        x=alt.X("period:T", timeUnit=time_unit, title=f"{unit} (UTC)", scale=alt.Scale(type="utc")),
         y=alt.Y("sum(cost):Q", title="observed cost ($)", axis=alt.Axis(format="$,.2f")),
         color=alt.Color("model:N", title="model"),
         tooltip=[alt.Tooltip("period:T", timeUnit=time_unit, title=unit), "model:N",
@@ -108,7 +114,7 @@ def _projection(result: dict[str, Any]) -> tuple[Chart | None, str | None]:
 def _by_dimension(dimension: str) -> Any:
     def build(result: dict[str, Any]) -> tuple[Chart | None, str | None]:
         found = breakdown(result, [dimension])
-        if found is None or not found["rows"]:
+        if found is None or not has_values(found, dimension):
             return None, f"Cost by {dimension} is left out: the log has no {dimension} values " \
                          f"(or the result has no --by {dimension} breakdown)."
         rows = [{dimension: str(r[dimension]), "cost": _money(r["cost_usd"]), "requests": r.get("requests")}
@@ -192,9 +198,9 @@ def _cache_hit_rate(result: dict[str, Any]) -> tuple[Chart | None, str | None]:
         return None, "Cache hit rate over time is left out: no scenario replays a cache."
     unit = rows[0]["unit"]
     alt = altair()
-    time_unit = "yearmonthdatehours" if unit == "hour" else "yearmonthdate"
+    time_unit = "utcyearmonthdatehours" if unit == "hour" else "utcyearmonthdate"
     chart = alt.Chart(alt.Data(values=rows)).mark_line(point=True).encode(
-        x=alt.X("period:T", timeUnit=time_unit, title=f"{unit} (UTC)"),
+        x=alt.X("period:T", timeUnit=time_unit, title=f"{unit} (UTC)", scale=alt.Scale(type="utc")),
         y=alt.Y("hit_rate:Q", title="requests answered from the cache (%)", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("series:N", title="scenario: cache"),
         tooltip=["series:N", alt.Tooltip("period:T", timeUnit=time_unit, title=unit),

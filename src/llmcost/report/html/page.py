@@ -3,9 +3,13 @@ vega-embed inlined (from vl-convert) so it opens offline and makes no request to
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
+import tempfile
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from llmcost.report.html.model import EXTRA_HINT, Chart, Section, Table
@@ -49,14 +53,42 @@ RENDER = """
 
 @functools.cache
 def javascript() -> str:
-    """vega, vega-lite and vega-embed as one script, from the vl-convert wheel (no network)."""
+    """vega, vega-lite and vega-embed as one script, from the vl-convert wheel (no network). Bundling
+    takes vl-convert a second or two of CPU, so the bundle is kept in the user's cache directory, named by
+    the vl-convert version that made it; an unwritable cache only means bundling again next time."""
     try:
         import vl_convert
     except ImportError:
         from llmcost.errors import UsageError
 
         raise UsageError(EXTRA_HINT) from None
-    return str(vl_convert.javascript_bundle()).replace("</script", "<\\/script")  # type: ignore[call-arg]
+    cached = _cache_path()
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        text = cached.read_text(encoding="utf-8")
+        if BUNDLE_MARK in text:
+            return text
+    bundle = str(vl_convert.javascript_bundle()).replace("</script", "<\\/script")  # type: ignore[call-arg]
+    with contextlib.suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".vega-", suffix=".tmp", dir=cached.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(bundle)
+            os.replace(tmp, cached)
+        finally:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
+    return bundle
+
+
+BUNDLE_MARK = "vegaEmbed"
+
+
+def _cache_path() -> Path:
+    from importlib.metadata import version
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "llmcost" / f"vega-bundle-vl-convert-{version('vl-convert-python')}.js"
 
 
 def script_json(value: Any) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from llmcost.errors import InputError
 from llmcost.report.html.charts_bench import bench_charts
 from llmcost.report.html.charts_check import check_charts
-from llmcost.report.html.charts_estimate import TIME_KEYS, estimate_charts, time_breakdown
+from llmcost.report.html.charts_estimate import TIME_KEYS, estimate_charts, has_values, time_breakdown
 from llmcost.report.html.model import Section, Table
 from llmcost.report.money import count, usd
 
@@ -70,7 +70,9 @@ def _shown_breakdowns(result: dict[str, Any]) -> list[dict[str, Any]]:
     every = result.get("breakdowns") or []
     charted = time_breakdown(result)
     by_time = [b for b in every if len(b["by"]) == 2 and b["by"][0] in TIME_KEYS and b["by"][1] == "model"]
-    return [b for b in every if b is charted or b not in by_time or len(by_time) == 1]
+    empty = [b for b in every if len(b["by"]) == 1 and b["by"][0] in ("task", "user", "tag")
+             and not has_values(b, b["by"][0])]  # a log without users: the chart's note says so
+    return [b for b in every if (b is charted or b not in by_time or len(by_time) == 1) and b not in empty]
 
 
 def _scenarios_table(result: dict[str, Any]) -> Table:
@@ -136,7 +138,8 @@ def _check(result: dict[str, Any], source: str) -> Section:
     s = result["summary"]
     state = "FAILED" if s["failed"] else "passed"
     facts = [("Policy", str(result.get("policy"))),
-             ("Verdict", f"{state}: {s['failed']} failed, {s['warnings']} warnings, {s['passed']} passed, "
+             ("Verdict", f"{state}: {s['failed']} failed, {s['warnings']} warning{'s' * (s['warnings'] != 1)}, "
+                         f"{s['passed']} passed, "
                          f"{s['skipped']} skipped"),
              ("Window", "bench results only (no logs)" if result.get("window") is None else
               f"{result['window']['days']:.2f} days, {count(result['window']['requests'])} requests; scenario "

@@ -86,6 +86,8 @@ def test_logs_inspect_and_catalog_show(cli: Any, monkeypatch: pytest.MonkeyPatch
                             "gpt-4o-mini-2024-07-18", "openai/gpt-4o-mini", "claude-sonnet-4-0"}, width)
     show = cli("catalog", "show", "gpt-4o").stdout
     assert "gpt-4o" in show and ELLIPSIS not in show
+    listed = cli("catalog", "list", "--provider", "anthropic").stdout
+    assert "claude-sonnet-4-0" in listed and ELLIPSIS not in listed
 
 
 def test_a_table_too_wide_for_any_narrowing_goes_vertical() -> None:

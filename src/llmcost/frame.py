@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from llmcost.errors import InputError
+from llmcost.token_values import MAX_TOKENS, token_values, with_value
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    Fail = Callable[[np.ndarray, str, str], None]
+    Fail = Callable[..., None]
 
 TOKEN_COLUMNS = (
     "input_tokens",
@@ -39,9 +40,9 @@ OPTIONAL_COLUMNS = (
     "prompt_hash",
     "prefix_hashes",
     "prompt",
-    "status",
     "response",  # semantic cache: answer risk
     "embedding",  # semantic cache: vectors already in the log (embedder kind column)
+    "status",
     "latency_ms",
     "ttft_ms",
     "region",
@@ -97,14 +98,15 @@ def conform(
     skipped: dict[str, int] = {}
     out: dict[str, Any] = {}
 
-    def fail(mask: np.ndarray, column: str, why: str) -> None:
+    def fail(mask: np.ndarray, column: str, why: str, shown: pd.Series | None = None) -> None:
         nonlocal bad
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
         if not skip_bad:  # the first failure raises, so no row is marked bad yet
             row = int(np.flatnonzero(mask)[0])
-            raise RowProblem(why, source=source, line=first_line + row, field=column)
+            detail = why if shown is None else with_value(why, shown.iloc[row])
+            raise RowProblem(detail, source=source, line=first_line + row, field=column)
         mask = mask & ~bad
         skipped[f"{column}: {why}"] = skipped.get(f"{column}: {why}", 0) + int(mask.sum())
         bad = bad | mask
@@ -223,30 +225,20 @@ def _estimate_prompt_tokens(df: pd.DataFrame) -> None:
 
 def _tokens(df: pd.DataFrame, column: str, required: bool, fail: Fail, default: int = 0) -> np.ndarray:
     import numpy as np
-    import pandas as pd
 
     report = fail
     if column not in df.columns:
         # zeros come from calloc: pages are only touched when read, which costs nothing for 10M rows.
         return np.zeros(len(df), dtype=np.int64) if default == 0 else np.full(len(df), default, dtype=np.int64)
     raw = df[column]
-    if raw.dtype.kind in "iu":
-        values = raw.to_numpy(dtype=np.int64)
-        if len(values) and values.min() < 0:
-            report(values < 0, column, "must not be negative")
-        return values
-    numeric = pd.to_numeric(raw, errors="coerce")
-    missing = numeric.isna().to_numpy()
-    not_number = missing & raw.notna().to_numpy()
-    if raw.dtype == object:
-        not_number &= raw.astype("string").str.strip().str.len().fillna(0).to_numpy() > 0
-    report(not_number, column, "must be a whole number of tokens")
+    if raw.dtype.kind in "iu" and (raw.empty or (raw.min() >= 0 and raw.max() <= MAX_TOKENS)):
+        return raw.to_numpy(dtype=np.int64)  # the common case: whole numbers in range, no copy through floats
+    values, problems = token_values(raw)
+    for mask, why in problems:
+        report(mask, column, why, raw)
     if required:
-        report(missing, column, "is missing")
-    as_float: np.ndarray = np.asarray(numeric.fillna(default), dtype=np.float64)
-    report(as_float < 0, column, "must not be negative")
-    report(np.floor(as_float) != as_float, column, "must be a whole number of tokens")
-    result: np.ndarray = np.nan_to_num(as_float, nan=default).astype(np.int64)
+        report(np.isnan(values), column, "is missing")
+    result: np.ndarray = np.nan_to_num(values, nan=default).astype(np.int64)
     return result
 
 

@@ -97,7 +97,7 @@ def test_late_value_outside_the_sampled_type(tmp_path: Path, change: dict[str, s
 @pytest.mark.parametrize(
     ("change", "field", "why"),
     [
-        ({"output_tokens": "lots"}, "output_tokens", "must be a whole number of tokens"),
+        ({"output_tokens": "lots"}, "output_tokens", "must be a whole number (got 'lots')"),
         ({"input_tokens": ""}, "input_tokens", "is missing"),
         ({"input_tokens": "-3"}, "input_tokens", "must not be negative"),
         ({"timestamp": "yesterday"}, "timestamp", "not a date/time"),

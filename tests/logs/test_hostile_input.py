@@ -111,3 +111,63 @@ def test_a_broken_gzip_is_refused(cli: Any, tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.jsonl.gz"
     garbage.write_bytes(b"\x1f\x8b" + os.urandom(200))
     _refused(cli, garbage)
+
+
+CHAT_LINE = (DATA / "openai_chat.jsonl").read_text().splitlines()[0]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ('""', 'must be a whole number (got "")'),
+    ("true", "must be a number, not a boolean"),
+    ("12345678901234567890123", "is too large"),
+    ("NaN", "NaN is not a JSON number"),
+    ("-Infinity", "-Infinity is not a JSON number"),
+    ("1e400", "beyond the range of a float"),
+    ("1e300", "is too large"),
+    ("-1", "must not be negative"),
+    ("2.5", "must be a whole number of tokens"),
+])
+def test_bad_token_values_in_a_source_field(cli: Any, tmp_path: Path, value: str, expected: str) -> None:
+    obj = json.loads(CHAT_LINE)
+    line = json.dumps(obj).replace(f'"prompt_tokens": {obj["usage"]["prompt_tokens"]}', f'"prompt_tokens": {value}')
+    path = tmp_path / "chat.jsonl"
+    path.write_text(line + "\n")
+    message = _refused(cli, path)
+    assert f"{path}:1:" in message and expected in message, message
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("true", "must be a whole number (got 'true')"),
+    ("123456789012345678901234567890", "is too large"),
+    ("inf", "must be a finite whole number (got Infinity)"),
+    ("1e300", "is too large"),
+    ("-5", "must not be negative"),
+])
+def test_bad_token_values_in_llmcost_csv(cli: Any, tmp_path: Path, cell: str, expected: str) -> None:
+    path = tmp_path / "native.csv"
+    path.write_text(NATIVE.replace(",200,", f",{cell},"))
+    message = _refused(cli, path)
+    assert f"{path}:3: field 'input_tokens': {expected}" in message, message
+    skipped = cli("estimate", str(path), "--baseline-only", "--skip-bad", "--window-days", "1", "-f", "json")
+    assert skipped.exit_code == 0 and "skipped 1 row" in skipped.stderr, skipped.stderr
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("true", "must be a number, not true/false"),
+    ('""', 'must be a whole number (got "")'),
+    ("123456789012345678901234567890", "is too large"),
+])
+def test_bad_token_values_in_llmcost_jsonl(cli: Any, tmp_path: Path, value: str, expected: str) -> None:
+    rows = [f'{{"timestamp":"2025-01-0{d}T00:00:00Z","model":"gpt-4o","input_tokens":{value},"output_tokens":1}}'
+            for d in (1, 2)]
+    path = tmp_path / "native.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    message = _refused(cli, path)
+    assert f"{path}:1: field 'input_tokens': {expected}" in message, message
+
+
+def test_negative_zero_is_zero(cli: Any, tmp_path: Path) -> None:
+    zero, negative = tmp_path / "zero.csv", tmp_path / "negative.csv"
+    zero.write_text(NATIVE.replace(",10\n", ",0\n"))
+    negative.write_text(NATIVE.replace(",10\n", ",-0\n"))
+    assert _total(cli, str(negative)) == _total(cli, str(zero))

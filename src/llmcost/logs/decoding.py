@@ -37,11 +37,24 @@ _UTF16_32_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf
 
 
 def loads(text: str | bytes) -> Any:
-    """``json.loads`` whose too-deep input is a ValueError like any other malformed JSON."""
+    """``json.loads`` as strict as JSON itself: ``NaN`` and ``Infinity`` are not JSON (Python accepts them),
+    a number beyond a float (``1e400``) is refused rather than read as infinity, and too-deep input is a
+    ValueError like any other malformed JSON."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except RecursionError:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:30]} is beyond the range of a float")
+    return value
 
 
 def bom_encoding(head: bytes) -> str | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from llmcost.errors import InputError
-from llmcost.logs.decoding import Checked, bom_encoding, loads, transcode
+from llmcost.logs.decoding import Checked, bom_encoding, transcode
 from llmcost.logs.interface import Container, Source
 from llmcost.logs.remote import ClosingGzip, expand_remote, is_database, is_url, open_remote, remote_size
 
@@ -221,8 +221,8 @@ def _first_line_object(text: str) -> object:
         if not line.startswith("{"):  # indented objects belong to a pretty-printed document
             continue
         try:
-            obj = loads(line.strip())
-        except ValueError:
+            obj = json.loads(line.strip())
+        except (ValueError, RecursionError):  # the reader reports it (decoding.loads is stricter)
             continue
         if isinstance(obj, dict):
             return obj
@@ -242,8 +242,8 @@ def _first_array_item(text: str) -> dict[str, object] | None:
 def _pretty_object(text: str) -> dict[str, object] | None:
     """The document (when it fits the sniffed head), or the first item of an API list ``{"data": [...]}``."""
     try:
-        obj = loads(text)
-    except ValueError:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
         return None
     if not isinstance(obj, dict):
         return None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from llmcost.errors import InputError
 from llmcost.frame import Conformed, RowProblem, conform
 from llmcost.logs.interface import ReadOptions
+from llmcost.token_values import token_values, with_value
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,15 +53,17 @@ class Rows:
             return InputError(f"row {where}: {why}", source=self.source, field=field)
         return InputError(why, source=self.source, line=where, field=field)
 
-    def fail(self, mask: np.ndarray, field: str, why: str) -> None:
-        """Rows in ``mask`` are malformed: raise for the first, or count and drop them with --skip-bad."""
+    def fail(self, mask: np.ndarray, field: str, why: str, *, shown: pd.Series | None = None) -> None:
+        """Rows in ``mask`` are malformed: raise for the first (naming its value when ``shown`` holds the
+        column), or count and drop them with --skip-bad."""
         import numpy as np
 
         mask = mask & ~self.bad
         if not mask.any():
             return
         if not self.options.skip_bad:
-            raise self.error(int(np.flatnonzero(mask)[0]), field, why)
+            row = int(np.flatnonzero(mask)[0])
+            raise self.error(row, field, why if shown is None else with_value(why, shown.iloc[row]))
         self._count(f"{field}: {why}", int(mask.sum()))
         self.bad |= mask
 
@@ -90,30 +93,15 @@ class Rows:
         return self.frame[field].astype("string")
 
     def numbers(self, field: str, *, integer: bool = True) -> np.ndarray:
-        """A numeric column as float64 (NaN where missing); non-numbers, negatives and fractions are errors."""
+        """A numeric column as float64 (NaN where missing); what ``token_values`` refuses is an error."""
         import numpy as np
-        import pandas as pd
 
         if field not in self.frame.columns:
             return np.full(len(self.frame), np.nan)
         raw = self.frame[field]
-        if raw.dtype.kind in "iufb" and raw.dtype != bool:
-            values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            numeric = pd.to_numeric(raw, errors="coerce")
-            values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
-            given = raw.notna().to_numpy().copy()
-            if raw.dtype == bool or raw.dtype.kind == "b":
-                given[:] = True
-            elif raw.dtype.kind in "OUT" or str(raw.dtype).startswith("str"):
-                given &= raw.astype("string").str.strip().str.len().fillna(0).to_numpy() > 0
-            kind = "a whole number" if integer else "a number"
-            self.fail(np.isnan(values) & given, field, f"must be {kind} (got non-numeric value)")
-        with np.errstate(invalid="ignore"):
-            self.fail(values < 0, field, "must not be negative")
-            if integer:
-                self.fail(np.isfinite(values) & (np.floor(values) != values), field,
-                          "must be a whole number of tokens")
+        values, problems = token_values(raw, integer=integer)
+        for mask, why in problems:
+            self.fail(mask, field, why, shown=raw)
         return values
 
     def tokens(self, field: str, *, required: bool = False) -> np.ndarray:

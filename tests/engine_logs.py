@@ -63,3 +63,20 @@ def fast_json(paths: list[str], catalog_name: str = str(BILLING), jobs: int | No
     estimate = baseline_estimate(make_engine(jobs=jobs), paths, catalog, [Baseline()])
     assert estimate is not None, "the Arrow path fell back to the full reader"
     return {"json": json.loads(render_json(estimate)), "exact": estimate.baseline.priced, "window": estimate.window}
+
+
+def corrupt_parquet(path: Path) -> str:
+    """A Parquet log whose footer and schema read fine but whose data pages do not decompress."""
+    rows = 50_000
+    table = pa.table({
+        "timestamp": pa.array(np.arange(rows) * 1000, pa.timestamp("ms", tz="UTC")),
+        "model": pa.array(["gpt-4o"] * rows).dictionary_encode(),
+        "input_tokens": np.random.default_rng(1).integers(0, 10**6, rows),
+        "output_tokens": np.random.default_rng(2).integers(0, 10**6, rows),
+    })
+    pq.write_table(table, path, row_group_size=10_000, compression="snappy")
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 3
+    data[middle:middle + 3000] = b"\xff" * 3000
+    path.write_bytes(bytes(data))
+    return str(path)

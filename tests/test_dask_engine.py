@@ -80,3 +80,14 @@ def test_scenarios_with_dask_replay_on_this_machine_and_say_so(cli: Any, tmp_pat
     assert on_dask.exit_code == 0, on_dask.stderr
     assert "scenario replays run on this machine's cores" in on_dask.stderr
     assert on_dask.stdout == cli(*args).stdout
+
+
+def test_a_corrupt_file_read_in_a_worker_is_one_line(cli: Any, tmp_path: Path, scheduler: str) -> None:
+    from engine_logs import corrupt_parquet
+
+    path = corrupt_parquet(tmp_path / "broken.parquet")
+    result = cli("estimate", path, "--baseline-only", "--catalog", "frontier", "--engine", "dask",
+                 "--scheduler", scheduler)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"llmcost: error: {path}: cannot read Parquet (row groups ")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -56,3 +56,15 @@ def test_check_takes_the_same_engine_options(cli: Any, monkeypatch: pytest.Monke
     assert runs[0].stdout == runs[1].stdout
     bad = cli("check", "--policy", "examples/llmcost.yaml", "--engine", "dask")
     assert bad.exit_code == 2 and "--scheduler" in bad.stderr
+
+
+def test_a_corrupt_data_page_is_one_line_naming_the_file(cli: Any, tmp_path: Path) -> None:
+    from engine_logs import corrupt_parquet
+
+    path = corrupt_parquet(tmp_path / "broken.parquet")
+    out = tmp_path / "out.json"
+    result = cli("estimate", path, "--baseline-only", "--catalog", "frontier", "-f", "json", "-o", out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"llmcost: error: {path}: cannot read Parquet (row groups ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()

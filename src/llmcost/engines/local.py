@@ -38,14 +38,18 @@ class LocalEngine:
 
         from llmcost.engines.arrow_baseline import baseline_of_table
 
-        pa.set_cpu_count(self.jobs)
-        total: PartialBaseline | None = None
-        for part in partitions:
-            summed = baseline_of_table(read_partition(part, threads=self.jobs > 1), catalog, part.stamps)
-            if summed is None:
-                return None
-            total = summed if total is None else total.merge(summed)
-        return total
+        before = pa.cpu_count()
+        pa.set_cpu_count(self.jobs)  # Arrow's pool: the Parquet decoder and the group-by
+        try:
+            total: PartialBaseline | None = None
+            for part in partitions:
+                summed = baseline_of_table(read_partition(part, threads=self.jobs > 1), catalog, part.stamps)
+                if summed is None:
+                    return None
+                total = summed if total is None else total.merge(summed)
+            return total
+        finally:
+            pa.set_cpu_count(before)
 
     def close(self) -> None:
         return None

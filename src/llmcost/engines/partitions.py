@@ -110,12 +110,20 @@ def _cut(name: str, groups: list[tuple[int, tuple[int, int] | None]], columns: t
 
 def read_partition(part: Partition, *, threads: bool = True) -> pa.Table:
     """The partition's row groups, only the columns the kernel sums (in the worker that sums them)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with _open(part.path) as where:
-        # pre_buffer off: buffered row groups would stay in memory until the file closes
-        return pq.ParquetFile(where, pre_buffer=False).read_row_groups(
-            list(part.row_groups), columns=list(part.columns), use_threads=threads)
+    from llmcost.errors import InputError
+
+    try:
+        with _open(part.path) as where:
+            # pre_buffer off: buffered row groups would stay in memory until the file closes
+            return pq.ParquetFile(where, pre_buffer=False).read_row_groups(
+                list(part.row_groups), columns=list(part.columns), use_threads=threads)
+    except (pa.ArrowException, OSError) as exc:  # a corrupt page, a file gone or cut short since it was opened
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        rows = f"row groups {part.row_groups[0]}-{part.row_groups[-1]}"
+        raise InputError(f"cannot read Parquet ({rows}): {text}", source=part.path) from None
 
 
 def _open(name: str) -> IO[bytes]:

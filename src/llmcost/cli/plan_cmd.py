@@ -35,7 +35,8 @@ def plan(
                                                   help="Limit on the policy's p99 end-to-end latency.")] = None,
     candidates: Annotated[str | None, typer.Option("--candidates", help="Comma-separated models to choose "
                                                    "from (default: every bench model).")] = None,
-    segments: Annotated[str, typer.Option("--segments", help="Segment by: task, input_size.")] = "task,input_size",
+    segments: Annotated[str, typer.Option("--segments", help="Segment by: task, input_size, classifier.")
+                        ] = "task,input_size",
     size_buckets: Annotated[str, typer.Option("--size-buckets", help="Input-token edges of the size "
                                               "buckets.")] = "1000,8000",
     optimistic: Annotated[bool, typer.Option("--optimistic", help="Use the measured pass rate, not its lower "
@@ -44,6 +45,11 @@ def plan(
                                                "provider prompt caching replays.")] = False,
     frontier: Annotated[int, typer.Option("--frontier", min=0, max=50, help="Quality levels in the "
                                           "cost-quality frontier (0: none).")] = 8,
+    classifier: Annotated[str | None, typer.Option("--classifier", help="Train a complexity classifier on the "
+                                                   "bench outcomes of this suite's prompts (needs --results "
+                                                   "JSONL bench files).")] = None,
+    classifier_model: Annotated[str | None, typer.Option("--classifier-model", help="Whose passes the "
+                                                         "classifier learns (default: cheapest candidate).")] = None,
     write_scenario: Annotated[str | None, typer.Option("--write-scenario", help="Write the policy as a "
                                                        "scenario YAML (estimate --scenarios reproduces it).")] = None,
     write_litellm: Annotated[str | None, typer.Option("--write-litellm", help="Write a LiteLLM proxy config "
@@ -72,7 +78,8 @@ def plan(
     options = PlanOptions(
         Bars(min_quality, per_task, max_p95, max_p99, optimistic),
         tuple(c.strip() for c in (candidates or "").split(",") if c.strip()),
-        parse_dimensions(segments), parse_buckets(size_buckets), with_caching, frontier, days)
+        parse_dimensions(segments), parse_buckets(size_buckets), with_caching, frontier, days, classifier,
+        classifier_model, tuple(bench))
     if per_task and min_quality is None:
         from llmcost.errors import UsageError
 

@@ -76,14 +76,19 @@ def default_candidates(catalog: Catalog, evidence: BenchEvidence) -> list[str]:
     return out
 
 
-def pass_rates(segments: Sequence[Segment], candidates: Sequence[str],
-               evidence: BenchEvidence) -> list[list[PassRate]]:
-    """[segment][candidate] measured pass rate; a task without bench data is an error naming it."""
+def pass_rates(segments: Sequence[Segment], candidates: Sequence[str], evidence: BenchEvidence,
+               by_class: dict[tuple[str, str | None, str], tuple[int, int]] | None = None) -> list[list[PassRate]]:
+    """[segment][candidate] measured pass rate; a task without bench data is an error naming it. A segment
+    of classifier-predicted prompts takes the candidate's pass count on the bench prompts of that class."""
+    from llmcost.evidence import PassRate
+
     out = []
     for seg in segments:
         row = []
         for model in candidates:
-            rate = evidence.pass_rate(model, seg.task)
+            name = evidence.aliases.get(model, model)
+            counts = (by_class or {}).get((name, seg.task, seg.predicted or ""))
+            rate = PassRate.of(name, seg.task, *counts) if counts and counts[1] else evidence.pass_rate(model, seg.task)
             if rate is None:
                 what = f"task '{seg.task}'" if seg.task is not None else "any prompt"
                 raise InputError(f"no bench data for {what} on candidate '{model}' (the logs send "

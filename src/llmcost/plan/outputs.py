@@ -111,6 +111,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "frontier": [frontier_json(p, base) for p in plan.frontier],
         "scenario": plan.spec.model_dump(mode="json", exclude_defaults=True, exclude_none=True),
         "notes": list(plan.notes),
+        "classifier": plan.classifier,
     }
 
 

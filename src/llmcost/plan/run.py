@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import UsageError
 from llmcost.plan.problem import Bar, Bars, build_bars, build_problem
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from llmcost.catalog import Catalog
     from llmcost.evidence import BenchEvidence, PassRate
+    from llmcost.plan.classifier import Trained
     from llmcost.plan.costs import CostTable
     from llmcost.plan.measures import Latency
     from llmcost.plan.segments import Segment
@@ -35,6 +36,9 @@ class PlanOptions:
     with_caching: bool = False
     frontier_levels: int = 8
     projection_days: int = 30
+    classifier_suite: str | None = None  # train a complexity classifier on this suite's bench outcomes
+    classifier_model: str | None = None  # ... of this candidate (default: the cheapest)
+    bench_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Plan:
     catalog_source: str
     evidence_source: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    classifier: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,8 +118,10 @@ def make_plan(frame: pd.DataFrame, catalog: Catalog, evidence: BenchEvidence, op
     evidence = evidence.for_catalog(catalog)
     candidates = measures.check_candidates(options.candidates, catalog, evidence, "--candidates") \
         if options.candidates else measures.default_candidates(catalog, evidence)
-    segments, codes = build_segments(frame, options.dimensions, options.size_buckets)
-    rates = measures.pass_rates(segments, candidates, evidence)
+    trained, by_class = _classifier(options, candidates, evidence, catalog)
+    rule = trained.rule if trained is not None and "classifier" in options.dimensions else None
+    segments, codes = build_segments(frame, options.dimensions, options.size_buckets, rule)
+    rates = measures.pass_rates(segments, candidates, evidence, by_class)
     lats = measures.latencies(frame, candidates, evidence, catalog)
     if options.bars.max_p95_ms is not None or options.bars.max_p99_ms is not None:
         measures.require_latency(candidates, lats, evidence)
@@ -152,7 +159,43 @@ def make_plan(frame: pd.DataFrame, catalog: Catalog, evidence: BenchEvidence, op
         notes += ("with caching, a segment's cost is what it costs when all traffic goes to its model (the "
                   "segments sent to one model share its caches); the policy's cost is the engine's run of it",)
     return Plan(options, window, tuple(candidates), baseline, policy, met, misses, spec,
-                frontier, f"{catalog.source} (as of {catalog.as_of})", evidence.source, notes)
+                frontier, f"{catalog.source} (as of {catalog.as_of})", evidence.source, notes,
+                _classifier_json(trained))
+
+
+def _classifier(options: PlanOptions, candidates: list[str], evidence: BenchEvidence, catalog: Catalog,
+                ) -> tuple[Trained | None, dict[tuple[str, str | None, str], tuple[int, int]] | None]:
+    """Train the complexity classifier when asked (on the chosen model's bench outcomes)."""
+    from llmcost.plan import classifier
+
+    if options.classifier_suite is None:
+        if "classifier" in options.dimensions:
+            raise UsageError("--segments classifier needs --classifier SUITE (the suite the bench ran)")
+        return None, None
+    if options.classifier_model is not None:
+        model = catalog.resolve(options.classifier_model)
+        if model is None or model not in candidates:
+            raise UsageError(f"--classifier-model: '{options.classifier_model}' is not one of the candidates "
+                             f"({', '.join(candidates)})")
+    else:
+        from llmcost.scenarios.common import blended_price
+
+        model = min(candidates, key=lambda m: blended_price(catalog.model(m)))
+    records = classifier.bench_records(options.bench_paths)
+    texts = classifier.prompt_texts(options.classifier_suite)
+    name = evidence.aliases.get(model, model)
+    trained = classifier.train(texts, classifier.outcomes(records, name, texts, ", ".join(options.bench_paths)), name)
+    return trained, classifier.class_counts(records, trained.predicted_pass)
+
+
+def _classifier_json(trained: Trained | None) -> dict[str, Any] | None:
+    if trained is None:
+        return None
+    return {"model": trained.rule.model, "prompts": trained.prompts, "held_out": trained.held_out,
+            "held_out_accuracy": round(trained.accuracy, 6),
+            "majority_baseline_accuracy": round(trained.baseline_accuracy, 6),
+            "features": f"word 1-2-grams hashed into {trained.rule.n_features:,} buckets",
+            "weights": len(trained.rule.weights)}
 
 
 def policy_spec(segments: list[Segment], models: list[str], with_caching: bool, bars: Bars) -> ScenarioSpec:

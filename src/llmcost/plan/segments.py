@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from llmcost.scenarios.schema import Conditions
+    from llmcost.scenarios.schema import ClassifierRule, Conditions
 
-DIMENSIONS = ("task", "input_size")
+DIMENSIONS = ("task", "input_size", "classifier")
 DEFAULT_BUCKETS = (1000, 8000)
 NO_TASK = "(no task)"
 
@@ -35,11 +35,13 @@ class Segment:
     high: int | None  # up to this (inclusive); None: no upper bound
     conditions: Conditions
     any_task: bool = False  # the rows with no task, or every row when segments ignore the task
+    predicted: str | None = None  # the classifier's prediction ("pass"/"fail") the segment holds, if any
 
     @property
     def label(self) -> str:
         task = NO_TASK if self.any_task and self.task is None else (self.task or "all")
-        return f"{task} · {self.size_label}"
+        label = f"{task} · {self.size_label}"
+        return label if self.predicted is None else f"{label} · predicted {self.predicted}"
 
     @property
     def size_label(self) -> str:
@@ -58,7 +60,7 @@ class Segment:
         size = "any" if self.low is None and self.high is None else (
             f"le{self.high}" if self.low is None else f"gt{self.low}" if self.high is None else
             f"{self.low + 1}-{self.high}")
-        return f"{task}.{size}"
+        return f"{task}.{size}" if self.predicted is None else f"{task}.{size}.{self.predicted}"
 
 
 def parse_dimensions(text: str) -> tuple[str, ...]:
@@ -80,14 +82,18 @@ def parse_buckets(text: str) -> tuple[int, ...]:
     return edges
 
 
-def build_segments(frame: pd.DataFrame, dims: tuple[str, ...],
-                   edges: tuple[int, ...] = DEFAULT_BUCKETS) -> tuple[list[Segment], np.ndarray]:
-    """The segments that hold traffic, and each row's segment index (first match, as routing assigns)."""
+def build_segments(frame: pd.DataFrame, dims: tuple[str, ...], edges: tuple[int, ...] = DEFAULT_BUCKETS,
+                   classifier: ClassifierRule | None = None) -> tuple[list[Segment], np.ndarray]:
+    """The segments that hold traffic, and each row's segment index (first match, as routing assigns).
+    With a classifier, each segment splits into predicted pass, predicted fail, and the rest (rows
+    without prompt text)."""
     import numpy as np
 
     from llmcost.scenarios.common import select
 
     candidates = _all_segments(frame, dims, edges)
+    if classifier is not None:
+        candidates = [part for seg in candidates for part in _split_by_classifier(seg, classifier)]
     codes = np.full(len(frame), -1, dtype=np.int64)
     open_rows = np.ones(len(frame), dtype=bool)
     kept: list[Segment] = []
@@ -120,3 +126,13 @@ def _all_segments(frame: pd.DataFrame, dims: tuple[str, ...], edges: tuple[int, 
             cond = Conditions(task=task, input_tokens=size)
             out.append(Segment(task, low, high, cond, any_task=task is None))
     return out
+
+
+def _split_by_classifier(seg: Segment, rule: ClassifierRule) -> list[Segment]:
+    import dataclasses
+
+    out = []
+    for predicted in ("pass", "fail"):
+        cond = seg.conditions.model_copy(update={"classifier": rule.model_copy(update={"predicts": predicted})})
+        out.append(dataclasses.replace(seg, conditions=cond, predicted=predicted))
+    return [*out, seg]

@@ -24,6 +24,11 @@ def headline(plan: Plan) -> str:
             f"(saves {usd(saved)}, {pct(share)}); quality {_q(p)}; latency {_lat(p)}")
     if not plan.met:
         head += "\nClosest policy misses: " + "; ".join(plan.misses)
+    c = plan.classifier
+    if c is not None:
+        head += (f"\nClassifier (does {c['model']} pass the prompt?): held-out accuracy {c['held_out_accuracy']:.1%} "
+                 f"on {c['held_out']} of {c['prompts']} bench prompts (majority class: "
+                 f"{c['majority_baseline_accuracy']:.1%})")
     return head
 
 

@@ -244,6 +244,10 @@ def select(frame: pd.DataFrame, cond: Conditions, salt: str) -> np.ndarray:
         else:
             found = frame["prompt"].astype("string").str.contains(cond.prompt_regex, regex=True)
             mask &= found.fillna(False).to_numpy(dtype=bool)
+    from llmcost.scenarios.prompt_features import select_by_prompt, uses_prompt
+
+    if uses_prompt(cond):
+        mask &= select_by_prompt(frame, cond)
     if cond.share is not None:
         mask &= hash_share(frame, cond.share, salt)
     return mask

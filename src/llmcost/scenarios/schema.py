@@ -87,6 +87,23 @@ class TokenRange(_Strict):
         return self
 
 
+Script = Literal["latin", "cyrillic", "greek", "arabic", "hebrew", "devanagari", "cjk", "thai"]
+
+
+class ClassifierRule(_Strict):
+    """A complexity classifier written by ``llmcost plan --classifier`` (see ``plan.classifier``): logistic
+    regression on hashed word n-grams of the prompt, predicting whether ``model`` passes it."""
+
+    predicts: Literal["pass", "fail"] = Field(description="select the prompts predicted to pass, or to fail")
+    model: str = Field(min_length=1, description="the model whose bench outcomes trained it")
+    n_features: Annotated[int, Field(gt=0, le=1 << 24)]
+    ngrams: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (1, 2)
+    intercept: float
+    weights: dict[Annotated[int, Field(ge=0)], float] = Field(description="hashed feature index -> weight")
+    threshold: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    held_out_accuracy: Fraction | None = None
+
+
 class Conditions(_Strict):
     """Which requests a rule selects. All given conditions must hold; none given = every request."""
 
@@ -97,6 +114,11 @@ class Conditions(_Strict):
     output_tokens: TokenRange | None = None
     prompt_regex: str | None = None
     share: Fraction | None = Field(default=None, description="deterministic hash-based share of matches")
+    # prompt features (need the prompt text in the logs; see scenarios.prompt_features)
+    has_code: bool | None = None
+    questions: TokenRange | None = Field(default=None, description="question marks in the prompt, {min, max}")
+    script: Script | list[Script] | None = Field(default=None, description="writing system of most letters")
+    classifier: ClassifierRule | None = None
 
     @field_validator("prompt_regex")
     @classmethod

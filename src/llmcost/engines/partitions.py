@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
 from dataclasses import replace
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmcost.engines.arrow_baseline import READ_COLUMNS, covers
 from llmcost.engines.interface import Partition
@@ -126,13 +126,12 @@ def read_partition(part: Partition, *, threads: bool = True) -> pa.Table:
         raise InputError(f"cannot read Parquet ({rows}): {text}", source=part.path) from None
 
 
-def _open(name: str) -> IO[bytes]:
-    """A file object for a local path or a remote URL, through the logs' one opening function."""
-    from llmcost.logs import source
+def _open(name: str) -> contextlib.AbstractContextManager[Any]:
+    """What pyarrow reads: a local path as it is (Arrow's own file reader: native, threaded reads), a remote
+    URL through the logs' one opening function (ranged requests)."""
+    from llmcost.logs.remote import is_url
+    from llmcost.logs.source import open_path
 
-    opener: Callable[[str], IO[bytes]] | None = getattr(source, "open_path", None)
-    if opener is not None:
-        return opener(name)
-    from pathlib import Path
-
-    return Path(name).open("rb")
+    if is_url(name):
+        return open_path(name, random_access=True)
+    return contextlib.nullcontext(name)

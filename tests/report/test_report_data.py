@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import POLICY, SAMPLE, specs, values
+from report_support import POLICY, ROOT, SAMPLE, specs, values
 
 from llmcost.report.html.charts_bench import frontier
 
@@ -255,3 +255,28 @@ def test_the_javascript_bundle_is_cached_and_a_bad_cache_rebuilt(tmp_path: Path,
         assert page_module.javascript() == fresh
     finally:
         page_module.javascript.cache_clear()
+
+
+def test_the_terminal_tables_are_on_the_page(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "estimate.html"
+    assert cli("estimate", SAMPLE, "-f", "html", "-o", out).exit_code == 0
+    html = out.read_text()
+    for title in ("Scenarios", "Requests and monthly cost by model (tier)", "What each scenario&#x27;s replay found",
+                  "baseline: cost by model", "Cost by task"):
+        assert f"<h3>{title}" in html, title
+    assert "exact cache (TTL 1 d): 55.8% hit rate (2,345 of 4,200 requests)" in html
+    assert "<td>claude-sonnet-4-0 (warm)</td><td class=\"num\">1,460 · $291.03</td>" in html
+    base = tmp_path / "base.json"
+    assert cli("estimate", SAMPLE, "-c", "frontier", "-f", "json", "-o", base).exit_code == 0
+    page = tmp_path / "check.html"
+    done = cli("check", "--policy", POLICY, "--baseline", base, "-f", "html", "-o", page)
+    assert done.exit_code == 0, done.stderr
+    assert f"<h3>Change against the baseline ({base})</h3>" in page.read_text()
+    assert "<td>baseline</td><td class=\"num\">$543.52</td><td class=\"num\">$543.52</td>" in page.read_text()
+
+
+def test_bench_dry_run_has_no_html(cli: Cli, tmp_path: Path) -> None:
+    suite = ROOT / "suites" / "sample.yaml"
+    done = cli("bench", suite, "--endpoint", "http://127.0.0.1:9/v1", "--model", "gpt-4o-mini", "--dry-run", "-f",
+               "html")
+    one_line_error(done, "--dry-run", "--format table, json or markdown")

@@ -248,6 +248,11 @@ def _render_plan(bench_plan: BenchPlan, fmt: Format) -> str:
         return json.dumps(plan_json(bench_plan), indent=2) + "\n"
     if fmt is Format.markdown:
         return render_plan_markdown(bench_plan)
+    if fmt is Format.html:
+        from llmcost.errors import UsageError
+
+        raise UsageError("--dry-run sends nothing, so there is no run to chart: use --format table, json or "
+                         "markdown for the plan")
     return render_plan(bench_plan)
 
 

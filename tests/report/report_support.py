@@ -60,7 +60,7 @@ def bench_json(cli: Any, tmp_path: Path, fmt: str = "json") -> Path:
         catalog = tmp_path / "catalog.yaml"
         catalog.write_text(yaml.safe_dump({"source": "test", "as_of": "2026-11-01", "models": models}))
         result = cli("bench", suite, "-c", catalog, "--models", "good,cheap,broken", "-n", "3", "--retries", "0",
-                     "-f", fmt, "-o", out)
+                     "-f", fmt, "-o", out, "--results", tmp_path / "records.jsonl")
     assert result.exit_code == 0, result.stderr
     return out
 

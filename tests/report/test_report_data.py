@@ -280,3 +280,14 @@ def test_bench_dry_run_has_no_html(cli: Cli, tmp_path: Path) -> None:
     done = cli("bench", suite, "--endpoint", "http://127.0.0.1:9/v1", "--model", "gpt-4o-mini", "--dry-run", "-f",
                "html")
     one_line_error(done, "--dry-run", "--format table, json or markdown")
+
+
+def test_a_bench_results_jsonl_file_is_summarized(cli: Cli, tmp_path: Path, results: dict[str, Path]) -> None:
+    records = results["bench"].parent / "records.jsonl"
+    _, from_records = page(cli, tmp_path, records)
+    _, from_summary = page(cli, tmp_path, results["bench"])
+    assert set(from_records) == set(from_summary)
+    def points(charts: dict[str, Any]) -> list[dict[str, Any]]:
+        return sorted(values(charts["bench-cost-quality"]), key=lambda p: p["model"])
+
+    assert points(from_records) == points(from_summary)

@@ -97,6 +97,10 @@ def estimate(
         str | None, typer.Option("--until", help="Only requests before this UTC date/time (ISO 8601).",
                                  show_default=False)
     ] = None,
+    sweep: Annotated[
+        str | None, typer.Option("--sweep", help="Semantic cache thresholds FROM:TO:STEP (e.g. 0.80:0.99:0.01): "
+                                 "hit rate, saving and answer risk per threshold from one replay.", show_default=False)
+    ] = None,
 ) -> None:
     """Price request logs exactly from a catalog, project the month, and compare what-if scenarios."""
     from llmcost.breakdowns import parse_by
@@ -115,6 +119,10 @@ def estimate(
     cat = load_catalog(catalog)
     chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
     chosen = lend_bench(chosen, bench or [])
+    if sweep is not None:
+        from llmcost.scenarios.semantic_sweep import with_sweep
+
+        chosen = with_sweep(chosen, sweep)
     evidence = evidence_for(chosen, cat, bench or [])
     if evidence is not None:  # quality and latency beside cost (llmcost.evidence)
         chosen, tally = tallied(chosen, cat, evidence, hit_latency_ms)
@@ -198,7 +206,15 @@ def _render(result: object, fmt: Format, output: str | None, logs: list[str] | N
     if fmt is Format.csv:
         return estimate_flat.render_csv(result)
     if fmt is Format.markdown:
-        return estimate_flat.render_markdown(result)
+        from llmcost.report.semantic import sweep_markdown
+
+        return estimate_flat.render_markdown(result) + sweep_markdown(result)
+    from llmcost.report.semantic import sweep_tables
+
+    if sweep_tables(result):
+        from rich.console import Group
+
+        renderable = Group(renderable, *sweep_tables(result))
     renderable = estimate_table.render_table(result)
     if output in (None, "-"):
         out_console().print(renderable)

@@ -118,11 +118,11 @@ def estimate(
     specs = parse_by(by or [], top)
     cat = load_catalog(catalog)
     chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
-    chosen = lend_bench(chosen, bench or [])
     if sweep is not None:
         from llmcost.scenarios.semantic_sweep import with_sweep
 
         chosen = with_sweep(chosen, sweep)
+    chosen = lend_bench(chosen, bench or [])
     evidence = evidence_for(chosen, cat, bench or [])
     if evidence is not None:  # quality and latency beside cost (llmcost.evidence)
         chosen, tally = tallied(chosen, cat, evidence, hit_latency_ms)
@@ -209,13 +209,13 @@ def _render(result: object, fmt: Format, output: str | None, logs: list[str] | N
         from llmcost.report.semantic import sweep_markdown
 
         return estimate_flat.render_markdown(result) + sweep_markdown(result)
+    renderable = estimate_table.render_table(result)
     from llmcost.report.semantic import sweep_tables
 
     if sweep_tables(result):
         from rich.console import Group
 
         renderable = Group(renderable, *sweep_tables(result))
-    renderable = estimate_table.render_table(result)
     if output in (None, "-"):
         out_console().print(renderable)
         return ""

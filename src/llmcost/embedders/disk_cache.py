@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmcost.embedders.interface import DimensionError
 from llmcost.errors import InputError
 
 if TYPE_CHECKING:
@@ -67,6 +68,16 @@ class CachedEmbedder:
         return self.root / "embeddings" / slug
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors of ``texts``, each distinct text looked up or embedded once."""
+        import pandas as pd
+
+        codes, uniques = pd.factorize(pd.Series(texts, dtype=object))
+        if len(uniques) == len(texts):
+            return self._embed_distinct(texts)
+        vectors = self._embed_distinct([str(u) for u in uniques])
+        return vectors[codes]
+
+    def _embed_distinct(self, texts: list[str]) -> np.ndarray:
         import numpy as np
 
         keys = text_keys(texts)
@@ -75,7 +86,10 @@ class CachedEmbedder:
         self.from_cache += int(found.sum())
         for lo in range(0, len(missing), PIECE):
             rows = missing[lo:lo + PIECE]
-            vectors = self.inner.embed([texts[i] for i in rows])
+            try:
+                vectors = self.inner.embed([texts[i] for i in rows])
+            except DimensionError as exc:
+                raise InputError(exc.detail, source=self.source, field=f"{self.field}.dimensions") from None
             vectors = self._checked(vectors, out)
             if out is None:
                 out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)

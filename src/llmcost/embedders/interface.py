@@ -10,8 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from llmcost.errors import InputError
+
 if TYPE_CHECKING:
     import numpy as np
+
+
+class DimensionError(InputError):
+    """Vectors of a size other than the one expected (the scenario's ``dimensions``, or earlier vectors)."""
 
 
 @dataclass

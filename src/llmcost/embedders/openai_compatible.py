@@ -16,7 +16,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from llmcost.embedders.interface import EmbedCalls, normalized
+from llmcost.embedders.interface import DimensionError, EmbedCalls, normalized
 from llmcost.errors import EndpointError
 
 if TYPE_CHECKING:
@@ -63,6 +63,10 @@ class OpenAICompatibleEmbedder:
                 raise
         if not batches:
             return np.zeros((0, self.spec.dimensions or 0), dtype=np.float32)
+        sizes = sorted({b.shape[1] for b in out if b is not None})
+        if len(sizes) > 1:
+            raise DimensionError(f"the endpoint returned vectors of {' and '.join(map(str, sizes))} dimensions "
+                                 f"for {self.model} in one run")
         return normalized(np.concatenate([b for b in out if b is not None]))
 
     def _batch(self, client: httpx.Client, texts: list[str]) -> np.ndarray:

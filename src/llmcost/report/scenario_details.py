@@ -110,8 +110,14 @@ def _retries(d: dict[str, Any]) -> str:
             f"{count(d['failed_after_fallback'])} requests still failing after the fallback chain")
 
 
+def _semantic(d: dict[str, Any]) -> str:
+    from llmcost.report.semantic import summary_line
+
+    return summary_line(d)
+
+
 _RENDERERS = (
-    ("exact_cache", _exact), ("failover", _failover),
+    ("exact_cache", _exact), ("semantic_cache", _semantic), ("failover", _failover),
     ("compression", _compression), ("routing", _routing), ("cascade", _cascade),
     ("prompt_cache", _prompt), ("coalesce", _coalesce), ("batch", _batch), ("retries", _retries),
 )

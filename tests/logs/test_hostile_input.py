@@ -29,7 +29,7 @@ def _refused(cli: Any, path: Path, *args: str) -> str:
     message = result.stderr.strip()
     assert "\n" not in message and "Traceback" not in message, message
     assert message.startswith(f"llmcost: error: {path}"), message
-    return message
+    return str(message)
 
 
 @pytest.mark.parametrize(("name", "text", "line", "field"), [

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmcost.breakdowns.keys import ROW_DIMENSIONS, TIME_DIMENSIONS, RowKeys, row_keys
 from llmcost.errors import UsageError
@@ -204,7 +204,7 @@ def _sum_by_key(frame: pd.DataFrame, keys: RowKeys, codes: object, names: tuple[
         for b, sums in _bin_sums(keys.codes * n + group, keys.n_keys * n, values, columns):
             key, g = divmod(b, n)
             if g < codes.n_groups:
-                out.setdefault(keys.decode(key), TokenGroups()).known[codes.key(g)] = sums
+                _put(out.setdefault(keys.decode(key), TokenGroups()).known, codes.key(g), sums)
     if names is not None:
         name_codes, labels = names
         unknown = name_codes if rows is None else name_codes[rows]
@@ -213,8 +213,13 @@ def _sum_by_key(frame: pd.DataFrame, keys: RowKeys, codes: object, names: tuple[
                                  keys.n_keys * n, values, columns):
             key, u = divmod(b, n)
             if u < len(labels):
-                out.setdefault(keys.decode(key), TokenGroups()).unknown[labels[u]] = sums
+                _put(out.setdefault(keys.decode(key), TokenGroups()).unknown, labels[u], sums)
     return out
+
+
+def _put(sums: dict[Any, TokenSums], key: Any, add: TokenSums) -> None:
+    """Add ``add`` under ``key`` (two codes may name the same value, e.g. 1 and "1" in a text column)."""
+    sums[key] = sums[key] + add if key in sums else add
 
 
 def _bin_sums(bins: np.ndarray, n_bins: int, values: dict[str, np.ndarray], columns: tuple[str, ...]

@@ -100,15 +100,20 @@ def _time_label(dim: str, start_ns: int) -> str:
 
 
 def _category(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str]]:
+    """Codes of a text column: a categorical's own codes, else one hash pass (``factorize``); missing values
+    get the "(none)" label."""
     import numpy as np
-
-    from llmcost.token_groups import _categorical
+    import pandas as pd
 
     if column not in frame.columns:
         return np.zeros(len(frame), dtype=np.int64), [NONE_LABEL]
-    values = _categorical(frame[column])
-    labels = [str(c) for c in values.cat.categories]
-    codes = values.cat.codes.to_numpy().astype(np.int64)
+    values = frame[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        labels = [str(c) for c in values.cat.categories]
+    else:
+        raw, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, labels = np.asarray(raw, dtype=np.int64), [str(u) for u in uniques]
     if (codes < 0).any():
         codes[codes < 0] = len(labels)
         labels.append(NONE_LABEL)

@@ -145,3 +145,19 @@ def test_bad_by_is_one_line_exit_2(cli, by: str, needle: str) -> None:  # type: 
     assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
     with pytest.raises(UsageError):
         parse_by([by])
+
+
+def test_values_spelled_alike_share_one_row() -> None:
+    import pandas as pd
+
+    from llmcost.breakdowns import Breakdowns
+
+    frame = pd.DataFrame({"timestamp": pd.to_datetime(["2026-11-01T10:00:00Z"] * 3), "model": ["gpt-4o"] * 3,
+                          "input_tokens": [100, 200, 300], "cache_read_tokens": 0, "cache_write_tokens": 0,
+                          "cache_write_1h_tokens": 0, "output_tokens": 10, "reasoning_tokens": 0, "weight": 1,
+                          "batch": False, "task": pd.Series([1, "1", None], dtype=object)})
+    tables = Breakdowns(parse_by(["task"]), load_catalog(None))
+    tables.add(frame)
+    (table,) = tables.finish()
+    assert {r.key: (r.tokens.requests, r.tokens.input_tokens) for r in table.rows} == {
+        ("1",): (2, 300), ("(none)",): (1, 300)}

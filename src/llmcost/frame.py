@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from llmcost.errors import InputError
-from llmcost.token_values import MAX_TOKENS, token_values, with_value
+from llmcost.token_values import MAX_TOKENS, describe, token_values, with_value
 
 if TYPE_CHECKING:
     import numpy as np
@@ -93,6 +93,8 @@ def conform(
     import pandas as pd
 
     df = df.reset_index(drop=True)
+    if df.columns.duplicated().any():
+        df = _one_column_per_name(df, source, first_line)
     n = len(df)
     bad = np.zeros(n, dtype=bool)
     skipped: dict[str, int] = {}
@@ -150,6 +152,27 @@ def conform(
         frame = frame.loc[~bad].reset_index(drop=True)
         frame["model"] = frame["model"].cat.remove_unused_categories()
     return Conformed(frame, skipped)
+
+
+def _one_column_per_name(df: pd.DataFrame, source: str, first_line: int) -> pd.DataFrame:
+    """A header naming a column twice: the copies must agree (then one is kept), else which one to price
+    is a guess, and an error names both columns and the first line where they differ."""
+    import numpy as np
+
+    names = list(df.columns)
+    for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+        where = [i for i, n in enumerate(names) if n == name]
+        first = df.iloc[:, where[0]]
+        for other in where[1:]:
+            copy = df.iloc[:, other]
+            same = (first.astype("string") == copy.astype("string")).fillna(False).to_numpy(dtype=bool)
+            same |= (first.isna() & copy.isna()).to_numpy(dtype=bool)
+            if not same.all():
+                row = int(np.flatnonzero(~same)[0])
+                raise InputError(f"columns {where[0] + 1} and {other + 1} are both named '{name}' and differ "
+                                 f"({describe(first.iloc[row])} vs {describe(copy.iloc[row])}); keep one of them",
+                                 source=source, line=first_line + row, field=name)
+    return df.loc[:, ~df.columns.duplicated()]
 
 
 def _check_subsets(df: pd.DataFrame, out: dict[str, Any], fail: Fail) -> None:

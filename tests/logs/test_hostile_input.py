@@ -171,3 +171,17 @@ def test_negative_zero_is_zero(cli: Any, tmp_path: Path) -> None:
     zero.write_text(NATIVE.replace(",10\n", ",0\n"))
     negative.write_text(NATIVE.replace(",10\n", ",-0\n"))
     assert _total(cli, str(negative)) == _total(cli, str(zero))
+
+
+def test_a_column_named_twice(cli: Any, tmp_path: Path) -> None:
+    header = "timestamp,model,input_tokens,output_tokens,input_tokens\n"
+    same, differ = tmp_path / "same.csv", tmp_path / "differ.csv"
+    same.write_text(header + "2025-01-01T00:00:00Z,gpt-4o,100,10,100\n2025-01-02T00:00:00Z,gpt-4o,200,20,200\n")
+    differ.write_text(header + "2025-01-01T00:00:00Z,gpt-4o,100,10,100\n2025-01-02T00:00:00Z,gpt-4o,200,20,999\n")
+    plain = tmp_path / "plain.csv"
+    plain.write_text(NATIVE)
+    result = cli("logs", "inspect", str(same))
+    assert result.exit_code == 0, result.stderr
+    message = cli("logs", "inspect", str(differ)).stderr.strip()
+    assert message == (f"llmcost: error: {differ}:3: field 'input_tokens': columns 3 and 5 are both named "
+                       "'input_tokens' and differ (200 vs 999); keep one of them"), message

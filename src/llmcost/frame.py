@@ -277,8 +277,12 @@ def _timestamps(raw: pd.Series, fail: Fail) -> Any:
     if raw.dtype.kind in "iuf":
         values = raw.to_numpy(dtype=np.float64)
         report(np.isnan(values), "timestamp", "is missing")
-        unit: Literal["ms", "s"] = "ms" if np.nanmax(values, initial=0) > 1e11 else "s"
-        return pd.to_datetime(np.nan_to_num(values), unit=unit, utc=True)
+        finite = np.isfinite(values)
+        unit: Literal["ms", "s"] = "ms" if np.max(values, where=finite, initial=0) > 1e11 else "s"
+        # pandas times end in 2262 (and start in 1677): a bigger epoch is an error, not a traceback
+        within = finite & (np.abs(np.where(finite, values, 0)) < (9.2e12 if unit == "ms" else 9.2e9))
+        report(~np.isnan(values) & ~within, "timestamp", f"not a date/time (epoch {unit} out of range)", raw)
+        return pd.to_datetime(np.where(within, values, 0), unit=unit, utc=True)
     series: pd.Series[Any] = pd.Series(raw)
     parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
     if parsed.isna().any() and series.notna().any():

@@ -185,3 +185,20 @@ def test_a_column_named_twice(cli: Any, tmp_path: Path) -> None:
     message = cli("logs", "inspect", str(differ)).stderr.strip()
     assert message == (f"llmcost: error: {differ}:3: field 'input_tokens': columns 3 and 5 are both named "
                        "'input_tokens' and differ (200 vs 999); keep one of them"), message
+
+
+@pytest.mark.parametrize("stamp", ["1e30", "inf", "-99999999999999"])
+def test_epoch_out_of_range_in_llmcost_csv(cli: Any, tmp_path: Path, stamp: str) -> None:
+    path = tmp_path / "native.csv"
+    path.write_text(NATIVE.replace("2025-01-02T00:00:00Z", stamp).replace("2025-01-01T00:00:00Z", "1735689600"))
+    message = _refused(cli, path)
+    assert f"{path}:3: field 'timestamp': not a date/time" in message, message
+
+
+@pytest.mark.parametrize("stamp", ['"2025-13-45T00:00:00Z"', "1e30", '"99999-01-01T00:00:00Z"'])
+def test_gemini_time_errors_name_createtime(cli: Any, tmp_path: Path, stamp: str) -> None:
+    text = (DATA / "gemini_responses.jsonl").read_text()
+    path = tmp_path / "gemini.jsonl"
+    path.write_text(text.replace('"2025-10-05T10:00:00Z"', stamp, 1))
+    message = _refused(cli, path)
+    assert f"{path}:1: field 'createTime': not a date/time" in message, message

@@ -130,6 +130,8 @@ def _parse(values: pd.Series) -> pd.Series:
     parsed = to_utc(values.where(epoch.isna()).astype("string"))
     if epoch.notna().any():
         ms = epoch.abs() > 1e11
-        from_epoch = pd.to_datetime(epoch.where(~ms, epoch / 1000.0), unit="s", utc=True)
+        seconds = epoch.where(~ms, epoch / 1000.0)
+        seconds = seconds.where(seconds.abs() < 9.2e9)  # pandas times end in 2262: later is not a time
+        from_epoch = pd.to_datetime(seconds, unit="s", utc=True)
         parsed = parsed.where(epoch.isna(), from_epoch)
     return parsed

@@ -120,6 +120,7 @@ def _times(rows: Rows) -> tuple[pd.Series, Any]:
     frame = rows.frame
     nanos = pd.to_numeric(frame["startTimeUnixNano"], errors="coerce")
     end_nanos = pd.to_numeric(frame["endTimeUnixNano"], errors="coerce")
+    nanos, end_nanos = (n.where(n.abs() < 9.2e18) for n in (nanos, end_nanos))  # beyond int64: not a time
     start = pd.to_datetime(nanos, unit="ns", utc=True)
     end = pd.to_datetime(end_nanos, unit="ns", utc=True)
     iso = nanos.isna() & frame["start_time"].notna()

@@ -140,6 +140,9 @@ def test_a_file_that_is_not_a_result_is_refused(cli: Cli, tmp_path: Path, result
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
     one_line_error(cli("report", bad), str(bad), "invalid JSON")
+    nan = tmp_path / "nan.json"
+    nan.write_text(results["check"].read_text().replace('"limit": 600.0', '"limit": NaN', 1))
+    one_line_error(cli("report", nan), str(nan), "NaN")
     half = tmp_path / "half.json"
     half.write_text(json.dumps({"kind": "estimate", "scenarios": []}))
     one_line_error(cli("report", half), str(half), "window")

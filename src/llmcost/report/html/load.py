@@ -34,8 +34,11 @@ def _parse(path: str, text: str) -> dict[str, Any]:
         _, summary = load_result(path)
         plain: dict[str, Any] = json.loads(json.dumps(summary, default=float))
         return plain
+    def refuse(name: str) -> float:
+        raise InputError(f"invalid JSON: {name} is not a number JSON allows", source=path)
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=refuse)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", source=path, line=exc.lineno) from None
     result_kind(data, path)

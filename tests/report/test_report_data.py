@@ -294,3 +294,24 @@ def test_a_bench_results_jsonl_file_is_summarized(cli: Cli, tmp_path: Path, resu
         return sorted(values(charts["bench-cost-quality"]), key=lambda p: p["model"])
 
     assert points(from_records) == points(from_summary)
+
+
+def test_a_bench_only_check_charts_milliseconds_and_rates() -> None:
+    from llmcost.report.html import section_for
+
+    def verdict(metric: str, unit: str, actual: float, limit: float, status: str) -> dict[str, Any]:
+        return {"rule": "bench-gate", "kind": "bench", "subject": "model m", "metric": metric, "status": status,
+                "severity": "error", "bound": "max", "limit": limit, "actual": actual, "excess": actual - limit,
+                "unit": unit, "note": None, "message": ""}
+
+    result = {"kind": "check", "policy": "p.yaml", "scenario": None, "window": None, "projection_days": 30,
+              "monthly_cost_usd": None, "summary": {"failed": 1, "warnings": 0, "skipped": 0, "passed": 1},
+              "verdicts": [verdict("p95 latency", "ms", 2400.0, 2000.0, "fail"),
+                           verdict("error rate", "rate", 0.01, 0.02, "pass")], "top_drivers": [], "unpriced": []}
+    section = section_for(result, "check.json")
+    charts = {c.key: c for c in section.charts}
+    assert set(charts) == {"check-milliseconds", "check-percent"}
+    assert [(r["actual"], r["limit"]) for r in values(charts["check-percent"].spec)] == [(1.0, 2.0)]
+    assert dict(section.facts)["Window"] == "bench results only (no logs)"
+    rows = section.tables[0].rows
+    assert rows[0][4:] == ["2,400 ms", "max 2,000 ms", "400 ms over"]

@@ -234,7 +234,8 @@ def _bin_sums(bins: np.ndarray, n_bins: int, values: dict[str, np.ndarray], colu
     if n_bins > 1 << 22:
         compact, seen = pd.factorize(bins)
         bins, used, n_bins = np.asarray(compact, dtype=np.int64), np.asarray(seen, dtype=np.int64), len(seen)
-    sums = {c: _bincount(bins, values[c], n_bins) for c in columns}
+    # A column of zeros (no cache writes, no reasoning...) sums to zeros without a pass over the rows.
+    sums = {c: _bincount(bins, values[c], n_bins) if values[c].any() else [0] * n_bins for c in columns}
     for b in np.flatnonzero(np.asarray(sums["weight"]) != 0).tolist():
         yield (int(used[b]) if used is not None else b), _sums(sums, columns, b)
 

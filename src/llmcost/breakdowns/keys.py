@@ -22,6 +22,7 @@ ROW_DIMENSIONS = (*TIME_DIMENSIONS, "task", "user", "tag", "tagset")
 _NS = {"hour": 3_600 * 10**9, "day": 86_400 * 10**9, "week": 7 * 86_400 * 10**9}
 _MONDAY_SHIFT_NS = 3 * 86_400 * 10**9  # 1970-01-01 was a Thursday: shift so that weeks start on Monday (ISO)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _COMPACT_ABOVE = 1 << 22  # more combined keys than this: renumber the ones that occur
 
 
@@ -81,9 +82,11 @@ def row_keys(frame: pd.DataFrame, dims: tuple[str, ...]) -> RowKeys:
 def _time(frame: pd.DataFrame, dim: str) -> tuple[np.ndarray, list[str]]:
     import numpy as np
 
-    stamps = np.asarray(frame["timestamp"].dt.tz_convert("UTC").dt.as_unit("ns").array.asi8, dtype=np.int64)
+    times = frame["timestamp"].array  # tz-aware: its integers count from the epoch in UTC, in its own unit
+    unit_ns = _UNIT_NS[getattr(times, "unit", "ns")]
+    stamps = np.asarray(times.asi8, dtype=np.int64)  # no copy in ns: no 10M-row temporary
     shift = _MONDAY_SHIFT_NS if dim == "week" else 0
-    bucket = (stamps + shift) // _NS[dim]
+    bucket = (stamps + shift // unit_ns if shift else stamps) // (_NS[dim] // unit_ns)
     if not len(bucket):
         return bucket, []
     first = int(bucket.min())

@@ -33,8 +33,7 @@ def test_several_files_and_partitions_merge_to_the_whole(tmp_path: Path) -> None
     table = log_table(4000, seed=9)
     paths = [write(table.slice(0, 1500), tmp_path / "a.parquet", 300),
              write(table.slice(1500), tmp_path / "b.parquet", 700)]
-    catalog = load_catalog(str(BILLING))
-    parts = parquet_partitions(paths, catalog, rows=1000)
+    parts = parquet_partitions(paths, rows=1000)
     assert parts is not None and len(parts) >= 4
     assert fast_json(paths) == full_json(paths)
 
@@ -56,14 +55,14 @@ def test_statistics_give_the_window_without_reading_timestamps(tmp_path: Path, u
     stamps = table.column("timestamp").cast(pa.timestamp(unit, tz="UTC"), safe=False)
     table = table.set_column(0, "timestamp", stamps)
     path = write(table, tmp_path / "log.parquet")
-    parts = parquet_partitions([path], load_catalog(str(BILLING)))
+    parts = parquet_partitions([path])
     assert parts is not None and all(p.stamps is not None and "timestamp" not in p.columns for p in parts)
     assert fast_json([path]) == full_json([path])
 
 
 def test_a_log_inside_an_old_price_period_is_billed_at_its_prices(tmp_path: Path) -> None:
     path = write(log_table(3000, start="2024-03-01", days=30, tiers=False), tmp_path / "log.parquet")
-    parts = parquet_partitions([path], load_catalog(str(BILLING)))
+    parts = parquet_partitions([path])
     assert parts is not None and all("timestamp" not in p.columns for p in parts)
     fast = fast_json([path])
     assert fast == full_json([path])
@@ -74,10 +73,19 @@ def test_a_log_inside_an_old_price_period_is_billed_at_its_prices(tmp_path: Path
     assert repriced.cost is not None and repriced.cost > at_old_prices / 2  # batch rows at half price at most
 
 
-def test_a_price_change_inside_the_log_reads_timestamps(tmp_path: Path) -> None:
+def test_a_price_change_inside_a_partition_reads_its_timestamps(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmcost.engines import partitions
+
     path = write(log_table(3000), tmp_path / "log.parquet")
-    parts = parquet_partitions([path], load_catalog(str(BILLING)))
-    assert parts is not None and all("timestamp" in p.columns for p in parts)
+    parts = parquet_partitions([path])
+    assert parts is not None and all("timestamp" not in p.columns and p.stamps is not None for p in parts)
+    read: list[tuple[str, ...]] = []
+    original = partitions.read_partition
+    monkeypatch.setattr(partitions, "read_partition", lambda part, **kw: read.append(part.columns) or
+                        original(part, **kw))
+    assert fast_json([path]) == full_json([path])
+    assert any("timestamp" in columns for columns in read)  # read again with them, for the price periods
 
 
 def test_the_generated_benchmark_log_equals_the_full_reader_on_the_bundled_catalogs(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenar
     from llmcost.estimate import assemble, with_baseline
     from llmcost.projection import WindowBounds
 
-    partitions = parquet_partitions(files, catalog, log_format=log_format, default_model=default_model)
+    partitions = parquet_partitions(files, log_format=log_format, default_model=default_model)
     if not partitions:
         return None
     summed = engine.baseline(partitions, catalog)

@@ -30,6 +30,11 @@ FALLBACK_COLUMNS = frozenset({"prompt", "tokens_estimated", "period_end", "cost_
                               "audio_output_tokens", "audio_cache_read_tokens"})
 
 
+class NeedsTimestamps(Exception):
+    """The partition was read without its timestamps (statistics gave its first and last), but a model in
+    it changed price in between: its rows need their own price period."""
+
+
 @dataclass(frozen=True)
 class PartialBaseline:
     """A partition's token groups, its first and last timestamp (ns since the epoch, UTC) and requests."""
@@ -165,7 +170,9 @@ def _with_row_flags(table: pa.Table, names: list[str], catalog: Catalog, stamps:
     long = top is not None and top > lowest
     if not (long or per_row_period):
         return table
-    if providers or (per_row_period and "timestamp" not in table.column_names):
+    if per_row_period and "timestamp" not in table.column_names:
+        raise NeedsTimestamps  # a model of this partition changed price inside it: read them after all
+    if providers:
         return None
     codes = pa.chunked_array([c.indices.cast(pa.int64()) for c in table.column("model").chunks], pa.int64())
     period = None

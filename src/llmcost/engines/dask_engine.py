@@ -64,10 +64,9 @@ class DaskEngine:
 
 def sum_partition(part: Partition, catalog: Catalog) -> PartialBaseline | None:
     """Runs in a worker: read the partition and sum its token groups."""
-    from llmcost.engines.arrow_baseline import baseline_of_table
-    from llmcost.engines.partitions import read_partition
+    from llmcost.engines.partitions import sum_partition as summed
 
-    return baseline_of_table(read_partition(part, threads=False), catalog, part.stamps)
+    return summed(part, catalog, threads=False)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from llmcost.engines.partitions import read_partition
+from llmcost.engines.partitions import sum_partition
 
 if TYPE_CHECKING:
     from llmcost.catalog import Catalog
@@ -36,14 +36,12 @@ class LocalEngine:
     def baseline(self, partitions: Sequence[Partition], catalog: Catalog) -> PartialBaseline | None:
         import pyarrow as pa
 
-        from llmcost.engines.arrow_baseline import baseline_of_table
-
         before = pa.cpu_count()
         pa.set_cpu_count(self.jobs)  # Arrow's pool: the Parquet decoder and the group-by
         try:
             total: PartialBaseline | None = None
             for part in partitions:
-                summed = baseline_of_table(read_partition(part, threads=self.jobs > 1), catalog, part.stamps)
+                summed = sum_partition(part, catalog, threads=self.jobs > 1)
                 if summed is None:
                     return None
                 total = summed if total is None else total.merge(summed)

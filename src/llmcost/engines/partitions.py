@@ -14,19 +14,20 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
     from llmcost.catalog import Catalog
+    from llmcost.engines.arrow_baseline import PartialBaseline
 
 # Rows per partition: big enough that Arrow's threads have work, small enough that memory stays flat.
 PARTITION_ROWS = 2_000_000
 
 
-def parquet_partitions(files: list[str], catalog: Catalog, *, log_format: str | None = None,
+def parquet_partitions(files: list[str], *, log_format: str | None = None,
                        default_model: str | None = None, rows: int = PARTITION_ROWS) -> list[Partition] | None:
     """Partitions of ``files`` when every one is a Parquet log in llmcost's own columns that the Arrow
     kernel covers; None otherwise (stdin, gzip, other formats, ``--model``: the full reader).
 
-    The first and last timestamps come from the row groups' statistics when every row group has them,
-    and the timestamp column is then not read at all, unless a price of the catalog changed inside the
-    log's time span (rows then need their own price period)."""
+    A partition's first and last timestamps come from its row groups' statistics when they all have
+    them, and the timestamp column is then left out (``sum_partition`` reads it only if a model of the
+    partition changed price inside its time span)."""
     import pyarrow.parquet as pq
 
     from llmcost.logs.native import NativeReader
@@ -47,10 +48,8 @@ def parquet_partitions(files: list[str], catalog: Catalog, *, log_format: str | 
             meta = pq.ParquetFile(where).metadata
             groups = [(meta.row_group(i).num_rows, _stamps(meta, i)) for i in range(meta.num_row_groups)]
         out.extend(_cut(name, groups, columns, rows))
-    stamps = [p.stamps for p in out]
-    if any(s is None for s in stamps) or _periods_change(catalog, stamps):
-        return [replace(p, stamps=None) for p in out]
-    return [replace(p, columns=tuple(c for c in p.columns if c != "timestamp")) for p in out]
+    return [p if p.stamps is None else replace(p, columns=tuple(c for c in p.columns if c != "timestamp"))
+            for p in out]
 
 
 def _stamps(meta: pq.FileMetaData, group: int) -> tuple[int, int] | None:
@@ -72,16 +71,6 @@ def _stamps(meta: pq.FileMetaData, group: int) -> tuple[int, int] | None:
 
 
 _NS_PER_UNIT = {"milliseconds": 1_000_000, "microseconds": 1_000, "nanoseconds": 1}
-
-
-def _periods_change(catalog: Catalog, stamps: list[tuple[int, int] | None]) -> bool:
-    from llmcost.engines.arrow_baseline import period_changes
-
-    known = [s for s in stamps if s is not None]
-    if not known:
-        return False
-    start, end = min(s[0] for s in known), max(s[1] for s in known)
-    return any(period_changes(m, start, end) for m in catalog.by_id.values() if m.price_history)
 
 
 def _cut(name: str, groups: list[tuple[int, tuple[int, int] | None]], columns: tuple[str, ...],
@@ -108,6 +97,18 @@ def _cut(name: str, groups: list[tuple[int, tuple[int, int] | None]], columns: t
     return parts
 
 
+def sum_partition(part: Partition, catalog: Catalog, *, threads: bool = True) -> PartialBaseline | None:
+    """Read a partition and sum its token groups (None: it needs the full reader). Timestamps are read
+    only when the statistics did not give the first and last, or a model in it changed price in between."""
+    from llmcost.engines.arrow_baseline import NeedsTimestamps, baseline_of_table
+
+    try:
+        return baseline_of_table(read_partition(part, threads=threads), catalog, part.stamps)
+    except NeedsTimestamps:
+        with_stamps = replace(part, columns=(*part.columns, "timestamp"))
+        return baseline_of_table(read_partition(with_stamps, threads=threads), catalog, part.stamps)
+
+
 def read_partition(part: Partition, *, threads: bool = True) -> pa.Table:
     """The partition's row groups, only the columns the kernel sums (in the worker that sums them)."""
     import pyarrow as pa
@@ -117,8 +118,9 @@ def read_partition(part: Partition, *, threads: bool = True) -> pa.Table:
 
     try:
         with _open(part.path) as where:
-            # pre_buffer off: buffered row groups would stay in memory until the file closes
-            return pq.ParquetFile(where, pre_buffer=False).read_row_groups(
+            # pre_buffer: the column chunks fetched in coalesced reads (twice as fast; the buffers go when
+            # the file closes, and one file object serves one partition)
+            return pq.ParquetFile(where, pre_buffer=True).read_row_groups(
                 list(part.row_groups), columns=list(part.columns), use_threads=threads)
     except (pa.ArrowException, OSError) as exc:  # a corrupt page, a file gone or cut short since it was opened
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

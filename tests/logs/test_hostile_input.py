@@ -202,3 +202,33 @@ def test_gemini_time_errors_name_createtime(cli: Any, tmp_path: Path, stamp: str
     path.write_text(text.replace('"2025-10-05T10:00:00Z"', stamp, 1))
     message = _refused(cli, path)
     assert f"{path}:1: field 'createTime': not a date/time" in message, message
+
+
+def _inspect_json(cli: Any, path: Path) -> Any:
+    result = cli("logs", "inspect", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_claude_code_usage_without_counts_is_counted(cli: Any, tmp_path: Path, fast: bool) -> None:
+    lines = (DATA / "claude_code.jsonl").read_text().splitlines()
+    usage_line = next(json.loads(x) for x in lines if '"usage"' in x)
+    usage_line["message"].update(usage={}, id="msg_empty")
+    usage_line["requestId"] = "req_empty"
+    extra = [json.dumps(usage_line)]
+    if not fast:  # a line whose message is a string sends the file down the line-by-line path
+        extra.append(json.dumps({**usage_line, "message": "text", "uuid": "x"}))
+    path = tmp_path / "session.jsonl"
+    path.write_text("\n".join([*lines, *extra]) + "\n")
+    skipped = _inspect_json(cli, path)["files"][0]["skipped"]
+    assert skipped.get("usage without token counts (usage: {})") == 1, skipped
+
+
+def test_usage_api_results_that_are_not_objects_are_counted(cli: Any, tmp_path: Path) -> None:
+    page = json.loads((DATA / "openai_usage_api.json").read_text())
+    page["data"][0]["results"] += [5, "x", None]
+    path = tmp_path / "usage.json"
+    path.write_text(json.dumps(page))
+    skipped = _inspect_json(cli, path)["files"][0]["skipped"]
+    assert skipped.get("bucket result that is not an object") == 3, skipped

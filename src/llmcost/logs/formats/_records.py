@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 # audio: a Gemini modality list (``[{"modality": "AUDIO", "tokenCount": 80}, ...]``) read as its AUDIO tokens;
 # finish: a Gemini ``candidates`` list read as its first candidate's ``finishReason`` ("" when that candidate
 # has none, missing when there are no candidates)
-Kind = Literal["int", "num", "str", "bool", "obj", "ints", "scalar", "not_object", "audio", "finish"]
+# present: True where the value at the path is there (not null), whatever it holds (an object whose fields are
+# also wanted: a Claude Code ``usage: {}`` is present with no counts, not absent)
+Kind = Literal["int", "num", "str", "bool", "obj", "ints", "scalar", "not_object", "audio", "finish", "present"]
 INVALID_JSON = "invalid JSON line"
 
 
@@ -160,13 +162,16 @@ _ARROW_KINDS = {"int": "int64", "num": "float64", "str": "string", "bool": "bool
 
 def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
     """A DataFrame via pyarrow, or None when pyarrow cannot take it (then the line-by-line path runs)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.json as pajson
 
     if any(f.kind == "obj" for f in wanted):
         return None
     marks = [f.name for f in wanted if f.kind == "not_object"]
-    wanted = [f for f in wanted if f.kind != "not_object"]  # pyarrow only reads files where they are objects
+    presence = [f for f in wanted if f.kind == "present"]
+    # pyarrow only reads files where they are objects
+    wanted = [f for f in wanted if f.kind not in ("not_object", "present")]
     table = None
     for scalar in ("str", "num") if any(f.kind == "scalar" for f in wanted) else ("str",):
         tree: dict[str, Any] = {}
@@ -188,6 +193,9 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if table.num_rows != lines:  # blank lines: row numbers would not be line numbers
         return None
+    present = {f.name: _present(table, f.path) for f in presence}
+    if any(v is None for v in present.values()):
+        return None
     while any(pa.types.is_struct(t) for t in table.schema.types):
         table = table.flatten()
     for f in wanted:
@@ -198,7 +206,26 @@ def _arrow_lines(data: bytes, wanted: Sequence[Field]) -> Any:
     frame = table.select([f.name for f in wanted]).to_pandas(types_mapper=_arrow_lists)
     for name in marks:
         frame[name] = None
+    for name, valid in present.items():
+        mark = np.full(len(valid), None, dtype=object)
+        mark[valid] = True
+        frame[name] = mark
     return frame
+
+
+def _present(table: pa.Table, path: tuple[str, ...]) -> Any:
+    """Where the struct at ``path`` is not null (None when the path is not a struct of the schema)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if path[0] not in table.column_names:
+        return None
+    column: Any = table.column(path[0]).combine_chunks()
+    for key in path[1:]:
+        if not pa.types.is_struct(column.type) or column.type.get_field_index(key) < 0:
+            return None
+        column = pc.struct_field(column, key)
+    return column.is_valid().to_numpy(zero_copy_only=False)
 
 
 def _modalities() -> pa.DataType:
@@ -360,6 +387,8 @@ def _dig(obj: dict[str, Any], path: tuple[str, ...], kind: Kind,
         cur = cur.get(key)
     if kind == "not_object":
         return (None if cur is None or isinstance(cur, dict) else True), None
+    if kind == "present":
+        return (None if cur is None else True), None
     if kind == "audio" and cur is not None:
         return _audio_entries(cur)
     if kind == "finish" and cur is not None:

@@ -148,10 +148,12 @@ class ClaudeCodeReader:
         msg = "message."
         wanted = [*usage_fields(msg), *fields("str", "timestamp", "requestId", "sessionId", f"{msg}id",
                                               f"{msg}model"), *fields("num", "costUSD"),
-                  Field(("message",), "not_object")]
+                  Field(("message",), "not_object"), Field(("message", "usage"), "present")]
         rows = json_rows(source, wanted, options)
         rows.drop(rows.present("message"), "message is not an object (an event, not a request)")
-        rows.bad |= ~rows.present(f"{msg}usage.input_tokens") & ~rows.present(f"{msg}usage.output_tokens")
+        no_counts = ~rows.present(f"{msg}usage.input_tokens") & ~rows.present(f"{msg}usage.output_tokens")
+        rows.drop(no_counts & rows.present(f"{msg}usage"), "usage without token counts (usage: {})")
+        rows.bad |= no_counts  # lines without usage are events, not requests
         model = rows.text(f"{msg}model")
         rows.drop((model == "<synthetic>").fillna(False).to_numpy(), "synthetic entry (model <synthetic>)")
         key = rows.text(f"{msg}id").fillna("") + "\x00" + rows.text("requestId").fillna("")

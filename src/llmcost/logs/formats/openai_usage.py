@@ -86,6 +86,7 @@ def _bucket_rows(source: Source, options: ReadOptions) -> Rows:
                          and doc.get("object") == "page" else doc)
     records: list[dict[str, Any]] = []
     items: list[int] = []
+    foreign = 0
     for number, bucket in enumerate(buckets, start=1):
         if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list):
             raise InputError(f"array item {number}: not a usage bucket with results", source=source.name)
@@ -93,5 +94,8 @@ def _bucket_rows(source: Source, options: ReadOptions) -> Rows:
             if isinstance(result, dict):
                 records.append({**result, "start_time": bucket.get("start_time"), "end_time": bucket.get("end_time")})
                 items.append(number)
+            else:
+                foreign += 1
     frame = pd.DataFrame.from_records(records, columns=list(COLUMNS)) if records else pd.DataFrame(columns=COLUMNS)
-    return Rows(frame, np.asarray(items, dtype=np.int64), source.name, options, unit="item")
+    skipped = {"bucket result that is not an object": foreign} if foreign else None
+    return Rows(frame, np.asarray(items, dtype=np.int64), source.name, options, unit="item", skipped=skipped)

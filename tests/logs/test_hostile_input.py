@@ -232,3 +232,16 @@ def test_usage_api_results_that_are_not_objects_are_counted(cli: Any, tmp_path: 
     path.write_text(json.dumps(page))
     skipped = _inspect_json(cli, path)["files"][0]["skipped"]
     assert skipped.get("bucket result that is not an object") == 3, skipped
+
+
+def test_the_same_file_twice_is_refused(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "native.csv"
+    path.write_text(NATIVE)
+    link = tmp_path / "link.csv"
+    link.symlink_to(path)
+    result = cli("estimate", str(path), str(tmp_path / "*.csv"), "--baseline-only")
+    assert result.exit_code == 2 and "given twice" in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1
+    message = cli("logs", "inspect", str(path), str(link)).stderr.strip()
+    assert message == (f"llmcost: error: {link}: this file is given twice (also given as {path}); each log is "
+                       "read once: name it once"), message

@@ -43,7 +43,31 @@ def expand(paths: list[str]) -> list[str]:
             out.append(p)
     if not out:
         raise InputError("no log files given")
+    _once_each(out)
     return out
+
+
+def _once_each(names: list[str]) -> None:
+    """The same file named twice (``logs/*.jsonl logs/a.jsonl``, a symlink, ``-`` twice) would be priced
+    twice: refused, naming both spellings. Different files with equal content are not checked here (a
+    reader that knows its copies, Codex, drops repeated rows itself)."""
+    seen: dict[object, str] = {}
+    for name in names:
+        if name == "-":
+            key: object = "-"
+        elif is_url(name) or is_database(name):
+            key = name
+        else:
+            try:
+                info = Path(name).stat()
+            except OSError:
+                continue
+            key = (info.st_dev, info.st_ino)
+        if key in seen:
+            also = "" if seen[key] == name else f" (also given as {seen[key]})"
+            raise InputError(f"this file is given twice{also}; each log is read once: name it once",
+                             source=name)
+        seen[key] = name
 
 
 def open_source(name: str) -> Source:

@@ -118,7 +118,8 @@ def _groups(ordered: pd.DataFrame, cfg: SemanticCache, ctx: Context,
     ids = np.empty(len(uniques), dtype=np.int64)
     new: list[int] = []
     known = state.groups
-    for j, pair in enumerate(uniques):
+    for j, pair in enumerate(zip(uniques.get_level_values(0).tolist(), uniques.get_level_values(1).tolist(),
+                                 strict=True)):
         found = known.get(pair)
         if found is None:
             found = len(known)
@@ -131,11 +132,12 @@ def _groups(ordered: pd.DataFrame, cfg: SemanticCache, ctx: Context,
             first = np.flatnonzero(eligible)[np.unique(codes, return_index=True)[1][new_at]]
             fresh = vectors[first]
         else:
-            fresh = _embed(carried, [str(uniques[j][1]) for j in new], ctx)
+            texts = uniques.get_level_values(1).tolist()
+            fresh = _embed(carried, [str(texts[j]) for j in new], ctx)
         if state.dims and fresh.shape[1] != state.dims:
             raise ctx.error(f"embeddings of {fresh.shape[1]} dimensions after earlier ones of {state.dims}",
                             "semantic_cache.embedder.dimensions")
-        state.add_groups(fresh, np.asarray([uniques[j][0] for j in new], dtype=np.int64))
+        state.add_groups(fresh, uniques.get_level_values(0).to_numpy(dtype=np.int64)[new_at])
     groups = np.full(len(ordered), -1, dtype=np.int64)
     groups[eligible] = ids[codes]
     return groups, eligible
@@ -262,17 +264,18 @@ def _note_embedding_calls(ordered: pd.DataFrame, eligible: np.ndarray, cfg: Sema
 
 
 def _prompt_tokens(ordered: pd.DataFrame, eligible: np.ndarray) -> int:
-    """Tokens of the embedded prompts, counted offline (o200k_base) once per distinct text, times its requests."""
+    """Tokens of the embedded prompts, counted offline (o200k_base) once per distinct text (and cached on
+    disk with the embeddings), times its requests."""
     import numpy as np
     import pandas as pd
 
-    from llmcost.tokens import count_tokens
+    from llmcost.embedders.token_cache import token_counts
 
     if PROMPT not in ordered.columns or not eligible.any():
         return 0
     text = ordered[PROMPT].astype("string")[eligible]
     codes, uniques = pd.factorize(text)
-    counts = np.asarray(count_tokens([str(u) for u in uniques]), dtype=np.int64)
+    counts = token_counts([str(u) for u in uniques])
     weight = ordered["weight"].to_numpy(dtype=np.int64)[eligible]
     return int((counts[codes] * weight).sum())
 

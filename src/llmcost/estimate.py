@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import UnpricedModelError, UsageError
-from llmcost.pricing import ModelCost, PricedTraffic, TokenGroups, aggregate, price_groups
+from llmcost.pricing import ModelCost, PricedTraffic, TokenGroups, aggregate, describe_unpriced, price_groups
 from llmcost.projection import DEFAULT_PROJECTION_DAYS, Window, WindowBounds, growth_days, observed_window, project
 from llmcost.scenarios.interface import Baseline, Scenario
 
@@ -90,24 +91,32 @@ class Estimate:
     def unpriced_beyond_baseline(self, outcome: ScenarioOutcome) -> tuple[ModelCost, ...]:
         """Unpriced models of ``outcome`` that the baseline prices, or that carry more requests than in the
         baseline; and baseline-unpriced models the scenario prices (its total then covers other traffic)."""
-        base = {m.model: m.tokens.requests for m in self.baseline.priced.unpriced}
+        found = self._beyond.get(outcome.name)
+        if found is not None and found[0] is outcome:
+            return found[1]
+        base = self._baseline_unpriced
         mine = {m.model for m in outcome.priced.unpriced}
         extra = [m for m in outcome.priced.unpriced if m.tokens.requests > base.get(m.model, 0) * (1 + 1e-9)]
         moved = [m for m in self.baseline.priced.unpriced if m.model not in mine]
+        self._beyond[outcome.name] = (outcome, tuple(extra + moved))  # renderers ask per scenario, often
         return tuple(extra + moved)
+
+    @cached_property
+    def _baseline_unpriced(self) -> dict[str, float]:
+        return {m.model: m.tokens.requests for m in self.baseline.priced.unpriced}
+
+    @cached_property
+    def _beyond(self) -> dict[str, tuple[ScenarioOutcome, tuple[ModelCost, ...]]]:
+        return {}
 
     def require_priced(self) -> None:
         """``--strict``: every request of every scenario must be priced; the error names scenario and model."""
         self.baseline.priced.require_priced()
         for s in self.scenarios[1:]:
             if s.priced.unpriced:
-                parts = [f"{m.model} ({_requests(m.tokens.requests)} requests: {m.unpriced_reason})"
-                         for m in s.priced.unpriced]
-                raise UnpricedModelError(f"unpriced traffic (--strict) in scenario '{s.name}': " + "; ".join(parts))
+                raise UnpricedModelError(f"unpriced traffic (--strict) in scenario '{s.name}': "
+                                         + describe_unpriced(s.priced.unpriced))
 
-
-def _requests(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def run_estimate(

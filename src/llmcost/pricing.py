@@ -21,8 +21,10 @@ Billing rules:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmcost.errors import UnpricedModelError
@@ -65,7 +67,7 @@ class ModelCost:
     cost_logged: Decimal | None = None
     unpriced_reason: str | None = None
 
-    @property
+    @cached_property
     def priced(self) -> bool:
         return self.cost is not None
 
@@ -76,7 +78,7 @@ class PricedTraffic:
 
     by_model: tuple[ModelCost, ...]
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
         return sum((m.cost for m in self.by_model if m.cost is not None), Decimal(0))
 
@@ -84,16 +86,17 @@ class PricedTraffic:
     def priced(self) -> tuple[ModelCost, ...]:
         return tuple(m for m in self.by_model if m.cost is not None)
 
-    @property
+    @cached_property
     def unpriced(self) -> tuple[ModelCost, ...]:
         return tuple(m for m in self.by_model if m.cost is None)
 
-    @property
+    @cached_property
     def tokens(self) -> TokenSums:
-        out = ZERO
-        for m in self.by_model:
-            out = out + m.tokens
-        return out
+        """All models' tokens, summed field by field (one pass per field, not one object per model)."""
+        if not self.by_model:
+            return ZERO
+        sums = [m.tokens for m in self.by_model]
+        return TokenSums(*(sum(getattr(t, f) for t in sums) for f in TokenSums.__dataclass_fields__))
 
     @property
     def cost_logged(self) -> Decimal | None:
@@ -103,9 +106,30 @@ class PricedTraffic:
     def require_priced(self) -> None:
         """Raise for ``--strict`` when any traffic is unpriced."""
         if self.unpriced:
-            parts = [f"{m.model} ({_fmt_requests(m.tokens.requests)} requests: {m.unpriced_reason})"
-                     for m in self.unpriced]
-            raise UnpricedModelError("unpriced traffic (--strict): " + "; ".join(parts))
+            raise UnpricedModelError("unpriced traffic (--strict): " + describe_unpriced(self.unpriced))
+
+
+# How many unpriced names a one-line message lists; the rest are counted (the full list is in JSON).
+LISTED_NAMES = 10
+
+
+def describe_unpriced(models: Sequence[ModelCost], *, limit: int = LISTED_NAMES, reasons: bool = True) -> str:
+    """``a (12 requests: not in catalog); b (...)`` for the busiest ``limit`` models, then ``… and 99,990 more
+    models (1,234,567 requests)``: a message stays one readable line at any number of names."""
+    ranked = sorted(models, key=lambda m: (-m.tokens.requests, m.model))
+    shown = [f"{m.model} ({_fmt_count(m.tokens.requests)} requests"
+             + (f": {m.unpriced_reason})" if reasons else ")") for m in ranked[:limit]]
+    rest = ranked[limit:]
+    text = "; ".join(shown)
+    if rest:
+        requests = sum(m.tokens.requests for m in rest)
+        text += (f"; and {len(rest):,} more model{'s' if len(rest) > 1 else ''} ({_fmt_count(requests)} "
+                 "requests; every one is listed in --format json)")
+    return text
+
+
+def _fmt_count(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def _fmt_requests(value: float) -> str:
@@ -147,14 +171,19 @@ def price_groups(groups: TokenGroups, catalog: Catalog) -> PricedTraffic:
                                  _logged_cost(groups, mid), reason))
     # "did you mean" costs a fuzzy search over every catalog name: only for the busiest unknown names
     busiest = set(sorted(groups.unknown, key=lambda n: -groups.unknown[n].requests)[:SUGGESTED_NAMES])
+    reasons = catalog.names.unknown_reasons  # the same names come back in every scenario of a run
     for name, tokens in groups.unknown.items():
+        suggest = name in busiest
+        reason = reasons.get((name, suggest))
+        if reason is None:
+            reason = reasons[(name, suggest)] = _not_in_catalog(name, catalog, suggest=suggest)
         results.append(ModelCost(name, None, tokens, None, cost_logged=_logged_cost(groups, name),
-                                 unpriced_reason=_not_in_catalog(name, catalog, suggest=name in busiest)))
+                                 unpriced_reason=reason))
     results.sort(key=lambda m: (m.cost is None, -(m.cost or 0), m.model))
     return PricedTraffic(tuple(results))
 
 
-SUGGESTED_NAMES = 25
+SUGGESTED_NAMES = 10  # as many as a one-line message lists (LISTED_NAMES)
 
 
 def _not_in_catalog(name: str, catalog: Catalog, *, suggest: bool = True) -> str:

@@ -79,12 +79,26 @@ class NameIndex:
                 tail = (host, canonical(name.rsplit("/", 1)[-1]))
                 tails[tail] = m.id if tails.get(tail, m.id) == m.id else None
         self.host_tails = {k: v for k, v in tails.items() if v is not None}
+        self._resolved: dict[tuple[str, str | None], str | None] = {}
+        self._suggested: dict[tuple[str, int], list[str]] = {}
+        # Why a name is unpriced, by (name, with suggestions), for pricing to fill and reuse.
+        self.unknown_reasons: dict[tuple[str, bool], str] = {}
 
     def _lookup(self, name: str) -> str | None:
         return self.exact.get(name) or self.fuzzy.get(canonical(name))
 
     def resolve(self, name: str, provider: str | None = None) -> str | None:
-        """The catalog id for ``name`` (served by ``provider`` when the log says so), or None."""
+        """The catalog id for ``name`` (served by ``provider`` when the log says so), or None. Remembered
+        per (name, provider): every scenario of a run resolves the same names again, and a log with 100,000
+        distinct model names would otherwise search them all once per scenario."""
+        key = (name, provider)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            found = self._resolved[key] = self._resolve(name, provider)
+            return found
+
+    def _resolve(self, name: str, provider: str | None) -> str | None:
         base = name.strip().lower()
         if not base:
             return None
@@ -101,10 +115,10 @@ class NameIndex:
             if rest:
                 owner = provider_name(prefix)
                 if owner in self.providers:  # a host with prices of its own: only its models
-                    found = self.resolve(rest, owner)
+                    found = self._resolve(rest, owner)
                     if found and self._served_by(found, host):
                         return found
-                elif (found := self.resolve(rest, host)) is not None:
+                elif (found := self._resolve(rest, host)) is not None:
                     return found
         return None
 
@@ -124,7 +138,14 @@ class NameIndex:
         return None
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
-        """Ids close to ``name``: its undated base first, then the closest spellings."""
+        """Ids close to ``name``: its undated base first, then the closest spellings (remembered: a fuzzy
+        search over every catalog name is the slowest thing a report of unknown names does)."""
+        key = (name, limit)
+        if key not in self._suggested:
+            self._suggested[key] = self._suggest(name, limit)
+        return list(self._suggested[key])
+
+    def _suggest(self, name: str, limit: int) -> list[str]:
         import difflib
 
         base = name.strip().lower().rsplit("/", 1)[-1]

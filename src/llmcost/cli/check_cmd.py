@@ -76,7 +76,12 @@ def check(
             warn(f"{report.path}: skipped {n:,} row(s): {why}")
     result = run.result
     if result.unpriced:
-        names = ", ".join(f"{m} ({int(n):,} requests)" for m, n in result.unpriced)
+        from llmcost.pricing import LISTED_NAMES
+
+        ranked = sorted(result.unpriced, key=lambda mn: (-mn[1], mn[0]))
+        names = ", ".join(f"{m} ({int(n):,} requests)" for m, n in ranked[:LISTED_NAMES])
+        if len(ranked) > LISTED_NAMES:
+            names += f" and {len(ranked) - LISTED_NAMES:,} more (every one is listed in --format json)"
         warn(f"unpriced models, left out of the totals: {names} (set inputs.strict or --strict to fail)")
     if save_estimate:
         if run.estimate is None:

@@ -109,13 +109,14 @@ def estimate(
     from llmcost.evidence.wiring import evidence_for, lend_bench, tallied, with_evidence
     from llmcost.logs.timerange import time_range
     from llmcost.pipeline import estimate_logs
+    from llmcost.pricing import describe_unpriced
     from llmcost.scenarios import select_scenarios
 
     window = time_range(since, until)  # --since/--until checked before any work
     if scenarios and baseline_only:
         raise UsageError("--scenarios and --baseline-only cannot be used together")
-    check_writable(output)  # before the work, not after minutes of it
     specs = parse_by(by or [], top)
+    check_writable(output)  # before the work, not after minutes of it
     cat = load_catalog(catalog)
     chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
     if sweep is not None:
@@ -149,14 +150,12 @@ def estimate(
     if strict:
         result.require_priced()
     elif unpriced:
-        names = "; ".join(f"{m.model} ({int(m.tokens.requests):,} requests: {m.unpriced_reason})" for m in unpriced)
-        warn(f"unpriced models, left out of the totals: {names} (use --strict to fail)")
+        warn(f"unpriced models, left out of the totals: {describe_unpriced(unpriced)} (use --strict to fail)")
     for s in result.scenarios[1:]:
         beyond = result.unpriced_beyond_baseline(s)
         if beyond:
-            names = "; ".join(f"{m.model} ({m.unpriced_reason})" for m in beyond)
-            warn(f"scenario '{s.name}' is incomplete: unpriced traffic on {names}; no savings shown "
-                 "(use --strict to fail)")
+            warn(f"scenario '{s.name}' is incomplete: unpriced traffic on {describe_unpriced(beyond)}; "
+                 "no savings shown (use --strict to fail)")
     for note in result.warnings:
         warn(note)
     if result.window.short:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from llmcost.estimate import Estimate, ScenarioOutcome
+from llmcost.pricing import ModelCost
 from llmcost.report.breakdown_view import breakdown_tables
 from llmcost.report.evidence_view import evidence_tables
 from llmcost.report.money import adds_up, count, pct, usd
@@ -120,27 +123,46 @@ def _incomplete_lines(est: Estimate) -> Text | None:
 
 
 def _requests_by_model(est: Estimate) -> Table:
-    """Requests and monthly cost per model under each scenario, side by side."""
+    """Requests and monthly cost per model under each scenario, side by side: the busiest ``TABLE_ROWS``
+    models (by requests across scenarios), then one row for the rest."""
     table = Table(title="Requests and monthly cost by model (tier)", title_justify="left")
     table.add_column("Model (tier)")
-    models: dict[str, None] = {}
+    per_scenario = [{m.model: m for m in s.priced.by_model} for s in est.scenarios]
+    busy: dict[str, float] = {}
     for s in est.scenarios:
         table.add_column(s.name, justify="right")
-        models.update((m.model, None) for m in s.priced.by_model)
+        for m in s.priced.by_model:
+            busy[m.model] = busy.get(m.model, 0.0) + m.tokens.requests
     tiers: dict[str, str] = {}
     for s in est.scenarios:
         tiers.update((m, t) for m, t in (s.details.get("model_tiers") or {}).items() if t)
-    for name in models:
+    ranked = sorted(busy, key=lambda name: -busy[name])
+    for name in ranked[:TABLE_ROWS]:
         row = [f"{name} ({tiers[name]})" if name in tiers else name]
-        for s in est.scenarios:
-            found = next((m for m in s.priced.by_model if m.model == name), None)
+        for s, models in zip(est.scenarios, per_scenario, strict=True):
+            found = models.get(name)
             if found is None or not found.tokens.requests:
                 row.append("—")
             else:
                 money = usd(s.monthly(found.cost)) if found.cost is not None else "unpriced"
                 row.append(f"{count(round(found.tokens.requests, 1))} · {money}")
         table.add_row(*row)
+    rest = ranked[TABLE_ROWS:]
+    if rest:
+        row = [f"{len(rest):,} more models (all in --format json)"]
+        for s, models in zip(est.scenarios, per_scenario, strict=True):
+            others = [models[n] for n in rest if n in models]
+            priced = [m.cost for m in others if m.cost is not None]
+            money = usd(s.monthly(sum(priced, Decimal(0)))) if priced else "unpriced"
+            if priced and len(priced) < len(others):
+                money += " + unpriced"
+            row.append(f"{count(round(sum(m.tokens.requests for m in others), 1))} · {money}")
+        table.add_row(*row)
     return table
+
+
+# Rows a per-model table shows; the rest are summed in one row (a log can name 100,000 models).
+TABLE_ROWS = 25
 
 
 def _details(est: Estimate) -> Text | None:
@@ -203,7 +225,8 @@ def _by_model(est: Estimate, s: ScenarioOutcome) -> Table:
     columns += [("Monthly", usd(s.monthly_cost), "right"), ("Share", "100.0%" if total else "—", "right")]
     for name, footer, justify in columns:
         table.add_column(name, footer=footer, justify=justify)  # type: ignore[arg-type]
-    for m in s.priced.by_model:
+    shown, rest = _top_rows(s)
+    for m in shown:
         cost = m.cost
         row = [
             m.model if cost is not None else f"{m.model} (unpriced)",
@@ -219,14 +242,45 @@ def _by_model(est: Estimate, s: ScenarioOutcome) -> Table:
         row += [usd(s.monthly(cost)) if cost is not None else "unpriced",
                 pct(cost / total * 100) if cost is not None and total else "—"]
         table.add_row(*row)
+    if rest:
+        table.add_row(*_rest_row(s, rest, logged, total))
     return table
+
+
+def _top_rows(s: ScenarioOutcome) -> tuple[list[ModelCost], list[ModelCost]]:
+    """The priced models by cost, then the unpriced by requests: the first ``TABLE_ROWS``, and the rest."""
+    priced = list(s.priced.priced)  # by_model keeps them by cost, highest first
+    unpriced = sorted(s.priced.unpriced, key=lambda m: (-m.tokens.requests, m.model))
+    ordered = priced + unpriced
+    return ordered[:TABLE_ROWS], ordered[TABLE_ROWS:]
+
+
+def _rest_row(s: ScenarioOutcome, rest: list[ModelCost], logged: bool, total: Decimal) -> list[str]:
+    costs = [m.cost for m in rest if m.cost is not None]
+    cost = sum(costs, Decimal(0)) if costs else None
+    label = f"{len(rest):,} more models" + (" (some unpriced)" if len(costs) < len(rest) else "")
+    tokens = [m.tokens for m in rest]
+    row = [label, count(sum(t.requests for t in tokens)), count(sum(t.input_tokens for t in tokens)),
+           count(sum(t.cache_read_tokens for t in tokens)),
+           count(sum(t.cache_write_tokens + t.cache_write_1h_tokens for t in tokens)),
+           count(sum(t.output_tokens for t in tokens)), usd(cost)]
+    if logged:
+        row.append(usd(sum((m.cost_logged for m in rest if m.cost_logged is not None), Decimal(0))))
+    row += [usd(s.monthly(cost)) if cost is not None else "unpriced",
+            pct(cost / total * 100) if cost is not None and total else "—"]
+    return row
 
 
 def _unpriced_lines(s: ScenarioOutcome) -> Text | None:
     if not s.priced.unpriced:
         return None
     text = Text(style="yellow")
-    for m in s.priced.unpriced:
+    ranked = sorted(s.priced.unpriced, key=lambda m: (-m.tokens.requests, m.model))
+    for m in ranked[:TABLE_ROWS]:
         text.append(f"Unpriced: {m.model} — {count(m.tokens.requests)} requests ({m.unpriced_reason}); "
                     "not included in the totals.\n")
+    rest = ranked[TABLE_ROWS:]
+    if rest:
+        text.append(f"Unpriced: {len(rest):,} more models — {count(sum(m.tokens.requests for m in rest))} "
+                    "requests; not included in the totals (every one is listed in --format json).\n")
     return text

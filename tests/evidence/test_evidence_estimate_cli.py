@@ -203,3 +203,20 @@ def test_retries_count_answers_not_billed_attempts(cli: Any, bench_run: BenchRun
     assert classify["requests"] == pytest.approx(40)
     assert classify["pass_rate"] == pytest.approx(0.75 * 0.75 + 0.25 * 1.0, abs=1e-6)
     assert retried["latency"]["latency_ms"]["source_shares"] == {"bench": round(30 / 70, 6), "log": round(40 / 70, 6)}
+
+
+def test_traffic_without_latency_is_named_beside_the_percentiles(cli: Any, bench_run: BenchRun,
+                                                                 tmp_path: Path) -> None:
+    catalog = yaml.safe_load(bench_run.catalog.read_text())
+    catalog["models"].append({"id": "untimed", "provider": "openai", "tier": "economy", "input_mtok": 0.01,
+                              "output_mtok": 0.01})
+    path = tmp_path / "catalog.yaml"
+    path.write_text(yaml.safe_dump(catalog))
+    scenarios = tmp_path / "untimed.yaml"
+    scenarios.write_text(yaml.safe_dump({"scenarios": [{"name": "untimed", "routing": {"rules": [
+        {"when": {"task": "classify"}, "to": "untimed"}]}}]}))
+    result = cli("estimate", bench_run.log, "-c", path, "-s", scenarios, "--bench", bench_run.summary)
+    assert result.exit_code == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ untimed")]
+    assert any("log (log 43%, unmeasured 57%)" in row for row in rows)
+    assert "untimed: no latency measured for untimed" in result.stdout

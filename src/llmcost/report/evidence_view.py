@@ -158,8 +158,10 @@ def _ms(value: float | None) -> str:
 
 
 def _source(fig: LatencyFigure) -> str:
+    """Where the figures came from; traffic without latency is always named, so percentiles of a small
+    measured part never read as the whole scenario's."""
     if fig.source is None:
         return "unmeasured"
-    if fig.source != "mixed":
-        return fig.source
-    return "mixed (" + ", ".join(f"{k} {v * 100:.0f}%" for k, v in fig.shares.items()) + ")"
+    if fig.source == "mixed" or "unmeasured" in fig.shares:
+        return f"{fig.source} (" + ", ".join(f"{k} {v * 100:.0f}%" for k, v in fig.shares.items()) + ")"
+    return fig.source

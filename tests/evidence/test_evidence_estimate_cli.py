@@ -107,6 +107,8 @@ def test_every_format_carries_quality_and_latency(cli: Any, bench_run: BenchRun)
     overall = next(r for r in rows if r["scenario"] == "cheap-classify" and r["task"] == "")
     assert float(overall["pass_rate"]) == pytest.approx(50 / 60, abs=1e-6)
     assert overall["latency_source"] == "mixed" and float(overall["latency_p95_ms"]) > 0
+    assert overall["latency_unmeasured_share"] == "0"
+    assert all(len(r) == len(rows[0]) and None not in r for r in rows)
 
 
 def test_cache_hits_answer_at_the_hit_latency(cli: Any, bench_run: BenchRun, tmp_path: Path) -> None:

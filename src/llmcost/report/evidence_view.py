@@ -19,7 +19,7 @@ from llmcost.report.money import count
 
 CSV_FIELDS = ("scenario", "task", "requests", "pass_rate", "pass_rate_low", "pass_rate_high", "unmeasured_share",
               "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms",
-              "latency_source", "ttft_source", "note")
+              "latency_source", "ttft_source", "latency_unmeasured_share", "note")
 MAX_TASK_ROWS = 40
 
 
@@ -98,9 +98,9 @@ def evidence_csv(est: Estimate) -> str:
         q, lat = s.evidence.quality, s.evidence.latency
         times = [lat.e2e_ms.p50, lat.e2e_ms.p95, lat.e2e_ms.p99, lat.ttft_ms.p50, lat.ttft_ms.p95, lat.ttft_ms.p99]
         rows.append([s.name, "", *_quality_cells(q.overall), *_cells(times), lat.e2e_ms.source or "",
-                     lat.ttft_ms.source or "", note])
+                     lat.ttft_ms.source or "", f"{lat.e2e_ms.shares.get('unmeasured', 0.0):g}", note])
         for t in q.by_task:
-            rows.append([s.name, t.task or "", *_quality_cells(t), *[""] * 8, ""])
+            rows.append([s.name, t.task or "", *_quality_cells(t), *[""] * 9, ""])
     if not rows:
         return ""
     buf = io.StringIO()

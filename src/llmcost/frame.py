@@ -110,6 +110,8 @@ def conform(
             detail = why if shown is None else with_value(why, shown.iloc[row])
             raise RowProblem(detail, source=source, line=first_line + row, field=column)
         mask = mask & ~bad
+        if not mask.any():  # every row already skipped for an earlier reason
+            return
         skipped[f"{column}: {why}"] = skipped.get(f"{column}: {why}", 0) + int(mask.sum())
         bad = bad | mask
 

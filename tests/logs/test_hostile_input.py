@@ -245,3 +245,41 @@ def test_the_same_file_twice_is_refused(cli: Any, tmp_path: Path) -> None:
     message = cli("logs", "inspect", str(path), str(link)).stderr.strip()
     assert message == (f"llmcost: error: {link}: this file is given twice (also given as {path}); each log is "
                        "read once: name it once"), message
+
+
+@pytest.mark.parametrize("row", ["2025-01-03T00:00:00Z,gpt-4o,5", "2025-01-03T00:00:00Z,gpt-4o,5,5,5"])
+def test_short_or_long_llmcost_csv_row(cli: Any, tmp_path: Path, row: str) -> None:
+    path = tmp_path / "native.csv"
+    path.write_text(NATIVE + row + "\n")
+    message = _refused(cli, path)
+    fields = row.count(",") + 1
+    assert message == f"llmcost: error: {path}:4: row has {fields} fields, expected 4", message
+    result = cli("estimate", str(path), "--baseline-only", "--skip-bad")
+    assert result.exit_code == 0, result.stderr
+    assert "skipped 1 row(s): malformed CSV row (wrong number of fields)" in result.stderr
+    clean = tmp_path / "clean.csv"
+    clean.write_text(NATIVE)
+    assert _total(cli, str(path), "--skip-bad") == _total(cli, str(clean))
+
+
+@pytest.mark.parametrize(("name", "column"), [("native", "input_tokens"), ("helicone_export.csv", "completion_tokens"),
+                                              ("openrouter_activity.csv", "tokens_completion"),
+                                              ("burstgpt.csv", "Response tokens")])
+def test_blank_lines_do_not_shift_the_reported_line(cli: Any, tmp_path: Path, name: str, column: str) -> None:
+    import csv
+    import io
+
+    text = NATIVE if name == "native" else (DATA / name).read_text()
+    rows = list(csv.reader(io.StringIO(text)))
+    rows[-1][rows[0].index(column)] = "lots"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(rows[:-1])
+    out.write("\n\n")
+    writer.writerow(rows[-1])
+    path = tmp_path / "blank.csv"
+    path.write_text(out.getvalue())
+    message = _refused(cli, path)
+    assert f"{path}:{out.getvalue().count(chr(10))}: field '{column}'" in message, message
+    skipped = cli("estimate", str(path), "--baseline-only", "--skip-bad", "--window-days", "1")
+    assert "skipped 0" not in skipped.stderr and "skipped 1 row(s)" in skipped.stderr, skipped.stderr

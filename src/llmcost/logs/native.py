@@ -6,7 +6,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import InputError
-from llmcost.frame import CORE_COLUMNS, EXTRA_TOKEN_COLUMNS, OPTIONAL_COLUMNS, Conformed, conform
+from llmcost.frame import CORE_COLUMNS, EXTRA_TOKEN_COLUMNS, OPTIONAL_COLUMNS, Conformed, RowProblem, conform
 from llmcost.logs.decoding import loads
 from llmcost.logs.flat_csv import DICTIONARY_COLUMNS, read_csv
 from llmcost.logs.interface import ReadOptions, Source
@@ -36,16 +36,31 @@ class NativeReader:
             wanted = set(CORE_COLUMNS) | options.columns | {"prompt"}
         frame, bad_lines = read_flat(source, options.skip_bad, wanted)
         first_line = 2 if source.container == "csv" else 1
-        result = conform(
-            frame,
-            source=source.name,
-            first_line=first_line,
-            default_model=options.default_model,
-            skip_bad=options.skip_bad,
-        )
+        try:
+            result = conform(
+                frame,
+                source=source.name,
+                first_line=first_line,
+                default_model=options.default_model,
+                skip_bad=options.skip_bad,
+            )
+        except RowProblem as exc:
+            if source.container != "csv" or exc.line is None:
+                raise
+            line = _csv_file_line(source, exc.line - first_line)
+            raise RowProblem(exc.detail, source=source.name, line=line, field=exc.field) from None
         if bad_lines:
-            result.skipped["invalid JSON line"] = bad_lines
+            why = "malformed CSV row (wrong number of fields)" if source.container == "csv" else "invalid JSON line"
+            result.skipped[why] = bad_lines
         return result
+
+
+def _csv_file_line(source: Source, row: int) -> int:
+    """The file line of data row ``row`` (0-based): pyarrow skips blank lines and a quoted value may span
+    lines, so the row number is not the line. Only run to report an error."""
+    from llmcost.logs.formats._records import _csv_line
+
+    return _csv_line(read_all(source), row, set())
 
 
 def read_flat(source: Source, skip_bad: bool = False, columns: set[str] | None = None) -> tuple[pd.DataFrame, int]:
@@ -57,6 +72,9 @@ def read_flat(source: Source, skip_bad: bool = False, columns: set[str] | None =
     """
     try:
         table = read_table(source, columns)
+    except _WrongFieldCount:
+        table, bad = _csv_rows_skipping(source, skip_bad, columns)
+        return table_to_pandas(table), bad
     except _NeedsLineByLine:
         frame, bad = _jsonl_slow(source, skip_bad)
         return (frame if columns is None else frame[[c for c in frame.columns if c in columns]]), bad
@@ -65,6 +83,40 @@ def read_flat(source: Source, skip_bad: bool = False, columns: set[str] | None =
 
 class _NeedsLineByLine(Exception):
     pass
+
+
+class _WrongFieldCount(Exception):
+    pass
+
+
+def _csv_rows_skipping(source: Source, skip_bad: bool, columns: set[str] | None) -> tuple[pa.Table, int]:
+    """A CSV with rows of the wrong number of fields: the first is an error naming its line, or with
+    ``skip_bad`` they are skipped and counted (pyarrow's inference over the whole file, only for such files)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    data = read_all(source)
+    bad: list[Any] = []
+
+    def invalid(row: Any) -> str:
+        bad.append(row)
+        return "skip" if skip_bad else "error"
+
+    include = _present(columns, source.columns)
+    try:
+        table = pacsv.read_csv(io.BytesIO(data), parse_options=pacsv.ParseOptions(invalid_row_handler=invalid),
+                               convert_options=pacsv.ConvertOptions(strings_can_be_null=True,
+                                                                    include_columns=include))
+    except pa.ArrowInvalid as exc:
+        if not bad:
+            raise InputError(_arrow_message(exc), source=source.name) from None
+        row = bad[0]
+        raw = row.text.encode("utf-8")
+        at = data.find(b"\n" + raw)
+        line = data.count(b"\n", 0, at + 1) + 1 if at >= 0 else None
+        raise InputError(f"row has {row.actual_columns} fields, expected {row.expected_columns}",
+                         source=source.name, line=line) from None
+    return table, len(bad)
 
 
 def read_table(source: Source, columns: set[str] | None = None) -> pa.Table:
@@ -89,6 +141,8 @@ def read_table(source: Source, columns: set[str] | None = None) -> pa.Table:
     except pa.ArrowInvalid as exc:
         if source.container == "jsonl":
             raise _NeedsLineByLine from None
+        if source.container == "csv" and "columns, got" in str(exc):
+            raise _WrongFieldCount from None
         raise InputError(_arrow_message(exc), source=source.name) from None
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read: {exc}", source=source.name) from None

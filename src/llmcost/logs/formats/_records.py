@@ -471,7 +471,8 @@ def csv_rows(source: Source, wanted: Sequence[str], options: ReadOptions) -> Row
     frame = table.to_pandas()
     skipped = {"malformed CSV row (wrong number of fields)": len(short)} if short else {}
     rows = Rows(frame, np.arange(2, len(frame) + 2), source.name, options, skipped=skipped)
-    if short or b'"' in data:  # quoted values may span lines: find real lines only when reporting
+    # quoted values may span lines, and pyarrow skips blank lines: find real lines only when reporting
+    if short or b'"' in data or b"\n\n" in data or b"\n\r\n" in data:
         rows.locate = lambda naive: _csv_line(data, naive - 2, {r.text for r in short})
     return rows
 
@@ -494,6 +495,9 @@ def _csv_line(data: bytes, row: int, dropped: set[str]) -> int:
     start = reader.line_num + 1
     index = 0
     for record in reader:
+        if not record:  # a blank line: pyarrow skips it, it is no row
+            start = reader.line_num + 1
+            continue
         if ",".join(record) not in dropped or not dropped:
             if index == row:
                 return start

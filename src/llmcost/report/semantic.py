@@ -20,6 +20,14 @@ def _pct(value: Any) -> str:
     return f"{float(value) * 100:.1f}%"
 
 
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            count_ = int(seconds // size)
+            return f"{count_} {unit}" if unit != "d" else f"{count_ * 24} h" if count_ == 1 else f"{count_} d"
+    return f"{seconds:g} s"
+
+
 def _risk(d: dict[str, Any]) -> str:
     if "compared_hits" not in d:
         return "no responses logged"
@@ -33,7 +41,7 @@ def summary_line(d: dict[str, Any]) -> str:
     """One line for the scenario details: hit rate and saving always with the answer risk."""
     bound = f", max {d['max_entries']:,} entries" if d.get("max_entries") else ""
     scope = f", per {'/'.join(d['scope'])}" if d.get("scope") else ""
-    text = (f"semantic cache (cosine ≥ {d['threshold']:g}, TTL {d['ttl_s']:g} s{bound}{scope}, "
+    text = (f"semantic cache (cosine ≥ {d['threshold']:g}, TTL {_duration(float(d['ttl_s']))}{bound}{scope}, "
             f"{d['embedder']} embeddings): {_pct(d['hit_rate'])} hit rate ({count(d['hits'])} of "
             f"{count(d['requests'])} requests), {usd(d['cost_saved_usd'])} of the observed cost saved; {_risk(d)}")
     if d.get("embedding_model"):

@@ -247,7 +247,7 @@ def _note_embedding_calls(ordered: pd.DataFrame, eligible: np.ndarray, cfg: Sema
 
     model = cfg.embedder.price_as or (cfg.embedder.model if cfg.embedder.kind != "wordllama" else None)
     info = ctx.details["semantic_cache"]
-    if cfg.embedder.kind == "wordllama":
+    if model is None and cfg.embedder.kind == "wordllama":
         info["embedding_note"] = "local embedder (wordllama): no per-call charge"
         return
     if model is None:

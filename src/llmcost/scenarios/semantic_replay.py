@@ -169,8 +169,11 @@ def _replay_slices(state: ReplayState, groups: np.ndarray, times: np.ndarray, ro
         if len(slice_groups):
             queries = _needing_search(state, slice_groups, int(times[hi - 1]), hi - lo)
             cands = _candidates(state, queries, members, fresh) if len(queries) else {}
+            near = [np.asarray(c[0], dtype=np.int64) for c in cands.values()]
+            touched = np.unique(np.concatenate([slice_groups, *near]))
             for i in range(len(state.thresholds)):
-                _decide(state, i, cands, groups, times, rows, eligible, lo, hi, hits[i], matched[i], members)
+                _decide(state, i, cands, groups, times, rows, eligible, lo, hi, hits[i], matched[i], members,
+                        touched)
         state.position += hi - lo
         state.open_slice = [] if state.position % SLICE == 0 else [int(g) for g in members]
         lo = hi
@@ -222,16 +225,16 @@ def _candidates(state: ReplayState, queries: np.ndarray, members: np.ndarray,
     found_q: list[np.ndarray] = []
     found_c: list[np.ndarray] = []
     cut = np.full(len(queries), -np.inf)
-    # (b) the slice's own groups, exactly
-    sims = vec[queries] @ vec[members].T
-    sims[qp[:, None] != part[members][None, :]] = -2
-    _top(queries, members, sims, low, found_q, found_c, cut, np.arange(len(queries)))
-    # (a) groups holding a live entry at the slice's start
+    mp = part[members]
     for p in np.unique(qp):
+        at = np.flatnonzero(qp == p)
+        # (b) the slice's own groups of the partition, exactly
+        own = members[mp == p]
+        _top(queries[at], own, vec[queries[at]] @ vec[own].T, low, found_q, found_c, cut, at)
+        # (a) groups holding a live entry at the slice's start
         pool = state.pools.get(int(p))
         if not pool:
             continue
-        at = np.flatnonzero(qp == p)
         pool_ids = np.fromiter(pool, dtype=np.int64, count=len(pool))
         if not _use_ann(state, int(p), len(pool_ids), fresh):
             _top(queries[at], pool_ids, vec[queries[at]] @ vec[pool_ids].T, low, found_q, found_c, cut, at)
@@ -325,23 +328,34 @@ def _ann(state: ReplayState, p: int, pool_ids: np.ndarray, queries: np.ndarray, 
 
 def _decide(state: ReplayState, i: int, cands: dict[int, tuple[list[int], list[float], float]],
             groups: np.ndarray, times: np.ndarray, rows: np.ndarray, eligible: np.ndarray, lo: int, hi: int,
-            hits: np.ndarray, matched: np.ndarray, members: np.ndarray) -> None:
-    """The sequential decisions of rows lo..hi at threshold ``thresholds[i]``."""
+            hits: np.ndarray, matched: np.ndarray, members: np.ndarray, touched: np.ndarray) -> None:
+    """The sequential decisions of rows lo..hi at threshold ``thresholds[i]`` (``touched``: the groups of
+    these rows and their candidates)."""
+    import numpy as np
+
     assert state.pool_count is not None and state.part is not None
     e = state.entries[i]
     tau = state.thresholds[i]
     ttl, cap = state.ttl, state.max_entries
-    e_time, e_rank, e_ref = e.time, e.rank, e.ref
     pool_count, part, pools = state.pool_count, state.part, state.pools
     g_list, t_list, r_list = groups[lo:hi].tolist(), times[lo:hi].tolist(), rows[lo:hi].tolist()
     ok_list = eligible[lo:hi].tolist()
+    # The entries this slice can read, as Python dicts (numpy scalar reads cost ~10x a dict's); every
+    # insertion is written to both, so the arrays stay current for the exact fallback and the next slice.
+    ids = touched.tolist()
+    e_time = dict(zip(ids, e.time[touched].tolist(), strict=True))
+    e_rank = dict(zip(ids, e.rank[touched].tolist(), strict=True))
+    e_ref = dict(zip(ids, e.ref[touched].tolist(), strict=True))
+    hit_at: list[int] = []
+    hit_ref: list[int] = []
     for j in range(hi - lo):
         if not ok_list[j]:
             continue
         g, t = g_list[j], t_list[j]
         oldest = -1 if cap is None else e.inserted - cap
         if e_time[g] > t - ttl and e_rank[g] >= oldest:
-            hits[lo + j], matched[lo + j] = True, e_ref[g]
+            hit_at.append(j)
+            hit_ref.append(e_ref[g])
             continue
         found = -1
         cand, sims, cut = cands.get(g, _NOTHING)
@@ -354,14 +368,20 @@ def _decide(state: ReplayState, i: int, cands: dict[int, tuple[list[int], list[f
         if found < 0 and cut >= tau:  # the search was cut where entries at or above tau may remain
             found = _exact(state, e, g, t, tau, oldest, members)
         if found >= 0:
-            hits[lo + j], matched[lo + j] = True, e_ref[found]
+            hit_at.append(j)
+            hit_ref.append(int(e.ref[found]))
             continue
         e_time[g], e_rank[g], e_ref[g] = t, e.inserted, r_list[j]
+        e.time[g], e.rank[g], e.ref[g] = t, e.inserted, r_list[j]
         e.queue.append((t, g, e.inserted))
         e.inserted += 1
         pool_count[g] += 1
         if pool_count[g] == 1:
             pools.setdefault(int(part[g]), set()).add(g)
+    if hit_at:
+        at = np.asarray(hit_at, dtype=np.int64) + lo
+        hits[at] = True
+        matched[at] = hit_ref
 
 
 def _exact(state: ReplayState, e: Entries, g: int, t: int, tau: float, oldest: int, members: np.ndarray) -> int:

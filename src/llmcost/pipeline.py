@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from llmcost.breakdowns import COLUMNS as BREAKDOWN_COLUMNS
-from llmcost.breakdowns import Breakdowns, BreakdownSpec
+from llmcost.breakdowns import Breakdowns, BreakdownSpec, estimate_from_breakdowns, stands_for_baseline
 from llmcost.estimate import Estimate, run_estimate, run_estimate_chunked
 from llmcost.frame import BASELINE_EXTRA
 from llmcost.scenarios.interface import Baseline, Scenario
@@ -65,7 +65,7 @@ def estimate_logs(
 
     baseline_only = all(isinstance(s, Baseline) for s in scenarios)
     columns = BASELINE_EXTRA if baseline_only else None
-    tables = Breakdowns(breakdowns, catalog) if breakdowns else None
+    tables = Breakdowns(breakdowns, catalog, total=baseline_only) if breakdowns else None
     if columns is not None and (tables is not None or on_frame is not None):
         columns = columns | BREAKDOWN_COLUMNS
     taps = [t for t in (tables.add if tables is not None else None, on_frame) if t is not None]
@@ -94,6 +94,11 @@ def estimate_logs(
         del logset
         for tap in taps:
             tap(holder[0])
+        if tables is not None and baseline_only and stands_for_baseline(holder[0]):
+            # the breakdowns summed every row per billing group already: price those, do not sum twice
+            derived = estimate_from_breakdowns(tables, holder.pop(), scenarios, projection_days=projection_days,
+                                               window_days=window_days)
+            return _with_breakdowns(derived, tables), read
         return _with_breakdowns(run_estimate(holder.pop(), catalog, scenarios, projection_days=projection_days,
                                              window_days=window_days, on_scenario=on_scenario), tables), read
 

@@ -161,3 +161,32 @@ def test_values_spelled_alike_share_one_row() -> None:
     (table,) = tables.finish()
     assert {r.key: (r.tokens.requests, r.tokens.input_tokens) for r in table.rows} == {
         ("1",): (2, 300), ("(none)",): (1, 300)}
+
+
+@pytest.mark.parametrize("extra", [[], ["--window-days", "7", "--days", "10"]])
+def test_baseline_priced_from_the_breakdowns_equals_the_plain_estimate(cli, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                         extra: list[str]) -> None:
+    rows = ["2026-11-01T10:00:00Z,gpt-4o,1000,200,10,t,u,", "2026-11-01T11:00:00Z,no-such-model-x,2000,0,10,t,u,",
+            "2026-11-02T11:00:00Z,claude-sonnet-4,300000,0,10,t,u,"]  # unknown model and long context too
+    for log in (SAMPLE, _log(tmp_path, rows)):
+        plain = json.loads(cli("estimate", log, "--baseline-only", "--format", "json", *extra).stdout)
+        with pytest.MonkeyPatch.context() as patch:  # the log is summed once: by the breakdowns
+            patch.setattr("llmcost.pipeline.run_estimate", _fail)
+            by = json.loads(cli("estimate", log, "--baseline-only", "--by", "tag", "--by", "day", "--format", "json",
+                                *extra).stdout)
+        assert by.pop("breakdowns") and plain.pop("breakdowns") == []
+        assert by == plain
+
+
+def _fail(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("run_estimate called: the log was summed twice")
+
+
+def test_logged_costs_and_buckets_still_reach_the_estimate(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "log.csv"
+    path.write_text("timestamp,model,input_tokens,output_tokens,cost_logged,weight\n"
+                    "2026-11-01T10:00:00Z,gpt-4o,1000,10,0.5,1\n2026-11-01T11:00:00Z,gpt-4o,1000,10,0.25,3\n")
+    plain = json.loads(cli("estimate", str(path), "--baseline-only", "--format", "json").stdout)
+    by = json.loads(cli("estimate", str(path), "--baseline-only", "--by", "day", "--format", "json").stdout)
+    by.pop("breakdowns"), plain.pop("breakdowns")
+    assert by == plain and by["scenarios"][0]["cost_logged_usd"] == 0.75

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from llmcost.catalog import Catalog
+    from llmcost.estimate import Estimate
+    from llmcost.scenarios.interface import Scenario
 
 __all__ = ["DIMENSIONS", "Breakdown", "BreakdownRow", "BreakdownSpec", "Breakdowns", "parse_by"]
 
@@ -107,35 +109,46 @@ class _Table:
 class Breakdowns:
     """Sums the logged traffic per breakdown key chunk by chunk (``add``), then prices it once (``finish``)."""
 
-    def __init__(self, specs: Iterable[BreakdownSpec], catalog: Catalog) -> None:
+    def __init__(self, specs: Iterable[BreakdownSpec], catalog: Catalog, *, total: bool = False) -> None:
         self.catalog = catalog
         self.tables = [_Table(s, tuple(d for d in s.dims if d in ROW_DIMENSIONS)) for s in specs]
+        # ``total``: the whole traffic's groups too, summed in the same pass (one more projection of the shared
+        # sums), so a baseline-only estimate is priced from them instead of summing the log a second time.
+        self.total = _Table(BreakdownSpec((), None), ())
+        self._all = [*self.tables, self.total] if total else self.tables
 
     def add(self, frame: pd.DataFrame) -> None:
-        """Sum one chunk of the logged traffic (the whole log, or one ``--chunk-rows`` chunk)."""
+        """Sum one chunk of the logged traffic (the whole log, or one ``--chunk-rows`` chunk), a slice of
+        rows at a time: a slice's per-row temporaries stay small and reuse the same memory, where
+        frame-sized ones would each cost fresh memory (what big logs spend their time on)."""
+        if not self.tables:
+            return
+        for lo in range(0, len(frame), ROWS_PER_PASS):
+            self._add(frame.iloc[lo:lo + ROWS_PER_PASS])
+
+    def _add(self, frame: pd.DataFrame) -> None:
         from llmcost.token_groups import billing_codes, model_ids
 
-        if not self.tables or frame.empty:
+        if frame.empty:
             return
         ids = model_ids(frame, self.catalog)
         known = ids.notna().to_numpy()
         codes = billing_codes(frame, ids, known, self.catalog) if known.any() else None
         names = None if known.all() else _unknown_names(frame, known)
-        rest = self._add_shared(frame, codes, names)
-        for table in rest:
+        for table in self._add_shared(frame, codes, names):
             _merge_into(table, _sum_by_key(frame, row_keys(frame, table.row_dims), codes, names))
 
     def _add_shared(self, frame: pd.DataFrame, codes: object, names: tuple[np.ndarray, list[str]] | None
                     ) -> list[_Table]:
         """One pass for every table without tags: sums per key of all their dimensions together (few keys,
         e.g. day x task), each table's keys then summed from those. Returns the tables left to do."""
-        plain = [t for t in self.tables if "tag" not in t.row_dims]
+        plain = [t for t in self._all if "tag" not in t.row_dims]
         if len(plain) < 2:
-            return self.tables
+            return self._all
         union = tuple(d for d in ROW_DIMENSIONS if any(d in t.row_dims for t in plain))
         keys = row_keys(frame, union)
         if keys.n_keys > SHARED_KEYS_MAX:
-            return self.tables
+            return self._all
         summed = _sum_by_key(frame, keys, codes, names)
         for table in plain:
             at = [union.index(d) for d in table.row_dims]
@@ -145,7 +158,12 @@ class Breakdowns:
                 have = projected.get(sub)
                 projected[sub] = groups if have is None else have.merge(groups)
             _merge_into(table, projected)
-        return [t for t in self.tables if "tag" in t.row_dims]
+        return [t for t in self._all if "tag" in t.row_dims]
+
+    def total_groups(self) -> TokenGroups:
+        """Every row's tokens per billing group: what ``token_groups.aggregate`` returns for the same rows
+        (without ``cost_logged`` sums)."""
+        return self.total.groups.get((), TokenGroups())
 
     def key_groups(self, i: int) -> dict[tuple[str, ...], TokenGroups]:
         """The token groups summed so far for table ``i``, per row key (before pricing)."""
@@ -166,6 +184,7 @@ class Breakdowns:
         return _ranked(table.spec, list(rows.values()))
 
 
+ROWS_PER_PASS = 1 << 20
 SHARED_KEYS_MAX = 5_000  # keys of the one-pass sums (beyond: a pass per table, no Python merge of many keys)
 
 
@@ -281,3 +300,20 @@ def _ranked(spec: BreakdownSpec, rows: list[BreakdownRow]) -> Breakdown:
         other = other + row
     return Breakdown(spec.dims, tuple(rows[:spec.top_n]), other, spec.top_n)
 
+
+
+def stands_for_baseline(frame: pd.DataFrame) -> bool:
+    """Whether the breakdowns' total of ``frame`` is all a baseline estimate needs: no logged costs to sum
+    and no bucket rows (whose long-context split the estimate warns about)."""
+    return bool(len(frame)) and "cost_logged" not in frame.columns and int(frame["weight"].max()) <= 1
+
+
+def estimate_from_breakdowns(tables: Breakdowns, frame: pd.DataFrame, scenarios: Sequence[Scenario], *,
+                      projection_days: int, window_days: float | None) -> Estimate:
+    """The baseline-only estimate of ``frame`` priced from the breakdowns' total (``tables`` made with
+    ``total=True`` and fed ``frame``): the same groups ``run_estimate`` would sum, priced by the same code."""
+    from llmcost.estimate import assemble, with_baseline
+    from llmcost.projection import observed_window
+
+    return assemble(observed_window(frame, window_days), with_baseline(scenarios),
+                    [(tables.total_groups(), Decimal(0), {})], tables.catalog, projection_days)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from llmcost.plan.measures import Latency, mixture_percentiles
-from llmcost.plan.search import Option, Problem, brute_force, closest, solve
+from llmcost.plan.search import NODE_LIMIT, Option, Problem, brute_force, closest, solve
 
 
 def instance(rng: random.Random, segments: int, candidates: int, bars: int, tightness: float) -> Problem:
@@ -26,12 +26,14 @@ def instance(rng: random.Random, segments: int, candidates: int, bars: int, tigh
     return Problem(tuple(options), tuple(float(round(tightness * b)) for b in best))
 
 
-def test_equal_to_brute_force_on_random_instances() -> None:
+@pytest.mark.parametrize("node_limit", [NODE_LIMIT, 0], ids=["branch-and-bound", "solver"])
+def test_equal_to_brute_force_on_random_instances(node_limit: int) -> None:
+    """Both exact paths: the branch and bound (which settles these small instances) and the 0/1 solver."""
     rng = random.Random(20261130)
     infeasible = 0
     for _ in range(400):
         problem = instance(rng, rng.randint(1, 6), rng.randint(1, 4), rng.randint(0, 3), rng.uniform(0.4, 1.05))
-        found, truth = solve(problem), brute_force(problem)
+        found, truth = solve(problem, node_limit), brute_force(problem)
         assert (found.choice is None) == (truth.choice is None), problem
         if truth.choice is None:
             infeasible += 1
@@ -86,3 +88,11 @@ def test_latency_bar_agrees_with_the_mixture_percentile() -> None:
         for limit in np.concatenate([a.samples, b.samples, [p95 - 1e-6, p95, p95 + 1e-6]]):
             within = (wa * a.share_within(limit) + wb * b.share_within(limit)) / (wa + wb)
             assert (within >= 0.95 * (1 - 1e-9)) == (p95 <= limit), (wa, wb, limit)
+
+
+def test_node_limit_hands_over_to_the_solver() -> None:
+    """A branch and bound cut short gives the same optimum through the solver."""
+    rng = random.Random(11)
+    for _ in range(30):
+        problem = instance(rng, 6, 4, 2, rng.uniform(0.6, 0.95))
+        assert solve(problem, node_limit=3).cost == brute_force(problem).cost

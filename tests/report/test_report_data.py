@@ -315,3 +315,21 @@ def test_a_bench_only_check_charts_milliseconds_and_rates() -> None:
     assert dict(section.facts)["Window"] == "bench results only (no logs)"
     rows = section.tables[0].rows
     assert rows[0][4:] == ["2,400 ms", "max 2,000 ms", "400 ms over"]
+
+
+def test_the_page_of_a_streamed_log_equals_the_whole_file_one(cli: Cli, tmp_path: Path) -> None:
+    whole, chunked = tmp_path / "whole.html", tmp_path / "chunked.html"
+    assert cli("estimate", SAMPLE, "-f", "html", "-o", whole).exit_code == 0
+    assert cli("estimate", SAMPLE, "-f", "html", "-o", chunked, "--chunk-rows", "900").exit_code == 0
+    a, b = specs(whole.read_text()), specs(chunked.read_text())
+    assert set(a) == set(b) and len(a) == 6
+    for key in a:
+        rows_a, rows_b = values(a[key]), values(b[key])
+        assert len(rows_a) == len(rows_b), key
+        for x, y in zip(rows_a, rows_b, strict=True):
+            assert x.keys() == y.keys(), key
+            for field, value in x.items():
+                if isinstance(value, float):
+                    assert value == pytest.approx(y[field], rel=1e-9, abs=1e-6), (key, field)
+                else:
+                    assert value == y[field], (key, field)

@@ -258,3 +258,15 @@ def test_sweep_without_semantic_scenario(cli, env: Path) -> None:
     make_log(env / "log.csv", n=10)
     result = cli("estimate", env / "log.csv", "-c", env / "catalog.yaml", "--sweep", "0.8:0.9:0.05")
     assert result.exit_code == 2 and "semantic_cache" in result.stderr
+
+
+def test_hit_cost_is_charged_per_hit(cli, env: Path) -> None:
+    make_log(env / "log.csv", n=120, seed=4)
+    with embeddings_server() as server:
+        free = run_json(cli, env, env / "log.csv", scenario(env / "s.yaml", server.url))
+        paid = run_json(cli, env, env / "log.csv", scenario(env / "s.yaml", server.url, hit_cost_usd="0.001"))
+    hits = details(paid)["hits"]
+    assert hits > 0 and details(paid)["lookup_cost_usd"] == pytest.approx(hits * 0.001)
+    cost = [Decimal(str(out["scenarios"][1]["observed_cost_usd"])) for out in (paid, free)]
+    extra = cost[0] - cost[1]
+    assert extra == Decimal(str(hits)) * Decimal("0.001")

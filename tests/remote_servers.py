@@ -13,6 +13,7 @@ import json
 import logging
 import socket
 import threading
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,6 +67,8 @@ def s3_server(bucket: str, objects: dict[str, bytes]) -> Iterator[S3Server]:
         yield S3Server(endpoint, key["AccessKeyId"], key["SecretAccessKey"])
     finally:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = before
+        # moto keeps its accounts, users and buckets in process-wide state: clear it for the next server
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30)
         server.stop()
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import io
 from typing import IO, TYPE_CHECKING, Any
 
+from llmcost.logs.csv_blocks import with_bigger_blocks
+
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
@@ -54,12 +56,17 @@ def read_csv(fh: IO[bytes], include: list[str] | None, size_hint: int | None = N
             except (_Fallback, pa.ArrowNotImplementedError, pa.ArrowTypeError):
                 pass
         if types:
-            fh.seek(0)
-            return pacsv.read_csv(fh, convert_options=_convert(include, types))
+            return with_bigger_blocks(lambda options: _rewound(fh, options, _convert(include, types)))
     except pa.ArrowInvalid:  # a value the pinned type rejects: whole-file inference decides
         pass
+    return with_bigger_blocks(lambda options: _rewound(fh, options, _convert(include)))
+
+
+def _rewound(fh: IO[bytes], options: Any, convert: Any) -> pa.Table:
+    import pyarrow.csv as pacsv
+
     fh.seek(0)
-    return pacsv.read_csv(fh, convert_options=_convert(include))
+    return pacsv.read_csv(fh, read_options=options, convert_options=convert)
 
 
 def _convert(include: list[str] | None, types: dict[str, pa.DataType] | None = None) -> Any:

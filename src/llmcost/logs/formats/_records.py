@@ -11,12 +11,14 @@ pyarrow with typed columns, falling back to all-text columns so bad values can b
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from llmcost.errors import InputError
+from llmcost.logs.csv_blocks import with_bigger_blocks
 from llmcost.logs.decoding import loads
 from llmcost.logs.formats._rows import Rows
 from llmcost.logs.interface import ReadOptions, Source
@@ -458,7 +460,7 @@ def csv_rows(source: Source, wanted: Sequence[str], options: ReadOptions) -> Row
         types = {c: pa.string() for c in present} if text_only else None
         convert = pacsv.ConvertOptions(include_columns=present, strings_can_be_null=True, column_types=types)
         try:
-            table = pacsv.read_csv(io.BytesIO(data), parse_options=parse, convert_options=convert)
+            table = with_bigger_blocks(functools.partial(_read_csv_bytes, data, parse, convert))
             break
         except pa.ArrowInvalid as exc:
             if short:
@@ -475,6 +477,12 @@ def csv_rows(source: Source, wanted: Sequence[str], options: ReadOptions) -> Row
     if short or b'"' in data or b"\n\n" in data or b"\n\r\n" in data:
         rows.locate = lambda naive: _csv_line(data, naive - 2, {r.text for r in short})
     return rows
+
+
+def _read_csv_bytes(data: bytes, parse: Any, convert: Any, options: Any) -> pa.Table:
+    import pyarrow.csv as pacsv
+
+    return pacsv.read_csv(io.BytesIO(data), read_options=options, parse_options=parse, convert_options=convert)
 
 
 def _line_of_text(data: bytes, text: str) -> int | None:

@@ -96,10 +96,12 @@ class _State:
             if data.startswith(UTF8_BOM):
                 data = data[3:]
             if not self.json:
-                self.header = data.split(b"\n", 1)[0][:1 << 16]
+                self.header = data[:1 << 16].split(b"\n", 1)[0]
         self._utf8(data, final)
         if self.json:
             self._depth(data)
+        if final:
+            return  # nothing follows: no need to count this piece's lines
         self.lines += data.count(b"\n")
         cut = data.rfind(b"\n")
         if cut < 0:
@@ -158,14 +160,14 @@ class _State:
         import numpy as np
 
         codes = np.frombuffer(brackets, dtype=np.uint8)
-        step = np.zeros(len(codes) + 1, dtype=np.int64)
+        step = np.zeros(len(codes) + 1, dtype=np.int32)
         step[0] = self.level
         step[1:][(codes == ord("{")) | (codes == ord("["))] = 1
         step[1:][(codes == ord("}")) | (codes == ord("]"))] = -1
         newline = np.flatnonzero(codes == ord("\n")) + 1
         level = np.cumsum(step)
         # the level relative to the start of each line: subtract the level at the line's newline
-        marks = np.zeros(len(level), dtype=np.int64)
+        marks = np.zeros(len(level), dtype=np.int32 if len(level) < 2**31 else np.int64)
         marks[newline] = newline
         base = level[np.maximum.accumulate(marks)]
         base[: newline[0] if len(newline) else len(base)] = 0

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 SLICE = 1024
 NEIGHBOURS = 32
-ANN_POOL = 2048  # a partition's live pool above this is searched with the HNSW index (search: auto)
+ANN_POOL = 20_000  # a partition's live pool above this is searched with the HNSW index (search: auto)
 NONE = -(2**62)
 _NOTHING: tuple[list[int], list[float], float] = ([], [], float("-inf"))
 
@@ -261,21 +261,25 @@ def _candidates(state: ReplayState, queries: np.ndarray, members: np.ndarray,
 
 def _top(queries: np.ndarray, keys: np.ndarray, sims: np.ndarray, low: float, found_q: list[np.ndarray],
          found_c: list[np.ndarray], cut: np.ndarray, at: np.ndarray) -> None:
-    """The NEIGHBOURS most similar keys of each query (float32 sims, a small margin under ``low``)."""
+    """The keys of each query at or above ``low`` (float32 sims, a small margin under it): all of them, or
+    the NEIGHBOURS + 1 most similar (one may be the query itself) where more are that close, the list then
+    being complete only above ``cut``. Only the rows over the limit are partially sorted."""
     import numpy as np
 
-    k = min(NEIGHBOURS + 1, sims.shape[1])
-    if k == 0:
+    if sims.shape[1] == 0:
         return
-    top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else \
-        np.broadcast_to(np.arange(sims.shape[1]), sims.shape)
-    picked = np.take_along_axis(sims, top, axis=1)
-    near = picked >= low - 1e-4
-    if k < sims.shape[1]:
-        cut[at] = np.maximum(cut[at], picked.min(axis=1) + 1e-4)
-    rows = np.repeat(queries, k)[near.ravel()]
-    found_q.append(rows)
-    found_c.append(keys[top].ravel()[near.ravel()])
+    near = sims >= low - 1e-4
+    k = NEIGHBOURS + 1
+    over = np.flatnonzero(near.sum(axis=1) > k)
+    if len(over):
+        sub = sims[over]
+        top = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+        cut[at[over]] = np.maximum(cut[at[over]], np.take_along_axis(sub, top, axis=1).min(axis=1) + 1e-4)
+        near[over] = False
+        near[over[:, None], top] = True
+    rows, cols = np.nonzero(near)
+    found_q.append(queries[rows])
+    found_c.append(keys[cols])
 
 
 def _use_ann(state: ReplayState, p: int, pool: int, fresh: bool) -> bool:

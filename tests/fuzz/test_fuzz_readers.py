@@ -2,7 +2,7 @@
 sample, judged by llmcost's promise for log input.
 
 - An input that is still valid exits 0 with the same money as the clean reference (neutral changes: a UTF-8
-  byte-order mark, UTF-16, gzip, CRLF line ends, trailing blank lines).
+  byte-order mark, UTF-16, gzip, CRLF line ends, trailing blank lines; and read in chunks of one row).
 - Any other input exits 0 or 2. On 2: exactly one stderr line, ``llmcost: error: <file>...``, no traceback;
   the existing ``--output`` is left intact and no temporary file is left beside it.
 - Never a Python warning (pytest's filterwarnings=error turns one into a failure) or an uncaught exception
@@ -133,9 +133,9 @@ def test_neutral_changes_keep_the_money(fmt: str, name: str, args: tuple[str, ..
                 "gzip": gzip.compress(clean), "blank-tail": clean.rstrip(b"\n") + b"\n\n\n"}
     if not name.endswith(".json"):
         variants["crlf"] = clean.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    for label, content in variants.items():
+    for label, content in [*variants.items(), ("chunks", clean)]:
         suffix = _suffix(name) + (".gz" if label == "gzip" else "")
-        code, err, written, left = _run(content, suffix, args)
+        code, err, written, left = _run(content, suffix, (*args, "--chunk-rows", "1") if label == "chunks" else args)
         assert code == 0, (label, err)
         _judge(code, err, written, left, suffix)
         assert _money(written) == reference, label

@@ -247,19 +247,27 @@ def test_the_same_file_twice_is_refused(cli: Any, tmp_path: Path) -> None:
                        "read once: name it once"), message
 
 
+@pytest.mark.parametrize("chunks", [(), ("--chunk-rows", "1")])
 @pytest.mark.parametrize("row", ["2025-01-03T00:00:00Z,gpt-4o,5", "2025-01-03T00:00:00Z,gpt-4o,5,5,5"])
-def test_short_or_long_llmcost_csv_row(cli: Any, tmp_path: Path, row: str) -> None:
+def test_short_or_long_llmcost_csv_row(cli: Any, tmp_path: Path, row: str, chunks: tuple[str, ...]) -> None:
     path = tmp_path / "native.csv"
     path.write_text(NATIVE + row + "\n")
-    message = _refused(cli, path)
+    message = _refused(cli, path, *chunks)
     fields = row.count(",") + 1
     assert message == f"llmcost: error: {path}:4: row has {fields} fields, expected 4", message
-    result = cli("estimate", str(path), "--baseline-only", "--skip-bad")
+    result = cli("estimate", str(path), "--baseline-only", "--skip-bad", *chunks)
     assert result.exit_code == 0, result.stderr
     assert "skipped 1 row(s): malformed CSV row (wrong number of fields)" in result.stderr
     clean = tmp_path / "clean.csv"
     clean.write_text(NATIVE)
-    assert _total(cli, str(path), "--skip-bad") == _total(cli, str(clean))
+    assert _total(cli, str(path), "--skip-bad", *chunks) == _total(cli, str(clean))
+
+
+def test_blank_lines_do_not_shift_the_line_when_streaming(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "native.csv"
+    path.write_text(NATIVE + "\n\n2025-01-03T00:00:00Z,gpt-4o,lots,5\n")
+    message = _refused(cli, path, "--chunk-rows", "1")
+    assert message.startswith(f"llmcost: error: {path}:6: field 'input_tokens'"), message
 
 
 @pytest.mark.parametrize(("name", "column"), [("native", "input_tokens"), ("helicone_export.csv", "completion_tokens"),

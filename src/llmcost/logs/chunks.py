@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import InputError
-from llmcost.frame import CORE_COLUMNS, conform
+from llmcost.frame import CORE_COLUMNS, RowProblem, conform
 from llmcost.logs.interface import ReadOptions, Source
-from llmcost.logs.native import NativeReader, table_to_pandas
+from llmcost.logs.native import WRONG_FIELDS, NativeReader, csv_file_line, table_to_pandas, text_line
 from llmcost.logs.registry import detect, drop_repeated
 from llmcost.logs.remote import is_database, is_url, redact
 from llmcost.logs.source import expand, open_binary, open_path, open_source
@@ -79,15 +79,29 @@ def _file_chunks(name: str, chunk_rows: int, log_format: str | None, options: Re
 def _native_chunks(source: Source, chunk_rows: int, options: ReadOptions) -> Iterator[Chunk]:
     first_line = 2 if source.container == "csv" else 1
     wanted = None if options.columns is None else set(CORE_COLUMNS) | options.columns | {"prompt"}
-    for batch in _batches(source, chunk_rows, wanted):
+    short: list[Any] = []  # CSV rows with the wrong number of fields (skipped under --skip-bad)
+    counted = 0
+    for batch in _batches(source, chunk_rows, wanted, short if options.skip_bad else None):
         frame = table_to_pandas(batch)
-        result = conform(frame, source=source.name, first_line=first_line, default_model=options.default_model,
-                         skip_bad=options.skip_bad)
+        try:
+            result = conform(frame, source=source.name, first_line=first_line, default_model=options.default_model,
+                             skip_bad=options.skip_bad)
+        except RowProblem as exc:  # blank lines and quoted newlines: the row number is not the file line
+            if source.container != "csv" or exc.line is None:
+                raise
+            line = csv_file_line(source, exc.line - 2)
+            raise RowProblem(exc.detail, source=source.name, line=line, field=exc.field) from None
         first_line += len(frame)
+        if len(short) > counted:
+            result.skipped[WRONG_FIELDS] = result.skipped.get(WRONG_FIELDS, 0) + len(short) - counted
+            counted = len(short)
         yield Chunk(source.name, "llmcost", result.frame, result.skipped)
 
 
-def _batches(source: Source, chunk_rows: int, wanted: set[str] | None) -> Iterator[pa.Table]:
+def _batches(source: Source, chunk_rows: int, wanted: set[str] | None,
+             skipping: list[Any] | None = None) -> Iterator[pa.Table]:
+    """Tables of about ``chunk_rows`` rows; CSV rows with the wrong number of fields are an error naming
+    their line, or appended to ``skipping`` and skipped when it is given (--skip-bad)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.json as pajson
@@ -103,10 +117,17 @@ def _batches(source: Source, chunk_rows: int, wanted: set[str] | None) -> Iterat
                 yield pa.Table.from_batches([batch])
             return
         block = int(min(max(chunk_rows * 128, 1 << 20), 1 << 30))
+        bad: list[Any] = []
+
+        def invalid(row: Any) -> str:
+            (skipping if skipping is not None else bad).append(row)
+            return "skip" if skipping is not None else "error"
+
         with open_binary(source) as fh:
             if source.container == "csv":
                 stream = pacsv.open_csv(
                     fh, read_options=pacsv.ReadOptions(block_size=block),
+                    parse_options=pacsv.ParseOptions(invalid_row_handler=invalid),
                     convert_options=pacsv.ConvertOptions(strings_can_be_null=True, include_columns=present))
             elif source.container == "jsonl":
                 stream = pajson.open_json(fh, read_options=pajson.ReadOptions(block_size=block))
@@ -114,6 +135,11 @@ def _batches(source: Source, chunk_rows: int, wanted: set[str] | None) -> Iterat
                 raise InputError(f"cannot stream {source.container} files", source=source.name)
             yield from _rebatch(stream, chunk_rows, wanted)
     except pa.ArrowInvalid as exc:
+        if bad:
+            row = bad[0]
+            line = csv_file_line(source, row.number - 2) if row.number else text_line(source, row.text)
+            raise InputError(f"row has {row.actual_columns} fields, expected {row.expected_columns}",
+                             source=source.name, line=line) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot parse while streaming: {first} (re-run without --chunk-rows to locate the "
                          "line)", source=source.name) from None

@@ -47,15 +47,28 @@ class NativeReader:
         except RowProblem as exc:
             if source.container != "csv" or exc.line is None:
                 raise
-            line = _csv_file_line(source, exc.line - first_line)
+            line = csv_file_line(source, exc.line - first_line)
             raise RowProblem(exc.detail, source=source.name, line=line, field=exc.field) from None
         if bad_lines:
-            why = "malformed CSV row (wrong number of fields)" if source.container == "csv" else "invalid JSON line"
+            why = WRONG_FIELDS if source.container == "csv" else "invalid JSON line"
             result.skipped[why] = bad_lines
         return result
 
 
-def _csv_file_line(source: Source, row: int) -> int:
+WRONG_FIELDS = "malformed CSV row (wrong number of fields)"
+
+
+def text_line(source: Source, text: str) -> int | None:
+    """The file line of a row pyarrow rejected, found by its text (only run to report an error)."""
+    return _line_of_text(read_all(source), text)
+
+
+def _line_of_text(data: bytes, text: str) -> int | None:
+    at = data.find(b"\n" + text.encode("utf-8"))
+    return data.count(b"\n", 0, at + 1) + 1 if at >= 0 else None
+
+
+def csv_file_line(source: Source, row: int) -> int:
     """The file line of data row ``row`` (0-based): pyarrow skips blank lines and a quoted value may span
     lines, so the row number is not the line. Only run to report an error."""
     from llmcost.logs.formats._records import _csv_line
@@ -111,9 +124,7 @@ def _csv_rows_skipping(source: Source, skip_bad: bool, columns: set[str] | None)
         if not bad:
             raise InputError(_arrow_message(exc), source=source.name) from None
         row = bad[0]
-        raw = row.text.encode("utf-8")
-        at = data.find(b"\n" + raw)
-        line = data.count(b"\n", 0, at + 1) + 1 if at >= 0 else None
+        line = _line_of_text(data, row.text)
         raise InputError(f"row has {row.actual_columns} fields, expected {row.expected_columns}",
                          source=source.name, line=line) from None
     return table, len(bad)

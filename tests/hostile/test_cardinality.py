@@ -66,3 +66,56 @@ def test_json_keeps_every_name_and_the_same_money(cli: Any, many_models: Path, t
     alone = json.loads(cli("estimate", one, "--baseline-only", "--catalog", "frontier", "--format", "json",
                            "--window-days", str(data["window"]["days"])).stdout)
     assert Decimal(str(base["observed_cost_usd"])) == Decimal(str(alone["scenarios"][0]["observed_cost_usd"]))
+
+
+def test_a_per_task_rule_over_many_tasks_shows_the_failures_first_and_counts_the_rest(cli: Any,
+                                                                                   tmp_path: Path) -> None:
+    from llmcost.report.check_view import SHOWN_VERDICTS
+
+    rows = [{"timestamp": f"2026-11-0{1 + i % 3}T00:00:00Z", "model": "gpt-4o", "task": f"task-{i:03d}",
+             "input_tokens": 1000 * (50 if i % 40 == 0 else 1), "output_tokens": 10} for i in range(200)]
+    log = tmp_path / "tasks.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f"version: 1\ninputs:\n  logs: ['{log}']\n  catalog: frontier\nrules:\n"
+                      "  - name: per-task\n    kind: monthly_spend\n    per: task\n    max_usd: 1\n")
+    out = cli("check", "--policy", policy)
+    assert out.exit_code == 1
+    failing = [f"task-{i:03d}" for i in range(0, 200, 40)]
+    assert all(name in out.stdout for name in failing)  # every failure is shown, whatever its place
+    assert f"{200 - SHOWN_VERDICTS:,} more" in out.stdout and f"{200 - SHOWN_VERDICTS:,} pass" in out.stdout
+    data = json.loads(cli("check", "--policy", policy, "--format", "json").stdout)
+    assert len(data["verdicts"]) == 200 and data["summary"]["failed"] == 5
+    markdown = tmp_path / "pr.md"
+    cli("check", "--policy", policy, "--markdown", markdown, "--format", "json", "--output", tmp_path / "c.json")
+    text = markdown.read_text()
+    assert all(name in text for name in failing) and len(text) < 20_000
+
+
+def test_per_task_costs_equal_pricing_each_task_alone(tmp_path: Path) -> None:
+    """by_task sums every task in one pass; each task's cost must equal pricing its rows alone."""
+    import pandas as pd
+
+    from llmcost.budget.evaluate import Context
+    from llmcost.catalog import load_catalog
+    from llmcost.pricing import price
+
+    catalog = load_catalog("frontier")
+    frame = pd.DataFrame({
+        "timestamp": pd.to_datetime(["2026-11-01T00:00:00Z"] * 6),
+        "model": ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gpt-4o", "no-such-model", "gpt-4o"],
+        "task": ["a", "a", "b", "b", "b", None],
+        "weight": [1.0] * 6, "input_tokens": [1000, 2000, 300_000, 40, 5, 7],
+        "cache_read_tokens": [0, 1000, 0, 0, 0, 0], "cache_write_tokens": [0] * 6, "cache_write_1h_tokens": [0] * 6,
+        "output_tokens": [10, 20, 30, 40, 50, 60], "reasoning_tokens": [0] * 6,
+        "batch": [False, True, False, False, False, False],
+    })
+    ctx = object.__new__(Context)
+    ctx.catalog, ctx.frame = catalog, frame  # type: ignore[misc]
+    got = ctx.by_task
+    assert set(got) == {"a", "b", "(none)"}
+    for name, rows in (("a", frame[frame.task == "a"]), ("b", frame[frame.task == "b"]),
+                       ("(none)", frame[frame.task.isna()])):
+        alone = price(rows, catalog)
+        assert got[name].total == alone.total
+        assert [(m.model, m.cost) for m in got[name].by_model] == [(m.model, m.cost) for m in alone.by_model]

@@ -170,7 +170,22 @@ class ModelPrice(Rates):
                   service_tier: str | None = None) -> dict[str, Decimal | None]:
         """Effective per-Mtok price of every token kind under the given billing conditions.
 
-        A service tier without a card gives unknown (None) rates: its traffic is reported unpriced."""
+        A service tier without a card gives unknown (None) rates: its traffic is reported unpriced.
+        Remembered per condition (a check over 1,000,000 tasks prices each model's groups once per task);
+        callers get a copy, so the remembered card cannot be changed through one."""
+        key = (long_context, batch, period, service_tier)
+        rates = self._rates_memo.get(key)
+        if rates is None:
+            rates = self._rates_memo[key] = self._rates_for(long_context=long_context, batch=batch, period=period,
+                                                            service_tier=service_tier)
+        return dict(rates)
+
+    @cached_property
+    def _rates_memo(self) -> dict[tuple[bool, bool, int, str | None], dict[str, Decimal | None]]:
+        return {}
+
+    def _rates_for(self, *, long_context: bool, batch: bool, period: int,
+                   service_tier: str | None) -> dict[str, Decimal | None]:
         card = self.card(period=period, service_tier=service_tier)
         if card is None:
             return dict.fromkeys(TOKEN_KINDS)

@@ -6,6 +6,7 @@ All pure: they take a ``CheckResult`` and return a string or a rich renderable.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -93,12 +94,38 @@ def render_table(r: CheckResult) -> RenderableType:
     for col in ("Status", "Rule", "Subject", "Metric", "Actual", "Limit", "Margin"):
         table.add_column(col, justify="right" if col in ("Actual", "Limit", "Margin") else "left")
     style = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
-    for v in r.verdicts:
+    shown, rest = shown_verdicts(r.verdicts)
+    for v in shown:
         table.add_row(Text(LABEL[v.status], style=style[v.status]), v.rule, v.subject, v.metric,
                       value(v.actual, v.unit), f"{v.bound} {value(v.limit, v.unit)}", _margin(v))
+    if rest:
+        table.add_row("", f"{len(rest):,} more", _counted(rest), "", "", "", "all in --format json")
     info = Text(f"Policy {r.policy}; {_window(r)}.", style="dim")
     parts: list[RenderableType] = [info, table, Text(headline(r), style="red" if r.failed else "green")]
     return Group(*parts)
+
+
+# Verdicts a table or PR comment shows: a per-task rule over 1,000,000 tasks gives 1,000,000 verdicts.
+SHOWN_VERDICTS = 50
+
+
+def shown_verdicts(verdicts: Sequence[Verdict], limit: int = SHOWN_VERDICTS) -> tuple[list[Verdict], list[Verdict]]:
+    """The verdicts to show, in their order: every failure and warning first in line for the ``limit``
+    places, then passes; and the rest (counted in one row; JSON and JUnit keep every verdict)."""
+    if len(verdicts) <= limit:
+        return list(verdicts), []
+    urgent = [i for i, v in enumerate(verdicts) if v.status in ("fail", "warn")][:limit]
+    others = [i for i, v in enumerate(verdicts) if v.status not in ("fail", "warn")][:limit - len(urgent)]
+    keep = set(urgent) | set(others)
+    return ([v for i, v in enumerate(verdicts) if i in keep],
+            [v for i, v in enumerate(verdicts) if i not in keep])
+
+
+def _counted(verdicts: Sequence[Verdict]) -> str:
+    counts: dict[str, int] = {}
+    for v in verdicts:
+        counts[v.status] = counts.get(v.status, 0) + 1
+    return ", ".join(f"{n:,} {LABEL[status].lower()}" for status, n in sorted(counts.items()))
 
 
 def to_dict(r: CheckResult) -> dict[str, Any]:
@@ -157,8 +184,11 @@ def render_markdown(r: CheckResult) -> str:
     if breached:
         lines += ["### What needs attention", "", "| | Rule | Subject | Actual | Limit | By how much |",
                   "|---|---|---|---:|---:|---:|"]
+        shown, rest = shown_verdicts(breached)
         lines += [f"| {ICON[v.status]} | {_md(v.rule)} | {_md(v.subject)} — {v.metric} | {value(v.actual, v.unit)} "
-                  f"| {v.bound} {value(v.limit, v.unit)} | {_md(_margin(v))} |" for v in breached]
+                  f"| {v.bound} {value(v.limit, v.unit)} | {_md(_margin(v))} |" for v in shown]
+        if rest:
+            lines.append(f"| | | {len(rest):,} more ({_counted(rest)}): every one is in the JSON result | | | |")
         lines.append("")
     if r.diff is not None:
         lines += _change_vs_baseline(r)
@@ -168,10 +198,16 @@ def render_markdown(r: CheckResult) -> str:
                   f"{float(d.share_pct):.1f}% |" for d in r.drivers]
         lines.append("")
     if r.unpriced:
-        names = ", ".join(f"`{m}` ({count(n)} requests)" for m, n in r.unpriced)
+        ranked = sorted(r.unpriced, key=lambda mn: (-mn[1], mn[0]))
+        names = ", ".join(f"`{_md(m)}` ({count(n)} requests)" for m, n in ranked[:SHOWN_VERDICTS])
+        if len(ranked) > SHOWN_VERDICTS:
+            names += f" and {len(ranked) - SHOWN_VERDICTS:,} more"
         lines += [f"> Unpriced traffic left out of the totals: {names}.", ""]
     lines += ["<details><summary>All rules</summary>", "", "| Status | Rule | Check |", "|---|---|---|"]
-    lines += [f"| {ICON[v.status]} {LABEL[v.status]} | {_md(v.rule)} | {_md(describe(v))} |" for v in r.verdicts]
+    shown, rest = shown_verdicts(r.verdicts)
+    lines += [f"| {ICON[v.status]} {LABEL[v.status]} | {_md(v.rule)} | {_md(describe(v))} |" for v in shown]
+    if rest:
+        lines.append(f"| | {len(rest):,} more | {_counted(rest)}: every one is in the JSON result |")
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 

@@ -72,7 +72,7 @@ def dask_runs(log: str, repeat: int) -> dict[str, dict[str, float]]:
     out = {}
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None) as cluster:
+                          dashboard_address="127.0.0.1:0") as cluster:
             timing = run(estimate(log, "--baseline-only", "--engine", "dask", "--scheduler",
                                   cluster.scheduler_address), repeat)
             with Client(cluster) as client:  # the workers' own peak memory, not the client's

@@ -20,7 +20,7 @@ distributed = pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, protocol="tcp")
+                                       dashboard_address="127.0.0.1:0", protocol="tcp")
     try:
         yield str(cluster.scheduler_address)
     finally:

@@ -50,7 +50,7 @@ def test_dask_workers_read_s3_themselves(cli: Any, aws: S3Server, local_log: str
     args = ["--baseline-only", "--catalog", BILLING, "--format", "json"]
     # worker processes started now inherit the endpoint and credentials from the environment
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address="127.0.0.1:0") as cluster:
         remote = cli("estimate", url, *args, "--engine", "dask", "--scheduler", cluster.scheduler_address)
     assert remote.exit_code == 0, remote.stderr
     assert json.loads(remote.stdout) == json.loads(cli("estimate", local_log, *args).stdout)

@@ -79,6 +79,11 @@ def _multipliers(problem: Problem, kept: list[list[int]], steps: int = 100) -> t
     return best
 
 
+def _by_promise(options: Sequence[Option], idx: list[int], lam: Sequence[float]) -> list[int]:
+    """Option indices, lowest reduced cost first (the likeliest to be in a cheap feasible policy)."""
+    return sorted(idx, key=lambda j: (_reduced(options[j], lam), options[j].cost))
+
+
 class _Search:
     def __init__(self, problem: Problem, kept: list[list[int]], order: list[int], lam: tuple[float, ...],
                  node_limit: int):
@@ -88,7 +93,7 @@ class _Search:
         self.slack = slack
         opts = problem.options
         m = len(problem.need)
-        self.choices = [sorted(kept[s], key=lambda j, s=s: (_reduced(opts[s][j], lam), opts[s][j].cost)) for s in order]
+        self.choices = [_by_promise(opts[s], kept[s], lam) for s in order]
         depth = len(order)
         self.min_cost = [0.0] * (depth + 1)
         self.min_reduced = [0.0] * (depth + 1)

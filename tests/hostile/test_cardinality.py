@@ -119,3 +119,14 @@ def test_per_task_costs_equal_pricing_each_task_alone(tmp_path: Path) -> None:
         alone = price(rows, catalog)
         assert got[name].total == alone.total
         assert [(m.model, m.cost) for m in got[name].by_model] == [(m.model, m.cost) for m in alone.by_model]
+
+
+def test_logs_inspect_lists_the_busiest_models_and_counts_the_rest(cli: Any, many_models: Path) -> None:
+    out = cli("logs", "inspect", many_models, "--catalog", "frontier")
+    assert out.exit_code == 0, out.stderr
+    assert len(out.stdout.splitlines()) < 80
+    assert f"{NAMES - LISTED_NAMES:,} more)" in out.stdout.replace("\n", " ").replace("  ", " ") or \
+        f"and {NAMES - LISTED_NAMES:,} more" in out.stdout
+    assert f"{NAMES + 1 - TABLE_ROWS:,} more models" in out.stdout
+    data = json.loads(cli("logs", "inspect", many_models, "--catalog", "frontier", "--json").stdout)
+    assert len(data["unresolved_models"]) == NAMES and len(data["models"]) == NAMES + 1

@@ -10,7 +10,8 @@ from rich.table import Table
 from llmcost.catalog import Catalog
 from llmcost.frame import EXTRA_TOKEN_COLUMNS, TOKEN_COLUMNS
 from llmcost.logs import LogSet
-from llmcost.pricing import SUGGESTED_NAMES, resolve_models
+from llmcost.pricing import LISTED_NAMES, SUGGESTED_NAMES, resolve_models
+from llmcost.report.estimate_table import TABLE_ROWS
 
 
 def inspect_dict(logset: LogSet, catalog: Catalog) -> dict[str, Any]:
@@ -49,12 +50,15 @@ def _models(logset: LogSet, catalog: Catalog) -> list[dict[str, Any]]:
     ids = resolve_models(frame, catalog)
     per_model = frame.assign(model_id=ids.astype("string")).groupby("model", observed=True).agg(
         rows=("weight", "size"), requests=("weight", "sum"), model_id=("model_id", "first"))
+    ranked = per_model.sort_values("requests", ascending=False, kind="stable")
     out = []
     suggested = 0  # a fuzzy search per name: only for the busiest unresolved names (see pricing.SUGGESTED_NAMES)
-    for name, r in per_model.sort_values("requests", ascending=False).iterrows():
-        resolved = None if r.model_id is None or str(r.model_id) == "<NA>" else str(r.model_id)
-        row: dict[str, Any] = {"model": str(name), "resolved_to": resolved, "rows": int(r.rows),
-                               "requests": int(r.requests)}
+    # Column lists, not iterrows: a log can name 100,000 models.
+    for name, rows, requests, model_id in zip(ranked.index.tolist(), ranked["rows"].tolist(),
+                                              ranked["requests"].tolist(), ranked["model_id"].tolist(), strict=True):
+        resolved = None if model_id is None or str(model_id) in ("<NA>", "nan") else str(model_id)
+        row: dict[str, Any] = {"model": str(name), "resolved_to": resolved, "rows": int(rows),
+                               "requests": int(requests)}
         if resolved is None and suggested < SUGGESTED_NAMES:
             row["did_you_mean"] = catalog.suggest(str(name))
             suggested += 1
@@ -79,15 +83,22 @@ def inspect_table(data: dict[str, Any]) -> RenderableType:
                         f"${data['cost_logged_usd']:,.6f} ({data['cost_logged_rows']:,} rows carry one)")
     if "status" in data:
         summary.add_row("status", ", ".join(f"{k} {v:,}" for k, v in data["status"].items()))
-    unresolved = len(data["unresolved_models"])
-    summary.add_row("models", f"{len(data['models']) - unresolved} resolved, {unresolved} unresolved"
-                    + (f" ({', '.join(data['unresolved_models'])})" if unresolved else ""))
+    unresolved = data["unresolved_models"]
+    listed = ", ".join(unresolved[:LISTED_NAMES]) + (
+        f" and {len(unresolved) - LISTED_NAMES:,} more" if len(unresolved) > LISTED_NAMES else "")
+    summary.add_row("models", f"{len(data['models']) - len(unresolved):,} resolved, {len(unresolved):,} unresolved"
+                    + (f" ({listed})" if unresolved else ""))
     models = Table(title="Models", title_justify="left")
     for col in ("model as logged", "catalog id", "rows", "requests"):
         models.add_column(col, justify="right" if col in ("rows", "requests") else "left")
-    for m in data["models"]:
+    for m in data["models"][:TABLE_ROWS]:  # the busiest first; --format json lists every one
         hint = f" (did you mean {', '.join(m['did_you_mean'])}?)" if m.get("did_you_mean") else ""
         models.add_row(m["model"], m["resolved_to"] or f"UNRESOLVED{hint}", f"{m['rows']:,}", f"{m['requests']:,}")
+    rest = data["models"][TABLE_ROWS:]
+    if rest:
+        models.add_row(f"{len(rest):,} more models (all in --json)",
+                       f"{sum(m['resolved_to'] is None for m in rest):,} unresolved",
+                       f"{sum(m['rows'] for m in rest):,}", f"{sum(m['requests'] for m in rest):,}")
     tokens = Table(title="Tokens", title_justify="left")
     tokens.add_column("kind")
     tokens.add_column("sum", justify="right")

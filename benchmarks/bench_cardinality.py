@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Does any step grow faster than the rows? The same log with 10 names, then with very many.
+
+    python benchmarks/bench_cardinality.py --rows 1000000
+
+Builds (with benchmarks/generate.py) a log of ROWS requests, then two pairs of variants that differ only in how
+many distinct names they hold: half the rows' models renamed to one of 10 or of 100,000 custom names; every
+row's task and user set to one of 10 or of 1,000,000. It times, side by side in one run:
+
+- `llmcost estimate LOG` (the default scenario set, table output) on the model pair;
+- `llmcost check` with a total rule and a `per: task` rule on the task pair;
+- `llmcost logs inspect LOG` on the model pair,
+
+and prints each pair's time ratio (issue 18's bar: within 2x) and the size of what each printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+LLMCOST = [sys.executable, "-c", "import sys; from llmcost.cli.main import main; sys.argv[0] = 'llmcost'; main()"]
+
+
+def variant(base: pa.Table, kind: str, names: int, seed: int = 1) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    rows = base.num_rows
+    if kind == "models":
+        custom = np.array([f"custom-model-{i}" for i in range(names)])
+        keep = rng.random(rows) < 0.5
+        column = np.where(keep, base.column("model").to_numpy(zero_copy_only=False),
+                          custom[rng.integers(0, names, rows)])
+        return base.set_column(base.schema.get_field_index("model"), "model", pa.array(column))
+    tasks = np.array([f"task-{i}" for i in range(names)])
+    users = np.array([f"user-{i}" for i in range(names)])
+    table = base.set_column(base.schema.get_field_index("task"), "task", pa.array(tasks[rng.integers(0, names, rows)]))
+    return table.append_column("user", pa.array(users[rng.integers(0, names, rows)]))
+
+
+def timed(args: list[str], cwd: Path) -> tuple[float, int, int]:
+    start = time.perf_counter()
+    done = subprocess.run([*LLMCOST, *args], cwd=cwd, capture_output=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"llmcost {' '.join(args)} failed: {done.stderr.decode()[-500:]}")
+    return seconds, len(done.stdout), len(done.stderr)
+
+
+def policy(directory: Path, log: Path) -> Path:
+    path = directory / f"policy-{log.stem}.yaml"
+    path.write_text(f"version: 1\ninputs:\n  logs: ['{log}']\n  catalog: default\nrules:\n"
+                    "  - name: total\n    kind: monthly_spend\n    max_usd: 100000000\n"
+                    "  - name: per-task\n    kind: monthly_spend\n    per: task\n    max_usd: 100\n")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--many-models", type=int, default=100_000)
+    parser.add_argument("--many-tasks", type=int, default=1_000_000)
+    args = parser.parse_args()
+    base = generate(args.rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        logs = {}
+        for kind, few, many in (("models", 10, args.many_models), ("tasks", 10, args.many_tasks)):
+            for n in (few, many):
+                logs[(kind, n)] = out / f"{kind}-{n}.parquet"
+                pq.write_table(variant(base, kind, n), logs[(kind, n)])
+        cases = [
+            ("estimate (default set)", "models", lambda log: ["estimate", str(log)]),
+            ("logs inspect", "models", lambda log: ["logs", "inspect", str(log)]),
+            ("check (total + per task)", "tasks", lambda log: ["check", "--policy", str(policy(out, log))]),
+        ]
+        print(f"{args.rows:,} rows; {args.many_models:,} models vs 10; {args.many_tasks:,} tasks and users vs 10")
+        print(f"{'command':<28} {'10 names':>10} {'many':>10} {'ratio':>7} {'stdout (many)':>14} {'stderr (many)':>14}")
+        for label, kind, command in cases:
+            few_s, _, _ = timed(command(logs[(kind, 10)]), out)
+            many_log = logs[(kind, args.many_models if kind == "models" else args.many_tasks)]
+            many_s, stdout, stderr = timed(command(many_log), out)
+            print(f"{label:<28} {few_s:>9.2f}s {many_s:>9.2f}s {many_s / few_s:>6.1f}x {stdout:>13,}B {stderr:>13,}B")
+
+
+if __name__ == "__main__":
+    main()

@@ -80,6 +80,17 @@ def estimate_logs(
                                    window_days=window_days)
         if summed is not None:
             return summed, LogRead({}, chunk_rows)
+    if baseline_only and tables is not None and on_frame is None and not ranged and not any(
+            is_database(f) for f in files):
+        # --by on Parquet: the breakdown keys summed by the same Arrow group-by as the baseline
+        from llmcost.engines import make_engine
+        from llmcost.engines.arrow_breakdowns import breakdown_estimate
+
+        by_arrow = breakdown_estimate(engine or make_engine(), files, tables, scenarios, log_format=log_format,
+                                      default_model=default_model, projection_days=projection_days,
+                                      window_days=window_days)
+        if by_arrow is not None:
+            return _with_breakdowns(by_arrow, tables), LogRead({}, chunk_rows)
     if chunk_rows is None and "-" not in files and too_big_for_memory(files):
         chunk_rows = AUTO_CHUNK_ROWS
     if chunk_rows is None:

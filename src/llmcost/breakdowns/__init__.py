@@ -160,6 +160,13 @@ class Breakdowns:
             _merge_into(table, projected)
         return [t for t in self._all if "tag" in t.row_dims]
 
+    def merge_summed(self, per_table: Sequence[dict[tuple[str, ...], TokenGroups]], total: TokenGroups) -> None:
+        """Add token groups summed elsewhere (the Arrow path, ``llmcost.engines.arrow_breakdowns``): per table,
+        per row key, in the order of ``self.tables``; ``total`` is the whole traffic's."""
+        for table, summed in zip(self.tables, per_table, strict=True):
+            _merge_into(table, summed)
+        _merge_into(self.total, {(): total})
+
     def total_groups(self) -> TokenGroups:
         """Every row's tokens per billing group: what ``token_groups.aggregate`` returns for the same rows
         (without ``cost_logged`` sums)."""

@@ -166,7 +166,8 @@ def _tag_cells(column: pd.Series) -> tuple[np.ndarray, list[list[str]]]:
     import pandas as pd
 
     cells = column.to_numpy(dtype=object)
-    if column.dtype == object and _has_lists(cells):  # list cells are made hashable, to be parsed once each
+    listed = isinstance(column.dtype, pd.ArrowDtype) and "list" in str(column.dtype.pyarrow_dtype)  # Parquet lists
+    if (column.dtype == object or listed) and _has_lists(cells):  # list cells are made hashable, to be parsed once each
         cells = pd.Series([tuple(c) if isinstance(c, list | tuple | np.ndarray) else c for c in cells],
                           dtype=object).to_numpy()
     cell_codes, distinct = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=True)

@@ -1,0 +1,232 @@
+"""Breakdowns (``--by``) on the Arrow baseline path: the breakdown keys join the billing keys of the group-by.
+
+A baseline-only run with ``--by`` on a Parquet log is summed like the plain baseline (``arrow_baseline``):
+only the needed columns are read and Arrow's multi-threaded group-by sums the tokens, here per (billing
+group, time bucket in UTC, task, user, tag cell). The grouped rows, a few thousand, are then turned into
+the same ``TokenGroups`` per breakdown key that ``llmcost.breakdowns`` sums from a pandas frame (tags
+exploded one entry per tag, parsed once per distinct cell), and priced by the same code. Anything this path
+does not cover (a value the full reader would reject or skip, a key column that is not text, list-typed
+tags, an engine other than ``local``) returns None before any sum is kept, and the caller reads the log the
+ordinary way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from llmcost.breakdowns.keys import _MONDAY_SHIFT_NS, _NS, NONE_LABEL, TIME_DIMENSIONS, _parse_tags, _time_label
+from llmcost.engines.arrow_baseline import _NS_PER, PartialBaseline, _token_groups
+from llmcost.token_groups import TokenGroups
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from llmcost.breakdowns import Breakdowns
+    from llmcost.catalog import Catalog
+    from llmcost.engines.interface import Engine, Partition
+    from llmcost.estimate import Estimate
+    from llmcost.scenarios.interface import Scenario
+
+# Per table, its key → token groups (the ``Breakdowns`` tables' order).
+Summed = list[dict[tuple[str, ...], TokenGroups]]
+KEY_COLUMNS = ("task", "user", "tags")
+MAX_GROUPED_ROWS = 200_000
+_BILLING = ("model", "provider", "service_tier", "batch", "_long", "_period")
+
+
+def breakdown_estimate(engine: Engine, files: list[str], tables: Breakdowns, scenarios: Sequence[Scenario], *,
+                       log_format: str | None = None, default_model: str | None = None,
+                       projection_days: int = 30, window_days: float | None = None) -> Estimate | None:
+    """The baseline-only estimate of ``files`` with ``tables`` summed on the Arrow path; None (and
+    ``tables`` untouched) when a file or a value needs the full reader."""
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from llmcost.engines.partitions import parquet_partitions
+    from llmcost.estimate import assemble, with_baseline
+    from llmcost.projection import WindowBounds
+
+    if engine.name != "local":
+        return None
+    partitions = parquet_partitions(files, log_format=log_format, default_model=default_model)
+    if not partitions:
+        return None
+    summed = _sum_all(partitions, tables, engine.jobs)
+    if summed is None:
+        return None
+    baseline, per_table = summed
+    tables.merge_summed(per_table, baseline.groups)
+    bounds = WindowBounds()
+    bounds.start = pd.Timestamp(baseline.start_ns, unit="ns", tz="UTC")
+    bounds.end = pd.Timestamp(baseline.end_ns, unit="ns", tz="UTC")
+    bounds.requests = baseline.requests
+    return assemble(bounds.window(window_days), with_baseline(scenarios), [(baseline.groups, Decimal(0), {})],
+                    tables.catalog, projection_days)
+
+
+def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> tuple[PartialBaseline, Summed] | None:
+    """Every partition summed in turn with Arrow's pool sized to ``jobs``; None as soon as one needs the
+    full reader (nothing is merged into ``tables`` before every partition has been summed)."""
+    import pyarrow as pa
+
+    dims = [t.row_dims for t in tables.tables]
+    before = pa.cpu_count()
+    pa.set_cpu_count(jobs)
+    try:
+        total: PartialBaseline | None = None
+        per_table: Summed = [{} for _ in dims]
+        names: dict[str, list[str]] = {}
+        for part in partitions:
+            if part.path not in names:
+                names[part.path] = _file_columns(part.path)
+            extra = tuple(c for c in KEY_COLUMNS if c in names[part.path])
+            columns = (*part.columns, *(("timestamp",) if "timestamp" not in part.columns else ()), *extra)
+            from llmcost.engines.partitions import read_partition
+
+            table = read_partition(replace(part, columns=columns), threads=jobs > 1)
+            got = breakdowns_of_table(table, tables.catalog, dims)
+            if got is None:
+                return None
+            total = got[0] if total is None else total.merge(got[0])
+            for mine, more in zip(per_table, got[1], strict=True):
+                _merge(mine, more)
+        if total is None:
+            return None
+        ordered = [{key: _ordered(groups) for key, groups in summed.items()} for summed in per_table]
+        return replace(total, groups=_ordered(total.groups)), ordered
+    finally:
+        pa.set_cpu_count(before)
+
+
+def _file_columns(path: str) -> list[str]:
+    import pyarrow.parquet as pq
+
+    from llmcost.engines.partitions import _open
+
+    with _open(path) as where:
+        return list(pq.ParquetFile(where).schema_arrow.names)
+
+
+def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[str, ...]]
+                        ) -> tuple[PartialBaseline, Summed] | None:
+    """``table``'s baseline and, per entry of ``dims`` (a table's row dimensions), its token groups per key;
+    None when a value or a column needs the full reader."""
+    import pyarrow.compute as pc
+
+    from llmcost.engines.arrow_baseline import _dictionary, _valid, _with_row_flags
+
+    if table.num_rows == 0 or "timestamp" not in table.column_names or not _valid(table) or not _keys_ok(table):
+        return None
+    unit = _NS_PER[table.schema.field("timestamp").type.unit]
+    stamps_ns = pc.multiply(table.column("timestamp").cast("int64"), unit)
+    low_high = pc.min_max(stamps_ns)
+    stamps = (int(low_high["min"].as_py()), int(low_high["max"].as_py()))
+    if stamps[0] < 0:
+        return None  # before 1970: Arrow's integer division truncates where the breakdowns' floors
+    table = _encoded(table, "model")
+    names = _dictionary(table.column("model"))
+    if any(not n.strip() for n in names):
+        return None
+    flagged = _with_row_flags(table, names, catalog, stamps)
+    if flagged is None:
+        return None
+    wanted = {d for ds in dims for d in ds}
+    keys, table = _key_columns(flagged, stamps_ns, wanted)
+    billing = [c for c in _BILLING if c in table.column_names]
+    sums = [c for c in table.column_names if c.endswith("_tokens") or c == "weight"]
+    grouped = table.group_by(billing + keys).aggregate([(c, "sum") for c in sums] + [([], "count_all")])
+    if grouped.num_rows > MAX_GROUPED_ROWS:
+        return None  # many users x hours...: the full reader's bincounts beat a Python pass over the groups
+    requests = int(pc.sum(table.column("weight")).as_py()) if "weight" in sums else table.num_rows
+    return _to_groups(grouped.to_pylist(), catalog, stamps, requests, dims)
+
+
+def _keys_ok(table: pa.Table) -> bool:
+    """Task, user and tags as text (plain or dictionary) only: other types are left to the full reader."""
+    from llmcost.engines.arrow_baseline import _is_text
+
+    return all(_is_text(table.schema.field(c).type) for c in KEY_COLUMNS if c in table.column_names)
+
+
+def _encoded(table: pa.Table, column: str) -> pa.Table:
+    import pyarrow as pa
+
+    if not pa.types.is_dictionary(table.schema.field(column).type):
+        table = table.set_column(table.column_names.index(column), column, table.column(column).dictionary_encode())
+    return table.unify_dictionaries()
+
+
+def _key_columns(table: pa.Table, stamps_ns: pa.ChunkedArray, wanted: set[str]) -> tuple[list[str], pa.Table]:
+    """The breakdown key columns appended to ``table``: ``_hour``/``_day``/``_week`` (bucket numbers since
+    the epoch, UTC; weeks from a Monday) and task, user and tags as they are."""
+    import pyarrow.compute as pc
+
+    keys: list[str] = []
+    for dim in TIME_DIMENSIONS:
+        if dim in wanted:
+            shift = _MONDAY_SHIFT_NS if dim == "week" else 0
+            shifted = pc.add(stamps_ns, shift) if shift else stamps_ns
+            table = table.append_column(f"_{dim}", pc.divide(shifted, _NS[dim]))
+            keys.append(f"_{dim}")
+    for dim, column in (("task", "task"), ("user", "user"), ("tag", "tags"), ("tagset", "tags")):
+        if dim in wanted and column in table.column_names and column not in keys:
+            keys.append(column)
+    return keys, table
+
+
+def _to_groups(rows: list[dict[str, Any]], catalog: Catalog, stamps: tuple[int, int], requests: int,
+               dims: Sequence[tuple[str, ...]]) -> tuple[PartialBaseline, Summed]:
+    """Grouped rows → the baseline's token groups and each table's token groups per key."""
+    tags: dict[str | None, list[str]] = {}
+    per_table: Summed = [{} for _ in dims]
+    total = TokenGroups()
+    for row in rows:
+        one = _token_groups([row], catalog, stamps[0])
+        if not one.known and not one.unknown:
+            continue
+        total = total.merge(one)
+        cell = row.get("tags")
+        if cell not in tags:
+            tags[cell] = _parse_tags(cell) if cell is not None else []
+        for out, row_dims in zip(per_table, dims, strict=True):
+            for key in _keys(row, row_dims, tags[cell]):
+                have = out.get(key)
+                out[key] = one if have is None else have.merge(one)
+    return PartialBaseline(total, stamps[0], stamps[1], requests), per_table
+
+
+def _keys(row: dict[str, Any], row_dims: tuple[str, ...], tags: list[str]) -> list[tuple[str, ...]]:
+    """The keys a grouped row counts under: one, or one per tag when the table splits by tag."""
+    fixed: list[str | None] = []
+    for dim in row_dims:
+        if dim in TIME_DIMENSIONS:
+            shift = _MONDAY_SHIFT_NS if dim == "week" else 0
+            fixed.append(_time_label(dim, int(row[f"_{dim}"]) * _NS[dim] - shift))
+        elif dim in ("task", "user"):
+            value = row.get(dim)
+            fixed.append(NONE_LABEL if value is None else str(value))
+        elif dim == "tagset":
+            fixed.append(",".join(sorted(tags)))
+        else:
+            fixed.append(None)  # the tag: filled per tag below
+    if "tag" not in row_dims:
+        return [tuple(v or "" for v in fixed)]
+    at = row_dims.index("tag")
+    return [tuple(tag if i == at else (v or "") for i, v in enumerate(fixed)) for tag in (tags or [NONE_LABEL])]
+
+
+def _merge(into: dict[tuple[str, ...], TokenGroups], more: dict[tuple[str, ...], TokenGroups]) -> None:
+    for key, groups in more.items():
+        have = into.get(key)
+        into[key] = groups if have is None else have.merge(groups)
+
+
+def _ordered(groups: TokenGroups) -> TokenGroups:
+    """Groups in ``token_groups.aggregate``'s order (what pricing meets first names an unpriced model's reason)."""
+    order = sorted(groups.known, key=lambda k: (k.model, k.period, k.service_tier is not None, k.service_tier or "",
+                                                k.batch, k.long_context))
+    return TokenGroups({k: groups.known[k] for k in order}, {n: groups.unknown[n] for n in sorted(groups.unknown)},
+                       None)

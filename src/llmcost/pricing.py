@@ -21,6 +21,7 @@ Billing rules:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -172,15 +173,31 @@ def price_groups(groups: TokenGroups, catalog: Catalog) -> PricedTraffic:
     # "did you mean" costs a fuzzy search over every catalog name: only for the busiest unknown names
     busiest = set(sorted(groups.unknown, key=lambda n: -groups.unknown[n].requests)[:SUGGESTED_NAMES])
     reasons = catalog.names.unknown_reasons  # the same names come back in every scenario of a run
-    for name, tokens in groups.unknown.items():
+    results.sort(key=lambda m: (m.cost is None, -(m.cost or 0), m.model))
+    unknown = []
+    for name in sorted(groups.unknown):  # after every priced model, by name: the order the sort above gives
         suggest = name in busiest
         reason = reasons.get((name, suggest))
         if reason is None:
             reason = reasons[(name, suggest)] = _not_in_catalog(name, catalog, suggest=suggest)
-        results.append(ModelCost(name, None, tokens, None, cost_logged=_logged_cost(groups, name),
-                                 unpriced_reason=reason))
-    results.sort(key=lambda m: (m.cost is None, -(m.cost or 0), m.model))
-    return PricedTraffic(tuple(results))
+        unknown.append(_unpriced(name, groups.unknown[name], _logged_cost(groups, name), reason))
+    # Unpriced models (known ones missing a rate, and unknown names) follow the priced ones by name.
+    priced = [m for m in results if m.cost is not None]
+    no_rate = [m for m in results if m.cost is None]
+    return PricedTraffic((*priced, *heapq.merge(no_rate, unknown, key=_name)))
+
+
+def _name(m: ModelCost) -> str:
+    return m.model
+
+
+def _unpriced(name: str, tokens: TokenSums, logged: Decimal | None, reason: str) -> ModelCost:
+    """``ModelCost(name, None, tokens, None, ...)`` without the frozen dataclass's per-field setattr: a log
+    with 100,000 unknown model names makes 100,000 of these per scenario."""
+    made: ModelCost = object.__new__(ModelCost)
+    made.__dict__.update(model=name, provider=None, tokens=tokens, cost=None, long_context_requests=0,
+                         batch_requests=0, cost_logged=logged, unpriced_reason=reason)
+    return made
 
 
 SUGGESTED_NAMES = 10  # as many as a one-line message lists (LISTED_NAMES)

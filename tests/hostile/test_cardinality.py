@@ -130,3 +130,28 @@ def test_logs_inspect_lists_the_busiest_models_and_counts_the_rest(cli: Any, man
     assert f"{NAMES + 1 - TABLE_ROWS:,} more models" in out.stdout
     data = json.loads(cli("logs", "inspect", many_models, "--catalog", "frontier", "--json").stdout)
     assert len(data["unresolved_models"]) == NAMES and len(data["models"]) == NAMES + 1
+
+
+def test_priced_models_by_cost_then_unpriced_by_name(tmp_path: Path) -> None:
+    """The fast path for unknown names keeps the one order: priced by cost (highest first), then every unpriced
+    model, known ones missing a rate and unknown names alike, by name."""
+    import pandas as pd
+
+    from llmcost.catalog import load_catalog
+    from llmcost.pricing import price
+
+    catalog = load_catalog("default")
+    models = ["gpt-4o", "zzz-custom", "gpt-4o-mini", "aaa-custom", "gpt-4o", "mmm-custom", "claude-sonnet-4"]
+    frame = pd.DataFrame({
+        "timestamp": pd.to_datetime(["2026-11-01T00:00:00Z"] * len(models)), "model": models,
+        "weight": [1.0] * len(models), "input_tokens": [1000 * (i + 1) for i in range(len(models))],
+        "cache_read_tokens": [0] * len(models), "cache_write_tokens": [0] * len(models),
+        "cache_write_1h_tokens": [0] * len(models), "output_tokens": [10] * len(models),
+        "reasoning_tokens": [0] * len(models), "batch": [False] * len(models),
+        "service_tier": [None, None, None, None, "no-such-tier", None, None],
+    })
+    got = price(frame, catalog).by_model
+    assert any(m.cost is None and m.provider is not None for m in got)  # a known model missing a rate
+    assert list(got) == sorted(got, key=lambda m: (m.cost is None, -(m.cost or 0), m.model))
+    assert [m.model for m in got if m.cost is None][:2] == ["aaa-custom", "gpt-4o"] or \
+        [m.model for m in got if m.cost is None][0] == "aaa-custom"

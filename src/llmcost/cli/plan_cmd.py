@@ -17,6 +17,7 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 @speaks_errors
@@ -143,6 +144,10 @@ def _render(result: object, fmt: Format, output: str | None) -> str:
         return json.dumps(plan_to_json(result), indent=2) + "\n"
     if fmt is Format.markdown:
         return plan_view.render_markdown(result)
+    if fmt is Format.html:  # the page `llmcost report PLAN.json` builds, from the same JSON dict
+        from llmcost.report.html.load import page_for
+
+        return page_for(plan_to_json(result), "llmcost plan")
     renderable = plan_view.render_table(result)
     if output in (None, "-"):
         out_console().print(renderable)

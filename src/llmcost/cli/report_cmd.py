@@ -13,7 +13,7 @@ from llmcost.cli.common import check_writable, info, speaks_errors, write_output
 
 @speaks_errors
 def report(
-    results: Annotated[list[str], typer.Argument(help="JSON results of estimate, bench or check (--format json), "
+    results: Annotated[list[str], typer.Argument(help="JSON results of estimate, bench, check or plan (--format json), "
                                                  "or a bench --results JSONL file.", show_default=False)],
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write the HTML page here (- = stdout; "
                                                "the default unless --png/--svg is given).")] = None,

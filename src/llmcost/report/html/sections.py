@@ -10,25 +10,26 @@ from llmcost.errors import InputError
 from llmcost.report.html.charts_bench import bench_charts
 from llmcost.report.html.charts_check import check_charts
 from llmcost.report.html.charts_estimate import estimate_charts
+from llmcost.report.html.charts_quality import quality_charts, quality_tables
 from llmcost.report.html.model import Section, Table
 from llmcost.report.html.tables_estimate import estimate_tables, money
 from llmcost.report.money import count
 
-KINDS = ("estimate", "bench", "check")
+KINDS = ("estimate", "bench", "check", "plan")
 
 
 def result_kind(result: Any, source: str = "result") -> str:
     """``estimate``, ``bench`` or ``check``; anything else is not an llmcost result."""
     kind = result.get("kind") if isinstance(result, dict) else None
     if kind not in KINDS:
-        raise InputError("not an llmcost estimate, bench or check JSON result (expected a 'kind' of "
+        raise InputError("not an llmcost estimate, bench, check or plan JSON result (expected a 'kind' of "
                          f"{', '.join(KINDS)}; write one with --format json)", source=source, field="kind")
     return str(kind)
 
 
 def section_for(result: dict[str, Any], source: str = "result") -> Section:
     kind = result_kind(result, source)
-    build = {"estimate": _estimate, "bench": _bench, "check": _check}[kind]
+    build = {"estimate": _estimate, "bench": _bench, "check": _check, "plan": _plan}[kind]
     return build(result, source)
 
 
@@ -54,7 +55,17 @@ def _estimate(result: dict[str, Any], source: str) -> Section:
                           for u in result["unpriced"])
         facts.append(("Unpriced (left out of the totals)", names))
     charts, notes = estimate_charts(result)
-    return Section("estimate", f"Estimate: {source}", facts, charts, notes, estimate_tables(result))
+    more_charts, more_notes = quality_charts(result)  # scenarios' quality and latency (estimate --bench)
+    quality, quality_notes = quality_tables(result)
+    tables = estimate_tables(result)
+    return Section("estimate", f"Estimate: {source}", facts, charts + more_charts, notes + more_notes + quality_notes,
+                   tables[:1] + quality + tables[1:])
+
+
+def _plan(result: dict[str, Any], source: str) -> Section:
+    from llmcost.report.html.section_plan import plan_section
+
+    return plan_section(result, source)
 
 
 def _bench(summary: dict[str, Any], source: str) -> Section:

@@ -77,7 +77,7 @@ def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> 
     pa.set_cpu_count(jobs)
     try:
         total: PartialBaseline | None = None
-        per_table: Summed = [{} for _ in dims]
+        per_table: Summed = [{} for _ in dims]  # this module's own dicts and groups, added to in place
         names: dict[str, list[str]] = {}
         for part in partitions:
             if part.path not in names:
@@ -121,9 +121,9 @@ def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[
     if table.num_rows == 0 or "timestamp" not in table.column_names or not _valid(table) or not _keys_ok(table):
         return None
     unit = _NS_PER[table.schema.field("timestamp").type.unit]
-    stamps_ns = pc.multiply(table.column("timestamp").cast("int64"), unit)
-    low_high = pc.min_max(stamps_ns)
-    stamps = (int(low_high["min"].as_py()), int(low_high["max"].as_py()))
+    raw = table.column("timestamp").cast("int64")  # in the column's own unit: no 10M-row product
+    low_high = pc.min_max(raw)
+    stamps = (int(low_high["min"].as_py()) * unit, int(low_high["max"].as_py()) * unit)
     if stamps[0] < 0:
         return None  # before 1970: Arrow's integer division truncates where the breakdowns' floors
     table = _encoded(table, "model")
@@ -134,7 +134,7 @@ def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[
     if flagged is None:
         return None
     wanted = {d for ds in dims for d in ds}
-    keys, table = _key_columns(flagged, stamps_ns, wanted)
+    keys, table = _key_columns(flagged, raw, unit, wanted)
     billing = [c for c in _BILLING if c in table.column_names]
     sums = [c for c in table.column_names if c.endswith("_tokens") or c == "weight"]
     grouped = table.group_by(billing + keys).aggregate([(c, "sum") for c in sums] + [([], "count_all")])
@@ -159,7 +159,7 @@ def _encoded(table: pa.Table, column: str) -> pa.Table:
     return table.unify_dictionaries()
 
 
-def _key_columns(table: pa.Table, stamps_ns: pa.ChunkedArray, wanted: set[str]) -> tuple[list[str], pa.Table]:
+def _key_columns(table: pa.Table, raw: pa.ChunkedArray, unit: int, wanted: set[str]) -> tuple[list[str], pa.Table]:
     """The breakdown key columns appended to ``table``: ``_hour``/``_day``/``_week`` (bucket numbers since
     the epoch, UTC; weeks from a Monday) and task, user and tags as they are."""
     import pyarrow.compute as pc
@@ -168,8 +168,8 @@ def _key_columns(table: pa.Table, stamps_ns: pa.ChunkedArray, wanted: set[str]) 
     for dim in TIME_DIMENSIONS:
         if dim in wanted:
             shift = _MONDAY_SHIFT_NS if dim == "week" else 0
-            shifted = pc.add(stamps_ns, shift) if shift else stamps_ns
-            table = table.append_column(f"_{dim}", pc.divide(shifted, _NS[dim]))
+            shifted = pc.add(raw, shift // unit) if shift else raw
+            table = table.append_column(f"_{dim}", pc.divide(shifted, _NS[dim] // unit))
             keys.append(f"_{dim}")
     for dim, column in (("task", "task"), ("user", "user"), ("tag", "tags"), ("tagset", "tags")):
         if dim in wanted and column in table.column_names and column not in keys:
@@ -185,16 +185,13 @@ def _to_groups(rows: list[dict[str, Any]], catalog: Catalog, stamps: tuple[int, 
     total = TokenGroups()
     for row in rows:
         one = _token_groups([row], catalog, stamps[0])
-        if not one.known and not one.unknown:
-            continue
-        total = total.merge(one)
+        _add(total, one)
         cell = row.get("tags")
         if cell not in tags:
             tags[cell] = _parse_tags(cell) if cell is not None else []
         for out, row_dims in zip(per_table, dims, strict=True):
             for key in _keys(row, row_dims, tags[cell]):
-                have = out.get(key)
-                out[key] = one if have is None else have.merge(one)
+                _add(out.setdefault(key, TokenGroups()), one)
     return PartialBaseline(total, stamps[0], stamps[1], requests), per_table
 
 
@@ -220,8 +217,17 @@ def _keys(row: dict[str, Any], row_dims: tuple[str, ...], tags: list[str]) -> li
 
 def _merge(into: dict[tuple[str, ...], TokenGroups], more: dict[tuple[str, ...], TokenGroups]) -> None:
     for key, groups in more.items():
-        have = into.get(key)
-        into[key] = groups if have is None else have.merge(groups)
+        _add(into.setdefault(key, TokenGroups()), groups)
+
+
+def _add(into: TokenGroups, more: TokenGroups) -> None:
+    """Add ``more``'s sums to ``into`` in place (``into`` is this module's own: no dict copied per group)."""
+    for key, sums in more.known.items():
+        have = into.known.get(key)
+        into.known[key] = sums if have is None else have + sums
+    for name, sums in more.unknown.items():
+        have_name = into.unknown.get(name)
+        into.unknown[name] = sums if have_name is None else have_name + sums
 
 
 def _ordered(groups: TokenGroups) -> TokenGroups:

@@ -44,6 +44,8 @@ def plan(
                                              "95% bound.")] = False,
     with_caching: Annotated[bool, typer.Option("--with-caching", help="Include the 24 h response cache and "
                                                "provider prompt caching replays.")] = False,
+    cascades: Annotated[bool, typer.Option("--cascades", help="Also weigh two-model cascades per segment "
+                                           "(cheaper model first, escalate the share it fails).")] = False,
     frontier: Annotated[int, typer.Option("--frontier", min=0, max=50, help="Quality levels in the "
                                           "cost-quality frontier (0: none).")] = 8,
     classifier: Annotated[str | None, typer.Option("--classifier", help="Train a complexity classifier on the "
@@ -80,7 +82,7 @@ def plan(
         Bars(min_quality, per_task, max_p95, max_p99, optimistic),
         tuple(c.strip() for c in (candidates or "").split(",") if c.strip()),
         parse_dimensions(segments), parse_buckets(size_buckets), with_caching, frontier, days, classifier,
-        classifier_model, tuple(bench))
+        classifier_model, tuple(bench), cascades)
     if per_task and min_quality is None:
         from llmcost.errors import UsageError
 

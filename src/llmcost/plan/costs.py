@@ -13,6 +13,7 @@ plan re-runs the chosen policy through the engine for its reported cost (see ``p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -59,8 +60,9 @@ def route_all_spec(model: str, with_caching: bool) -> ScenarioSpec:
 
 
 def cost_table(frame: pd.DataFrame, codes: np.ndarray, n_segments: int, candidates: list[str],
-               catalog: Catalog, *, with_caching: bool = False) -> CostTable:
-    """Observed cost of every (segment, candidate), and of every segment as logged."""
+               catalog: Catalog, *, with_caching: bool = False, extra_specs: Sequence[ScenarioSpec] = ()) -> CostTable:
+    """Observed cost of every (segment, candidate), and of every segment as logged; each of
+    ``extra_specs`` (e.g. cascades) adds a column after the candidates."""
     import numpy as np
 
     from llmcost.scenarios.engine import ComposedScenario
@@ -76,6 +78,9 @@ def cost_table(frame: pd.DataFrame, codes: np.ndarray, n_segments: int, candidat
     for model in candidates:
         scenario = ComposedScenario(route_all_spec(model, with_caching), "<plan>")
         applied = scenario.apply(prepared, catalog, shared)
+        columns.append(_split(applied.frame, n_segments, catalog))
+    for spec in extra_specs:
+        applied = ComposedScenario(spec, "<plan>").apply(prepared, catalog, shared)
         columns.append(_split(applied.frame, n_segments, catalog))
     cells = tuple(tuple(col[s] for col in columns) for s in range(n_segments))
     return CostTable(tuple(float(r) for r in requests[:n_segments]), tuple(logged), cells)

@@ -44,6 +44,17 @@ class Latency:
         return float(np.searchsorted(self.samples, limit_ms, side="right")) / len(self.samples)
 
 
+@dataclass(frozen=True)
+class Mixed:
+    """A mixture of latency distributions (e.g. a cascade: accepted on the first model, or both calls)."""
+
+    parts: tuple[tuple[Latency, float], ...]
+    source: str
+
+    def share_within(self, limit_ms: float) -> float:
+        return sum(share * lat.share_within(limit_ms) for lat, share in self.parts)
+
+
 def check_candidates(names: Sequence[str], catalog: Catalog, evidence: BenchEvidence, option: str) -> list[str]:
     """Catalog ids of the candidates; each must be in the catalog and measured by the bench."""
     out = []
@@ -134,12 +145,14 @@ def require_latency(candidates: Sequence[str], found: dict[str, Latency], eviden
                              field="latency_samples_ms")
 
 
-def mixture_percentiles(parts: Sequence[tuple[Latency, float]], qs: Sequence[float] = (0.5, 0.95, 0.99),
+def mixture_percentiles(parts: Sequence[tuple[Latency | Mixed, float]], qs: Sequence[float] = (0.5, 0.95, 0.99),
                         ) -> list[float | None]:
     """Inverted-CDF percentiles of a mixture of distributions weighted by requests."""
     import numpy as np
 
-    live = [(lat, w) for lat, w in parts if w > 0 and len(lat.samples)]
+    flat = [(sub, w * share) for lat, w in parts
+            for sub, share in (lat.parts if isinstance(lat, Mixed) else ((lat, 1.0),))]
+    live = [(lat, w) for lat, w in flat if w > 0 and len(lat.samples)]
     if not live:
         return [None for _ in qs]
     values = np.concatenate([lat.samples for lat, _ in live])

@@ -24,7 +24,7 @@ from llmcost.report.money import json_usd
 
 if TYPE_CHECKING:
     from llmcost.catalog import Catalog
-    from llmcost.plan.run import FrontierPoint, Plan, Policy
+    from llmcost.plan.run import FrontierPoint, Plan, Policy, SegmentChoice
 
 RULES_KIND = "llmcost-routing-rules"
 
@@ -42,10 +42,19 @@ def scenario_yaml(plan: Plan, command: str) -> str:
 
 def rules_json(plan: Plan, catalog: Catalog) -> str:
     rules = [{"segment": c.segment.tag, "when": c.segment.conditions.model_dump(mode="json", exclude_none=True),
-              "model": c.model, "provider": catalog.model(c.model).provider} for c in plan.policy.choices]
+              "model": c.model, "provider": catalog.model(c.model).provider, **_try_first(c, catalog)}
+             for c in plan.policy.choices]
     doc = {"kind": RULES_KIND, "schema_version": 1, "policy": plan.spec.name, "match": "first", "rules": rules,
            "default_model": _default_model(plan.policy)}
     return json.dumps(doc, indent=2) + "\n"
+
+
+def _try_first(c: SegmentChoice, catalog: Catalog) -> dict[str, Any]:
+    """A cascade segment: ``try_first`` asks ``model`` only when the first model's answer is rejected."""
+    if c.first is None:
+        return {}
+    return {"try_first": [{"model": c.first, "provider": catalog.model(c.first).provider,
+                           "expected_accept_share": c.accept}]}
 
 
 def _default_model(policy: Policy) -> str:
@@ -62,8 +71,26 @@ def litellm_yaml(plan: Plan, catalog: Catalog, public_name: str = "llmcost-plan"
 
     default = _default_model(plan.policy)
     tags: dict[str, list[str]] = {}
+    escalate: dict[str, list[str]] = {}
     for c in plan.policy.choices:
-        tags.setdefault(c.model, []).append(c.segment.tag)
+        tags.setdefault(c.first or c.model, []).append(c.segment.tag)
+        if c.first is not None:
+            escalate.setdefault(c.model, []).append(c.segment.tag)
+    model_list = []
+    for group, models in ((public_name, tags), (f"{public_name}-escalate", escalate)):
+        model_list += _deployments(group, models, catalog, default if group == public_name else None)
+    doc: dict[str, Any] = {"model_list": model_list, "router_settings": {"enable_tag_filtering": True}}
+    head = ("# LiteLLM proxy config written by llmcost plan (tag-based routing).\n"
+            f"# Send requests to model '{public_name}' with the segment's tag, e.g. \"tags\": "
+            f"[\"{plan.policy.choices[0].segment.tag}\"]; see docs/plan.md for the tags of each segment.\n")
+    if escalate:
+        head += (f"# Cascade segments: when the answer fails your check, send the request again to model "
+                 f"'{public_name}-escalate' with the same tag.\n")
+    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def _deployments(public_name: str, tags: dict[str, list[str]], catalog: Catalog, default: str | None,
+                 ) -> list[dict[str, Any]]:
     model_list = []
     for model, mine in tags.items():
         entry = catalog.model(model)
@@ -74,11 +101,7 @@ def litellm_yaml(plan: Plan, catalog: Catalog, public_name: str = "llmcost-plan"
         if key_env:
             params["api_key"] = f"os.environ/{key_env}"
         model_list.append({"model_name": public_name, "litellm_params": params})
-    doc = {"model_list": model_list, "router_settings": {"enable_tag_filtering": True}}
-    head = ("# LiteLLM proxy config written by llmcost plan (tag-based routing).\n"
-            f"# Send requests to model '{public_name}' with the segment's tag, e.g. \"tags\": "
-            f"[\"{plan.policy.choices[0].segment.tag}\"]; see docs/plan.md for the tags of each segment.\n")
-    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    return model_list
 
 
 _KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY",
@@ -134,6 +157,8 @@ def policy_json(policy: Policy, baseline: Any) -> dict[str, Any]:
             "quality": {"passed": c.quality.passed, "trials": c.quality.trials, "point": round(c.quality.point, 6),
                         "low": round(c.quality.low, 6), "high": round(c.quality.high, 6)},
             "latency_source": c.latency_source, "latency_p95_ms": c.latency_p95_ms,
+            "cascade": None if c.first is None else {"first": c.first, "then": c.model,
+                                                     "accept_share": round(c.accept or 0.0, 6)},
         } for c in policy.choices],
     }
 
@@ -142,4 +167,4 @@ def frontier_json(point: FrontierPoint, baseline: Any) -> dict[str, Any]:
     out = policy_json(point.policy, baseline)
     del out["segments"]
     return {"quality_level": round(point.level, 6), **out,
-            "models": [c.model for c in point.policy.choices]}
+            "models": [c.label for c in point.policy.choices]}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from llmcost.plan.measures import Latency
+from llmcost.plan.measures import Latency, Mixed
 from llmcost.plan.search import Option, Problem
 from llmcost.plan.segments import NO_TASK, Segment
 
@@ -52,8 +52,10 @@ class Bar:
 
 def build_bars(bars: Bars, segments: Sequence[Segment], requests: Sequence[float],
                quality: Sequence[Sequence[float]], lats: dict[str, Latency], candidates: Sequence[str],
+               cascade_lats: Sequence[Sequence[Mixed | None]] = (),
                ) -> tuple[list[Bar], list[list[tuple[float, ...]]]]:
-    """The bars and, per segment and candidate, what the candidate contributes to each bar."""
+    """The bars and, per segment and candidate, what the candidate contributes to each bar; cascade
+    options (``cascade_lats``: their latency per segment) come after the candidates."""
     total = float(sum(requests))
     out: list[Bar] = []
     columns: list[list[list[float]]] = []  # per bar: [segment][candidate]
@@ -74,9 +76,16 @@ def build_bars(bars: Bars, segments: Sequence[Segment], requests: Sequence[float
             continue
         within = [lats[m].share_within(limit) for m in candidates]
         out.append(Bar(f"{kind} latency", kind, None, share * total, limit, total))
-        columns.append([[w * f for f in within] for w in requests])
-    gains = [[tuple(col[s][j] for col in columns) for j in range(len(candidates))] for s in range(len(segments))]
+        columns.append([[w * f for f in within] + [w * _within(c, limit) for c in (cascade_lats[s] if cascade_lats
+                                                                                    else ())]
+                        for s, w in enumerate(requests)])
+    width = len(candidates) + (len(cascade_lats[0]) if cascade_lats else 0)
+    gains = [[tuple(col[s][j] for col in columns) for j in range(width)] for s in range(len(segments))]
     return out, gains
+
+
+def _within(lat: Mixed | None, limit: float) -> float:
+    return 0.0 if lat is None else lat.share_within(limit)
 
 
 def _task(seg: Segment) -> str:

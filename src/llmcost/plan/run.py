@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 
     from llmcost.catalog import Catalog
     from llmcost.evidence import BenchEvidence, PassRate
+    from llmcost.plan.cascades import CascadeOption
     from llmcost.plan.classifier import Trained
     from llmcost.plan.costs import CostTable
-    from llmcost.plan.measures import Latency
+    from llmcost.plan.measures import Latency, Mixed
     from llmcost.plan.segments import Segment
     from llmcost.projection import Window
     from llmcost.scenarios.schema import ScenarioSpec
@@ -39,6 +40,7 @@ class PlanOptions:
     classifier_suite: str | None = None  # train a complexity classifier on this suite's bench outcomes
     classifier_model: str | None = None  # ... of this candidate (default: the cheapest)
     bench_paths: tuple[str, ...] = ()
+    cascades: bool = False  # also weigh two-model cascades (cheaper first, escalate to the dearer)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ class SegmentChoice:
     quality: PassRate
     latency_source: str | None
     latency_p95_ms: float | None
+    first: str | None = None  # a cascade: this model answers first, ``model`` takes the escalations
+    accept: float | None = None  # the share the first model's answers are accepted (its pass rate)
+
+    @property
+    def label(self) -> str:
+        return self.model if self.first is None else f"{self.first}→{self.model}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,10 @@ class Policy:
         total = sum(c.requests for c in self.choices) or 1.0
         out: dict[str, float] = {}
         for c in self.choices:
-            out[c.model] = out.get(c.model, 0.0) + c.requests / total
+            a = c.accept if c.first is not None and c.accept is not None else 0.0
+            if c.first is not None:
+                out[c.first] = out.get(c.first, 0.0) + a * c.requests / total
+            out[c.model] = out.get(c.model, 0.0) + (1 - a) * c.requests / total
         return out
 
 
@@ -106,6 +117,9 @@ class _Inputs:
     quality: list[list[float]]
     costs: list[list[float | None]]
     factor: Decimal
+    cascades: tuple[CascadeOption, ...] = ()
+    accepts: tuple[tuple[float, ...], ...] = ()  # [segment][cascade]
+    cascade_lats: tuple[tuple[Mixed | None, ...], ...] = ()  # [segment][cascade]
 
 
 def make_plan(frame: pd.DataFrame, catalog: Catalog, evidence: BenchEvidence, options: PlanOptions,
@@ -127,7 +141,10 @@ def make_plan(frame: pd.DataFrame, catalog: Catalog, evidence: BenchEvidence, op
         measures.require_latency(candidates, lats, evidence)
     window = observed_window(frame, window_days)
     factor = project(Decimal(1), window, options.projection_days)
-    table = cost_table(frame, codes, len(segments), candidates, catalog, with_caching=options.with_caching)
+    options_c = _cascade_options(options, candidates, catalog, segments, rates, lats)
+    table = cost_table(frame, codes, len(segments), candidates, catalog, with_caching=options.with_caching,
+                       extra_specs=options_c.specs)
+    rates = [[*row, *extra] for row, extra in zip(rates, options_c.rates, strict=True)]
     quality = [[r.point if options.bars.optimistic else r.low for r in row] for row in rates]
     costs = [[float(c.cost) if c.unpriced_requests <= logged.unpriced_requests + 1e-9 else None for c in row]
              for row, logged in zip(table.cells, table.logged, strict=True)]
@@ -135,8 +152,9 @@ def make_plan(frame: pd.DataFrame, catalog: Catalog, evidence: BenchEvidence, op
         if all(c is None for c in row):
             raise UsageError(f"no candidate can price the {seg.label} traffic (the catalog lacks a rate it "
                              "needs, e.g. batch or a service tier): add a candidate that has it")
-    inputs = _Inputs(frame, catalog, segments, candidates, table, rates, lats, quality, costs, factor)
-    bars, gains = build_bars(options.bars, segments, table.requests, quality, lats, candidates)
+    inputs = _Inputs(frame, catalog, segments, candidates, table, rates, lats, quality, costs, factor,
+                     options_c.options, options_c.accepts, options_c.lats)
+    bars, gains = build_bars(options.bars, segments, table.requests, quality, lats, candidates, inputs.cascade_lats)
     problem, index = build_problem(costs, gains, bars)
     found = solve(problem)
     met = found.choice is not None
@@ -145,7 +163,7 @@ def make_plan(frame: pd.DataFrame, catalog: Catalog, evidence: BenchEvidence, op
         choice = closest(problem)[0].choice
         assert choice is not None  # t = 0 always has a policy
     picked = [index[s][j] for s, j in enumerate(choice)]
-    spec = policy_spec(segments, [candidates[j] for j in picked], options.with_caching, options.bars)
+    spec = _spec_of(inputs, picked, options.with_caching, options.bars)
     baseline, engine_cost = _engine_monthly(inputs, spec, options.projection_days)
     policy = _policy(inputs, picked, spec, options, engine_cost)
     misses = () if met else _misses(bars, problem, choice, inputs, picked)
@@ -198,13 +216,57 @@ def _classifier_json(trained: Trained | None) -> dict[str, Any] | None:
             "weights": len(trained.rule.weights)}
 
 
-def policy_spec(segments: list[Segment], models: list[str], with_caching: bool, bars: Bars) -> ScenarioSpec:
-    """The policy as a scenario: one routing rule per segment, in segment order (first match)."""
+@dataclass(frozen=True)
+class _CascadeColumns:
+    options: tuple[CascadeOption, ...] = ()
+    accepts: tuple[tuple[float, ...], ...] = ()
+    lats: tuple[tuple[Mixed | None, ...], ...] = ()
+    rates: tuple[tuple[PassRate, ...], ...] = ()
+    specs: tuple[ScenarioSpec, ...] = ()
+
+
+def _cascade_options(options: PlanOptions, candidates: list[str], catalog: Catalog, segments: list[Segment],
+                     rates: list[list[PassRate]], lats: dict[str, Latency]) -> _CascadeColumns:
+    """With ``--cascades``: every (cheaper, dearer) pair of candidates as a further option per segment."""
+    from llmcost.plan import cascades
+
+    if not options.cascades:
+        return _CascadeColumns(rates=tuple(() for _ in segments))
+    if options.with_caching:
+        raise UsageError("--cascades cannot be combined with --with-caching (cascade steps are fresh "
+                         "requests: the prompt-caching replay does not apply to them)")
+    pairs = cascades.pairs(candidates, catalog)
+    at = {m: j for j, m in enumerate(candidates)}
+    accepts = tuple(tuple(rates[s][at[o.first]].point for o in pairs) for s in range(len(segments)))
+    both = {o: cascades.summed(lats[o.first], lats[o.then]) for o in pairs if o.first in lats and o.then in lats}
+    mixed = tuple(tuple(cascades.latency(lats[o.first], both[o], accepts[s][k]) if o in both else None
+                        for k, o in enumerate(pairs)) for s in range(len(segments)))
+    quality = tuple(tuple(cascades.quality(rates[s][at[o.first]], rates[s][at[o.then]], accepts[s][k], o.label)
+                          for k, o in enumerate(pairs)) for s in range(len(segments)))
+    specs = tuple(cascades.all_segments_spec(segments, o, [accepts[s][k] for s in range(len(segments))])
+                  for k, o in enumerate(pairs))
+    return _CascadeColumns(tuple(pairs), accepts, mixed, quality, specs)
+
+
+def _spec_of(inputs: _Inputs, picked: list[int], with_caching: bool, bars: Bars) -> ScenarioSpec:
+    n = len(inputs.candidates)
+    models = [inputs.candidates[j] if j < n else inputs.cascades[j - n].then for j in picked]
+    firsts = [None if j < n else (inputs.cascades[j - n].first, inputs.accepts[s][j - n])
+              for s, j in enumerate(picked)]
+    return policy_spec(inputs.segments, models, with_caching, bars, firsts)
+
+
+def policy_spec(segments: list[Segment], models: list[str], with_caching: bool, bars: Bars,
+                firsts: list[tuple[str, float] | None] | None = None) -> ScenarioSpec:
+    """The policy as a scenario: one routing rule per segment, in segment order (first match); a
+    segment served by a cascade tries its first model before (``try_first``)."""
+    from llmcost.plan.cascades import rule
     from llmcost.plan.costs import caching_strategies
     from llmcost.scenarios.schema import ScenarioSpec
 
-    rules = [{"when": seg.conditions.model_dump(exclude_none=True), "to": model}
-             for seg, model in zip(segments, models, strict=True)]
+    heads = firsts or [None] * len(segments)
+    rules = [rule(seg, model, *(head or (None, None)))
+             for seg, model, head in zip(segments, models, heads, strict=True)]
     return ScenarioSpec.model_validate({
         "name": POLICY_NAME,
         "description": f"written by llmcost plan: cheapest routing per segment meeting {bars.describe()}",
@@ -226,23 +288,24 @@ def _policy(inputs: _Inputs, picked: list[int], spec: ScenarioSpec, options: Pla
     from llmcost.plan.measures import mixture_percentiles
 
     requests = inputs.table.requests
+    n = len(inputs.candidates)
     choices = []
+    lats: list[Latency | Mixed | None] = []
     for s, (seg, j) in enumerate(zip(inputs.segments, picked, strict=True)):
-        model = inputs.candidates[j]
-        lat = inputs.lats.get(model)
+        first, accept = (None, None) if j < n else (inputs.cascades[j - n].first, inputs.accepts[s][j - n])
+        model = inputs.candidates[j] if j < n else inputs.cascades[j - n].then
+        lat: Latency | Mixed | None = inputs.lats.get(model) if j < n else inputs.cascade_lats[s][j - n]
+        lats.append(lat)
         p95 = mixture_percentiles([(lat, 1.0)])[1] if lat is not None else None
         choices.append(SegmentChoice(seg, requests[s], model, inputs.table.cells[s][j].cost * inputs.factor,
                                      inputs.table.logged[s].cost * inputs.factor, inputs.rates[s][j],
-                                     lat.source if lat is not None else None, p95))
+                                     lat.source if lat is not None else None, p95, first, accept))
     total = sum(requests) or 1.0
     point = sum(c.requests * c.quality.point for c in choices) / total
     low = sum(c.requests * c.quality.low for c in choices) / total
     high = sum(c.requests * c.quality.high for c in choices) / total
-    by_model: dict[str, float] = {}
-    for c in choices:
-        by_model[c.model] = by_model.get(c.model, 0.0) + c.requests
-    parts = [(inputs.lats[m], w) for m, w in by_model.items() if m in inputs.lats]
-    p50, p95, p99 = mixture_percentiles(parts) if len(parts) == len(by_model) else (None, None, None)
+    parts = [(lat, c.requests) for lat, c in zip(lats, choices, strict=True) if lat is not None]
+    p50, p95, p99 = mixture_percentiles(parts) if len(parts) == len(choices) else (None, None, None)
     if engine_cost is None:
         engine_cost = _engine_monthly(inputs, spec, options.projection_days)[1]
     return Policy(tuple(choices), engine_cost, point, low, high, (p50, p95, p99))
@@ -271,7 +334,7 @@ def _frontier(inputs: _Inputs, options: PlanOptions, bars: list[Bar]) -> tuple[F
 
     latency = Bars(None, False, options.bars.max_p95_ms, options.bars.max_p99_ms, options.bars.optimistic)
     lat_bars, lat_gains = build_bars(latency, inputs.segments, inputs.table.requests, inputs.quality,
-                                     inputs.lats, inputs.candidates)
+                                     inputs.lats, inputs.candidates, inputs.cascade_lats)
     base, index = build_problem(inputs.costs, lat_gains, lat_bars)
     cheapest = solve(base)
     if cheapest.choice is None:
@@ -289,14 +352,14 @@ def _frontier(inputs: _Inputs, options: PlanOptions, bars: list[Bar]) -> tuple[F
     for level in np.linspace(low, best, options.frontier_levels):
         q = Bars(float(level), False, options.bars.max_p95_ms, options.bars.max_p99_ms, options.bars.optimistic)
         qb, qg = build_bars(q, inputs.segments, inputs.table.requests, inputs.quality, inputs.lats,
-                            inputs.candidates)
+                            inputs.candidates, inputs.cascade_lats)
         problem, idx = build_problem(inputs.costs, qg, qb)
         found = solve(problem)
         if found.choice is None or found.choice in seen:
             continue
         seen.add(found.choice)
         picked = [idx[s][j] for s, j in enumerate(found.choice)]
-        spec = policy_spec(inputs.segments, [inputs.candidates[j] for j in picked], options.with_caching, q)
+        spec = _spec_of(inputs, picked, options.with_caching, q)
         policy = _policy(inputs, picked, spec, options, engine_cost=_search_monthly(inputs, picked)
                          if not options.with_caching else None)
         points.append(FrontierPoint(float(level), policy, _search_monthly(inputs, picked)))

@@ -54,7 +54,7 @@ def segment_rows(plan: Plan) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for c in plan.policy.choices:
         q = c.quality
-        rows.append((c.segment.label, count(c.requests), c.model, usd(c.monthly_cost), usd(c.logged_monthly_cost),
+        rows.append((c.segment.label, count(c.requests), c.label, usd(c.monthly_cost), usd(c.logged_monthly_cost),
                      f"{q.point:.1%} [{q.low:.1%}–{q.high:.1%}]", f"{q.passed}/{q.trials}",
                      _ms(c.latency_p95_ms), c.latency_source or "unmeasured"))
     return rows

@@ -71,7 +71,43 @@ def apply_routing(frame: pd.DataFrame, cfg: Routing, ctx: Context) -> pd.DataFra
     clear_cache_columns(out, moved)
     recounted = _recount_tokens(out, moved, codes, new_codes, categories, ctx)
     ctx.details["routing"] = _details(frame, cfg, targets, rule_of, refused, kept, moved, recounted)
+    if any(rule.try_first for rule in cfg.rules):
+        out = _with_cascades(frame, out, cfg, rule_of, kept, ctx)
     return out
+
+
+def _with_cascades(frame: pd.DataFrame, routed: pd.DataFrame, cfg: Routing, rule_of: np.ndarray,
+                   kept: np.ndarray, ctx: Context) -> pd.DataFrame:
+    """Rules with ``try_first`` are cascades ending at their ``to``: their requests (as they came, before
+    routing) go through the cascade strategy; the other requests keep their routed model."""
+    import numpy as np
+    import pandas as pd
+
+    from llmcost.scenarios.cascade import apply_cascade
+    from llmcost.scenarios.schema import Cascade, CascadeStep
+
+    taken = np.zeros(len(frame), dtype=bool)
+    parts = []
+    infos = []
+    for i, rule in enumerate(cfg.rules):
+        rows = (rule_of == i) & ~kept
+        if not rule.try_first or not rows.any():
+            continue
+        taken |= rows
+        steps = [*rule.try_first, CascadeStep(model=rule.to, accept=1.0)]
+        parts.append(apply_cascade(frame.loc[rows], Cascade(steps=steps), ctx))
+        infos.append({"rule": i, **ctx.details.pop("cascade")})
+    ctx.details["routing"]["cascades"] = infos
+    if not parts:
+        return routed
+    rest = routed.loc[~taken].copy(deep=False)
+    rest["cascade_step"] = -1
+    rest["served_share"] = 1.0
+    pieces = [rest, *parts]
+    categories = list(dict.fromkeys(c for p in pieces for c in p["model_id"].cat.categories))
+    for p in pieces:
+        p["model_id"] = pd.Categorical(p["model_id"], categories=categories)
+    return pd.concat(pieces, ignore_index=True)
 
 
 def _details(frame: pd.DataFrame, cfg: Routing, targets: list[str], rule_of: np.ndarray, refused: np.ndarray,

@@ -134,6 +134,8 @@ class Conditions(_Strict):
 class Rule(_Strict):
     when: Conditions = Conditions()
     to: str = Field(min_length=1, description="catalog id, tier name, or tiers[N] (Nth cheapest tier)")
+    try_first: list[CascadeStep] = Field(default_factory=list, description="a cascade: these steps are tried "
+                                         "first (each answer accepted with its probability), then 'to'")
 
 
 class Routing(_Strict):
@@ -312,6 +314,10 @@ class ScenarioSpec(_Strict):
         if self.cascade is not None and self.coalesce is not None:
             raise _invalid("coalesce cannot be combined with cascade (cascade attempts are expected fractions "
                            "of requests, not arrivals)")
+        if self.routing is not None and any(r.try_first for r in self.routing.rules) and (
+                self.prompt_cache is not None or self.coalesce is not None):
+            raise _invalid("routing rules with try_first cannot be combined with prompt_cache or coalesce "
+                           "(cascade steps are fresh requests, expected fractions of arrivals)")
         if self.failover is not None and (self.routing is not None or self.cascade is not None):
             raise _invalid("failover cannot be combined with routing or cascade (each chooses the model)")
         return self

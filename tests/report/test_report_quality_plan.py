@@ -197,3 +197,10 @@ def test_quality_and_frontier_charts_draw_in_chromium(cli: Any, tmp_path: Path, 
     done = cli("report", saved["miss"], "-o", miss)
     assert done.exit_code == 0, done.stderr
     assert_renders(miss, tmp_path / "miss.png", at_least=1)
+
+
+def test_a_cascade_segment_names_both_models(saved: dict[str, Path]) -> None:
+    plan = _load(saved["plan"])
+    plan["policy"]["segments"][0]["cascade"] = {"first": "gpt-4o-mini", "then": "gpt-4o", "accept_share": 0.75}
+    row = section_for(plan, "plan.json").tables[0].rows[0]
+    assert row[2] == "gpt-4o-mini (75% accepted) → gpt-4o"

@@ -131,13 +131,23 @@ def _policy_table(plan: dict[str, Any]) -> Table:
     rows = []
     for s in plan["policy"].get("segments") or []:
         q = s["quality"]
-        rows.append([s["segment"], count(s["requests"]), s["model"], _money(s["monthly_cost_usd"]),
+        rows.append([s["segment"], count(s["requests"]), _model(s), _money(s["monthly_cost_usd"]),
                      _money(s.get("logged_monthly_cost_usd")), _quality(q), f"{q['passed']}/{q['trials']}",
                      _ms(s.get("latency_p95_ms")), str(s.get("latency_source") or "—")])
     headers = ["Segment", "Requests", "Model", "Monthly", "As logged", "Quality [95% interval]", "n", "p95 ms",
                "Latency from"]
     title = "Chosen policy per segment" if plan.get("met") else "Closest policy per segment (misses the bars)"
     return Table(title, headers, rows, frozenset({1, 3, 4, 5, 6, 7}))
+
+
+def _model(segment: dict[str, Any]) -> str:
+    """The segment's model, or its cascade (``plan --cascades``): first model, the share it keeps, escalation."""
+    c = segment.get("cascade")
+    if isinstance(c, dict) and c.get("first"):
+        share = c.get("accept_share")
+        kept = "" if share is None else f" ({float(share) * 100:.0f}% accepted)"
+        return f"{c['first']}{kept} → {c.get('then')}"
+    return str(segment["model"])
 
 
 def _frontier_table(plan: dict[str, Any]) -> list[Table]:

@@ -106,3 +106,21 @@ def test_cascades_with_caching_is_refused(cli: Cli, log: Path, measured: tuple[P
     code, _, err = plan_json(cli, log, measured, "--cascades", "--with-caching")
     assert code == 2
     assert err.strip().count("\n") == 0 and "--cascades cannot be combined with --with-caching" in err
+
+
+def test_escalated_requests_add_both_latencies() -> None:
+    import numpy as np
+
+    from llmcost.plan import cascades
+    from llmcost.plan.measures import Latency, mixture_percentiles
+
+    first = Latency("cheap", np.full(50, 100.0), "bench")
+    then = Latency("strong", np.sort(np.array([300.0] * 30 + [500.0] * 10)), "log")
+    both = cascades.summed(first, then)
+    assert both.samples.min() == 400 and both.samples.max() == 600
+    assert both.share_within(400) == pytest.approx(0.75)
+    mixed = cascades.latency(first, both, 0.25)
+    assert mixed.share_within(100) == pytest.approx(0.25)
+    assert mixed.share_within(400) == pytest.approx(0.25 + 0.75 * 0.75)
+    assert mixture_percentiles([(mixed, 1.0)]) == [400.0, 600.0, 600.0]
+    assert mixture_percentiles([(cascades.latency(first, both, 0.6), 1.0)])[0] == 100.0

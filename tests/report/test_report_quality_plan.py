@@ -204,3 +204,15 @@ def test_a_cascade_segment_names_both_models(saved: dict[str, Path]) -> None:
     plan["policy"]["segments"][0]["cascade"] = {"first": "gpt-4o-mini", "then": "gpt-4o", "accept_share": 0.75}
     row = section_for(plan, "plan.json").tables[0].rows[0]
     assert row[2] == "gpt-4o-mini (75% accepted) → gpt-4o"
+
+
+def test_example_scenarios_render_as_html(cli: Any, tmp_path: Path, saved: dict[str, Path]) -> None:
+    """Every scenario of examples/scenarios.yaml, failover included (its summary line read back from the JSON
+    dict, where money is a number, not a Decimal), with quality and latency from the bench."""
+    out = tmp_path / "examples.html"
+    done = cli("estimate", SAMPLE, "--scenarios", SAMPLE.parents[1] / "examples" / "scenarios.yaml", "--bench",
+               saved["bench"], "--format", "html", "--output", out)
+    assert done.exit_code == 0, done.stderr
+    html = out.read_text()
+    assert "cost of the moved requests $" in html
+    assert len(values(specs(html)["estimate-cost-quality"])) == 8

@@ -3,6 +3,7 @@ shared by the estimate table and any text renderer. Pure: dict in, strings out."
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from llmcost.report.money import count, usd
@@ -95,7 +96,12 @@ def _failover(d: dict[str, Any]) -> str:
     return (f"failover (p{d['percentile']:g} > {d['threshold_ms']:,.0f} ms over {_duration(d['window_s'])}{cooldown}) "
             f"→ {d['target']}: {count(d['moved_requests'])} requests moved ({_pct(d['moved_share'])}), "
             f"{d['shed_intervals']:,} shed intervals, {float(d['time_shed_s']) / 3600:,.1f} h shed; cost of the "
-            f"moved requests {usd(d['cost_before_usd'])} → {usd(d['cost_after_usd'])}{p99}{unknown}")
+            f"moved requests {_usd(d['cost_before_usd'])} → {_usd(d['cost_after_usd'])}{p99}{unknown}")
+
+
+def _usd(value: Any) -> str:
+    """Dollars from the estimate (a Decimal) or from its JSON dict (a number, for the HTML page)."""
+    return usd(None if value is None else Decimal(str(value)))
 
 
 def _batch(d: dict[str, Any]) -> str:

@@ -153,3 +153,21 @@ def test_many_grouped_rows_go_to_the_full_reader(cli: Any, monkeypatch: pytest.M
     assert result.exit_code == 0, result.stderr
     monkeypatch.setattr(arrow_breakdowns, "MAX_GROUPED_ROWS", 10**9)
     assert json.loads(result.stdout) == _estimate(cli, monkeypatch, path, *by, arrow=True)
+
+
+def test_without_a_time_bucket_timestamps_are_read_only_for_price_changes(
+        cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """--by task: the statistics give the window; a partition where a model changed price reads its timestamps
+    after all (its rows need their own price period), and the tables still equal the full reader's."""
+    from llmcost.engines import partitions
+
+    path = write(_with_keys(log_table(5000)), tmp_path / "log.parquet")
+    read: list[tuple[str, ...]] = []
+    original = partitions.read_partition
+    monkeypatch.setattr(partitions, "read_partition", lambda part, **kw: read.append(part.columns) or
+                        original(part, **kw))
+    by = _by(["task,model", "user"])
+    fast = _estimate(cli, monkeypatch, path, *by, arrow=True)
+    assert read and "timestamp" not in read[0] and "tags" not in read[0] and {"task", "user"} <= set(read[0])
+    assert any("timestamp" in columns for columns in read)
+    assert fast == _estimate(cli, monkeypatch, path, *by, arrow=False)

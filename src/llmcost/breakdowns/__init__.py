@@ -170,7 +170,7 @@ class Breakdowns:
     def total_groups(self) -> TokenGroups:
         """Every row's tokens per billing group: what ``token_groups.aggregate`` returns for the same rows
         (without ``cost_logged`` sums)."""
-        return self.total.groups.get((), TokenGroups())
+        return ordered_groups(self.total.groups.get((), TokenGroups()))
 
     def key_groups(self, i: int) -> dict[tuple[str, ...], TokenGroups]:
         """The token groups summed so far for table ``i``, per row key (before pricing)."""
@@ -192,6 +192,17 @@ class Breakdowns:
 
 
 ROWS_PER_PASS = 1 << 20
+
+
+def ordered_groups(groups: TokenGroups) -> TokenGroups:
+    """``groups`` in ``token_groups.aggregate``'s order, whatever order they were summed in: pricing names an
+    unpriced model's reason after the first group it meets, so the same traffic must meet the same group."""
+    order = sorted(groups.known, key=lambda k: (k.model, k.period, k.service_tier is not None, k.service_tier or "",
+                                                k.batch, k.long_context))
+    return TokenGroups({k: groups.known[k] for k in order}, {n: groups.unknown[n] for n in sorted(groups.unknown)},
+                       groups.logged)
+
+
 SHARED_KEYS_MAX = 5_000  # keys of the one-pass sums (beyond: a pass per table, no Python merge of many keys)
 
 

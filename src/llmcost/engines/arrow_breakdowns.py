@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from llmcost.breakdowns import ordered_groups
 from llmcost.breakdowns.keys import _MONDAY_SHIFT_NS, _NS, NONE_LABEL, TIME_DIMENSIONS, _parse_tags, _time_label
 from llmcost.engines.arrow_baseline import _NS_PER, PartialBaseline, _token_groups
 from llmcost.token_groups import TokenGroups
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 # Per table, its key → token groups (the ``Breakdowns`` tables' order).
 Summed = list[dict[tuple[str, ...], TokenGroups]]
 KEY_COLUMNS = ("task", "user", "tags")
+_KEY_OF = {"task": "task", "user": "user", "tag": "tags", "tagset": "tags"}  # dimension → the column it reads
 MAX_GROUPED_ROWS = 200_000
 _BILLING = ("model", "provider", "service_tier", "batch", "_long", "_period")
 
@@ -78,16 +80,12 @@ def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> 
     try:
         total: PartialBaseline | None = None
         per_table: Summed = [{} for _ in dims]  # this module's own dicts and groups, added to in place
+        wanted = {d for ds in dims for d in ds}
         names: dict[str, list[str]] = {}
         for part in partitions:
             if part.path not in names:
                 names[part.path] = _file_columns(part.path)
-            extra = tuple(c for c in KEY_COLUMNS if c in names[part.path])
-            columns = (*part.columns, *(("timestamp",) if "timestamp" not in part.columns else ()), *extra)
-            from llmcost.engines.partitions import read_partition
-
-            table = read_partition(replace(part, columns=columns), threads=jobs > 1)
-            got = breakdowns_of_table(table, tables.catalog, dims)
+            got = _sum_partition(part, names[part.path], tables.catalog, dims, wanted, jobs > 1)
             if got is None:
                 return None
             total = got[0] if total is None else total.merge(got[0])
@@ -95,10 +93,29 @@ def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> 
                 _merge(mine, more)
         if total is None:
             return None
-        ordered = [{key: _ordered(groups) for key, groups in summed.items()} for summed in per_table]
-        return replace(total, groups=_ordered(total.groups)), ordered
+        ordered = [{key: ordered_groups(groups) for key, groups in summed.items()} for summed in per_table]
+        return replace(total, groups=ordered_groups(total.groups)), ordered
     finally:
         pa.set_cpu_count(before)
+
+
+def _sum_partition(part: Partition, file_columns: list[str], catalog: Catalog, dims: Sequence[tuple[str, ...]],
+                   wanted: set[str], threads: bool) -> tuple[PartialBaseline, Summed] | None:
+    """One partition read with the key columns its tables need (timestamps only for a time bucket, or when
+    the statistics did not give the first and last, or a model changed price inside it) and summed."""
+    from llmcost.engines.arrow_baseline import NeedsTimestamps
+    from llmcost.engines.partitions import read_partition
+
+    extra = tuple(c for dim, c in _KEY_OF.items() if dim in wanted and c in file_columns)
+    timed = part.stamps is None or bool(wanted & set(TIME_DIMENSIONS))
+    base = tuple(c for c in part.columns if c != "timestamp")
+    columns = tuple(dict.fromkeys((*base, *(("timestamp",) if timed else ()), *extra)))
+    try:
+        return breakdowns_of_table(read_partition(replace(part, columns=columns), threads=threads), catalog, dims,
+                                   None if timed else part.stamps)
+    except NeedsTimestamps:
+        table = read_partition(replace(part, columns=(*columns, "timestamp")), threads=threads)
+        return breakdowns_of_table(table, catalog, dims, part.stamps)
 
 
 def _file_columns(path: str) -> list[str]:
@@ -110,20 +127,26 @@ def _file_columns(path: str) -> list[str]:
         return list(pq.ParquetFile(where).schema_arrow.names)
 
 
-def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[str, ...]]
-                        ) -> tuple[PartialBaseline, Summed] | None:
+def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[str, ...]],
+                        stamps: tuple[int, int] | None = None) -> tuple[PartialBaseline, Summed] | None:
     """``table``'s baseline and, per entry of ``dims`` (a table's row dimensions), its token groups per key;
-    None when a value or a column needs the full reader."""
+    None when a value or a column needs the full reader. ``stamps``: the first and last timestamp (ns) from
+    the file's statistics when the column was not read (no time bucket asked for)."""
     import pyarrow.compute as pc
 
     from llmcost.engines.arrow_baseline import _dictionary, _valid, _with_row_flags
 
-    if table.num_rows == 0 or "timestamp" not in table.column_names or not _valid(table) or not _keys_ok(table):
+    if table.num_rows == 0 or not _valid(table) or not _keys_ok(table):
         return None
-    unit = _NS_PER[table.schema.field("timestamp").type.unit]
-    raw = table.column("timestamp").cast("int64")  # in the column's own unit: no 10M-row product
-    low_high = pc.min_max(raw)
-    stamps = (int(low_high["min"].as_py()) * unit, int(low_high["max"].as_py()) * unit)
+    raw, unit = None, 1
+    if "timestamp" in table.column_names:
+        unit = _NS_PER[table.schema.field("timestamp").type.unit]
+        raw = table.column("timestamp").cast("int64")  # in the column's own unit: no 10M-row product
+        if stamps is None:
+            low_high = pc.min_max(raw)
+            stamps = (int(low_high["min"].as_py()) * unit, int(low_high["max"].as_py()) * unit)
+    if stamps is None:
+        return None
     if stamps[0] < 0:
         return None  # before 1970: Arrow's integer division truncates where the breakdowns' floors
     table = _encoded(table, "model")
@@ -159,14 +182,15 @@ def _encoded(table: pa.Table, column: str) -> pa.Table:
     return table.unify_dictionaries()
 
 
-def _key_columns(table: pa.Table, raw: pa.ChunkedArray, unit: int, wanted: set[str]) -> tuple[list[str], pa.Table]:
+def _key_columns(table: pa.Table, raw: pa.ChunkedArray | None, unit: int, wanted: set[str]
+                 ) -> tuple[list[str], pa.Table]:
     """The breakdown key columns appended to ``table``: ``_hour``/``_day``/``_week`` (bucket numbers since
     the epoch, UTC; weeks from a Monday) and task, user and tags as they are."""
     import pyarrow.compute as pc
 
     keys: list[str] = []
     for dim in TIME_DIMENSIONS:
-        if dim in wanted:
+        if dim in wanted and raw is not None:
             shift = _MONDAY_SHIFT_NS if dim == "week" else 0
             shifted = pc.add(raw, shift // unit) if shift else raw
             table = table.append_column(f"_{dim}", pc.divide(shifted, _NS[dim] // unit))
@@ -229,10 +253,3 @@ def _add(into: TokenGroups, more: TokenGroups) -> None:
         have_name = into.unknown.get(name)
         into.unknown[name] = sums if have_name is None else have_name + sums
 
-
-def _ordered(groups: TokenGroups) -> TokenGroups:
-    """Groups in ``token_groups.aggregate``'s order (what pricing meets first names an unpriced model's reason)."""
-    order = sorted(groups.known, key=lambda k: (k.model, k.period, k.service_tier is not None, k.service_tier or "",
-                                                k.batch, k.long_context))
-    return TokenGroups({k: groups.known[k] for k in order}, {n: groups.unknown[n] for n in sorted(groups.unknown)},
-                       None)

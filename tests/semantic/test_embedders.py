@@ -74,3 +74,15 @@ def test_column_dimension_mismatch(cli, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "semantic_cache.embedder.column" in result.stderr and "2-dimension" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_html_report_with_a_semantic_cache(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTML page reads the scenario's summary line back from the JSON dict, where money is a number."""
+    pytest.importorskip("wordllama")
+    pytest.importorskip("altair")
+    monkeypatch.setenv("LLMCOST_CACHE_DIR", str(tmp_path / "cache"))
+    example = Path(__file__).resolve().parents[2] / "examples" / "semantic"
+    result = cli("estimate", example / "banking77_log.csv", "-c", example / "catalog.yaml", "-s",
+                 example / "scenarios.yaml", "--sweep", "0.8:0.9:0.05", "-f", "html", "-o", tmp_path / "r.html")
+    assert result.exit_code == 0, result.stderr
+    assert "semantic cache (cosine ≥ 0.9" in (tmp_path / "r.html").read_text()

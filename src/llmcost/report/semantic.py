@@ -20,6 +20,11 @@ def _pct(value: Any) -> str:
     return f"{float(value) * 100:.1f}%"
 
 
+def _money(value: Any) -> Decimal:
+    """Dollars from the estimate's details (Decimal) or from its JSON dict (a number, for the HTML page)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 def _duration(seconds: float) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size and seconds % size == 0:
@@ -43,7 +48,8 @@ def summary_line(d: dict[str, Any]) -> str:
     scope = f", per {'/'.join(d['scope'])}" if d.get("scope") else ""
     text = (f"semantic cache (cosine ≥ {d['threshold']:g}, TTL {_duration(float(d['ttl_s']))}{bound}{scope}, "
             f"{d['embedder']} embeddings): {_pct(d['hit_rate'])} hit rate ({count(d['hits'])} of "
-            f"{count(d['requests'])} requests), {usd(d['cost_saved_usd'])} of the observed cost saved; {_risk(d)}")
+            f"{count(d['requests'])} requests), {usd(_money(d['cost_saved_usd']))} of the observed cost saved; "
+            f"{_risk(d)}")
     if d.get("embedding_model"):
         text += (f"; every request embedded: {count(d['embedding_requests'])} calls, "
                  f"{count(d['embedding_tokens'])} tokens on {d['embedding_model']} (in the scenario's cost)")
@@ -74,7 +80,7 @@ def _embedding_cost(s: ScenarioOutcome, d: dict[str, Any]) -> Decimal | None:
 
 def _cells(est: Estimate, s: ScenarioOutcome, row: dict[str, Any], embedding: Decimal | None) -> list[str]:
     base = est.baseline.monthly_cost
-    saved = s.monthly(Decimal(row["cost_saved_usd"]))
+    saved = s.monthly(_money(row["cost_saved_usd"]))
     net = saved - embedding if embedding is not None else None
     share = f"{pct(net / base * 100)}" if net is not None and base else "n/a"
     differ = _pct(row["answers_differ_share"]) if row.get("compared_hits") else "—"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from llmcost.catalog import Catalog
     from llmcost.diff import EstimateDiff
     from llmcost.estimate import Estimate, ScenarioOutcome
-    from llmcost.pricing import PricedTraffic
 
 THOUSAND = Decimal(1000)
 
@@ -89,29 +89,49 @@ class Context(BenchContext):
         return Spend(f"model {model_id}", Decimal(0), 0)
 
     @functools.cached_property
-    def by_task(self) -> dict[str, PricedTraffic]:
-        """The gated scenario's traffic priced per task: token groups summed per (task, billing group) in one
-        vectorized pass (the breakdowns' own), then each task's groups priced. Pricing a subset of the frame
-        per task took minutes at 50,000 tasks; this is one pass plus a small price per task."""
+    def by_task(self) -> dict[str, tuple[Decimal, float]]:
+        """The gated scenario's cost and priced requests per task, by task name. Exact and vectorized for every
+        task at once (``key_costs``); a scenario's fractional traffic is priced task by task instead, from
+        token groups summed in one pass (the breakdowns' own)."""
+        import numpy as np
+
+        from llmcost.breakdowns.keys import row_keys
+        from llmcost.key_costs import costs_by_key
+
+        keys = row_keys(self.frame, ("task",))
+        exact = costs_by_key(self.frame, self.catalog, keys.codes, keys.n_keys)
+        if exact is None:
+            return self._by_task_one_by_one()
+        weight = self.frame["weight"].to_numpy(dtype=np.float64)
+        present = np.flatnonzero(np.bincount(keys.codes, weights=weight, minlength=keys.n_keys) != 0).tolist()
+        named = {keys.decode(k)[0]: (exact.cost[k], float(exact.priced_requests[k])) for k in present}
+        return {name: named[name] for name in sorted(named)}
+
+    def _by_task_one_by_one(self) -> dict[str, tuple[Decimal, float]]:
         from llmcost.breakdowns import Breakdowns, BreakdownSpec
         from llmcost.pricing import price_groups
 
         tables = Breakdowns([BreakdownSpec(("task",), None)], self.catalog)
         tables.add(self.frame)
         per_task = tables.key_groups(0)
-        return {key[0]: price_groups(per_task[key], self.catalog) for key in sorted(per_task)}
+        out = {}
+        for key in sorted(per_task):
+            priced = price_groups(per_task[key], self.catalog)
+            out[key[0]] = (priced.total, sum(m.tokens.requests for m in priced.priced))
+        return out
 
     def tasks(self, field: str) -> list[Spend]:
         self.require_column("task", field)
-        return [Spend(f"task {name}", p.total, sum(m.tokens.requests for m in p.priced))
-                for name, p in self.by_task.items()]
+        return self._task_spends
+
+    @functools.cached_property
+    def _task_spends(self) -> list[Spend]:
+        return [Spend(f"task {name}", total, requests) for name, (total, requests) in self.by_task.items()]
 
     def task(self, name: str, field: str) -> Spend:
         self.require_column("task", field)
-        found = self.by_task.get(name)
-        if found is None:
-            return Spend(f"task {name}", Decimal(0), 0)
-        return Spend(f"task {name}", found.total, sum(m.tokens.requests for m in found.priced))
+        total, requests = self.by_task.get(name, (Decimal(0), 0.0))
+        return Spend(f"task {name}", total, requests)
 
     def tag(self, name: str, field: str) -> Spend:
         from llmcost.pricing import price
@@ -284,8 +304,8 @@ def drivers(ctx: Context, top: int = 5) -> tuple[Driver, ...]:
     total = ctx.outcome.priced.total
     spends: list[tuple[Literal["model", "task"], Spend]] = [("model", s) for s in ctx.models()[:top]]
     if "task" in ctx.frame.columns:
-        ranked = sorted(ctx.tasks("task"), key=lambda s: (-s.observed, s.subject))
-        spends += [("task", s) for s in ranked[:top]]
+        ranked = heapq.nsmallest(top, ctx.tasks("task"), key=lambda s: (-s.observed, s.subject))
+        spends += [("task", s) for s in ranked]
     return tuple(
         Driver(by, s.subject.split(" ", 1)[1], s.requests, ctx.monthly(s.observed),
                s.observed / total * 100 if total else Decimal(0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -87,7 +88,15 @@ class CheckResult:
     bench_only: bool = False  # the policy has no logs, only bench gates: no window, no projected cost
 
     def with_status(self, status: Status) -> tuple[Verdict, ...]:
-        return tuple(v for v in self.verdicts if v.status == status)
+        return self._by_status.get(status, ())
+
+    @cached_property
+    def _by_status(self) -> dict[Status, tuple[Verdict, ...]]:
+        """Verdicts by status, sorted once (a per-task rule over a million tasks gives a million verdicts)."""
+        out: dict[Status, list[Verdict]] = {}
+        for v in self.verdicts:
+            out.setdefault(v.status, []).append(v)
+        return {status: tuple(found) for status, found in out.items()}
 
     @property
     def failed(self) -> tuple[Verdict, ...]:

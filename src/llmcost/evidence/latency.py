@@ -63,10 +63,12 @@ class CascadeStepTraffic:
 
 def estimate_latency(model_weights: dict[str, float], log_hists: dict[str, tuple[np.ndarray, np.ndarray]],
                      evidence: BenchEvidence, *, hits: float = 0.0, hit_latency_ms: float = DEFAULT_HIT_LATENCY_MS,
-                     cascade: Sequence[CascadeStepTraffic] = ()) -> LatencyEstimate:
+                     cascade: Sequence[CascadeStepTraffic] = (),
+                     more_cascades: Sequence[Sequence[CascadeStepTraffic]] = ()) -> LatencyEstimate:
     """``model_weights``: requests answered by each model in one attempt; ``log_hists``: the log's
     (latency, TTFT) histograms per model; ``hits``: requests a response cache answered; ``cascade``:
-    requests answered at each step of a cascade."""
+    requests answered at each step of a cascade; ``more_cascades``: the same for each routing rule with
+    ``try_first`` (a cascade per rule)."""
     import numpy as np
 
     figures = []
@@ -83,7 +85,8 @@ def estimate_latency(model_weights: dict[str, float], log_hists: dict[str, tuple
         if hits > 0:
             mix.add(histogram(np.array([hit_latency_ms])), hits)
             shares.add("hit", hits)
-        _add_cascade(cascade, dists, _Dists(log_hists, evidence, 0), kind, mix, shares, missing)
+        for steps in (cascade, *more_cascades):
+            _add_cascade(steps, dists, _Dists(log_hists, evidence, 0), kind, mix, shares, missing)
         figures.append(_figure(mix, shares))
     return LatencyEstimate(figures[0], figures[1], hit_latency_ms, tuple(sorted(missing)))
 

@@ -135,7 +135,7 @@ class EvidenceTally:
         quality = estimate_quality(self.served, evidence, self.has_task)
         latency = estimate_latency(self.answered, self.log_hists if log_hists is None else log_hists, evidence,
                                    hits=response_cache_hits(details), hit_latency_ms=hit_latency_ms,
-                                   cascade=cascade_steps(details))
+                                   cascade=cascade_steps(details), more_cascades=routing_cascades(details))
         return ScenarioEvidence(quality, latency)
 
 
@@ -165,6 +165,13 @@ def cascade_steps(details: Mapping[str, Any]) -> list[CascadeStepTraffic]:
     if not isinstance(info, Mapping):
         return []
     return [CascadeStepTraffic(str(s["model"]), float(s["answered"])) for s in info.get("steps") or []]
+
+
+def routing_cascades(details: Mapping[str, Any]) -> list[list[CascadeStepTraffic]]:
+    """The cascade of each routing rule with ``try_first`` (``routing.cascades`` of the details)."""
+    routing = details.get("routing")
+    infos = routing.get("cascades") if isinstance(routing, Mapping) else None
+    return [cascade_steps({"cascade": info}) for info in infos or [] if isinstance(info, Mapping)]
 
 
 class EvidenceRun:

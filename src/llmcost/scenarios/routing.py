@@ -89,21 +89,22 @@ def _with_cascades(frame: pd.DataFrame, routed: pd.DataFrame, cfg: Routing, rule
     taken = np.zeros(len(frame), dtype=bool)
     parts = []
     infos = []
-    for i, rule in enumerate(cfg.rules):
-        rows = (rule_of == i) & ~kept
-        if not rule.try_first or not rows.any():
+    for i, rule in enumerate(cfg.rules):  # every such rule, matched or not: details of one shape per chunk
+        if not rule.try_first:
             continue
+        rows = (rule_of == i) & ~kept
         taken |= rows
         steps = [*rule.try_first, CascadeStep(model=rule.to, accept=1.0)]
         parts.append(apply_cascade(frame.loc[rows], Cascade(steps=steps), ctx))
         infos.append({"rule": i, **ctx.details.pop("cascade")})
     ctx.details["routing"]["cascades"] = infos
+    parts = [p for p in parts if len(p)]
     if not parts:
         return routed
     rest = routed.loc[~taken].copy(deep=False)
     rest["cascade_step"] = -1
     rest["served_share"] = 1.0
-    pieces = [rest, *parts]
+    pieces = [rest, *parts] if len(rest) else parts
     categories = list(dict.fromkeys(c for p in pieces for c in p["model_id"].cat.categories))
     for p in pieces:
         p["model_id"] = pd.Categorical(p["model_id"], categories=categories)

@@ -12,7 +12,7 @@ ordinary way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +85,10 @@ def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> 
         for part in partitions:
             if part.path not in names:
                 names[part.path] = _file_columns(part.path)
-            got = _sum_partition(part, names[part.path], tables.catalog, dims, wanted, jobs > 1)
+        plans = [_with_key_columns(part, names[part.path], wanted) for part in partitions]
+        for plan, table in _read(plans, jobs > 1):
+            got = _sum_read(table, plan, tables.catalog, dims, jobs > 1)
+            del table
             if got is None:
                 return None
             total = got[0] if total is None else total.merge(got[0])
@@ -99,23 +102,36 @@ def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> 
         pa.set_cpu_count(before)
 
 
-def _sum_partition(part: Partition, file_columns: list[str], catalog: Catalog, dims: Sequence[tuple[str, ...]],
-                   wanted: set[str], threads: bool) -> tuple[PartialBaseline, Summed] | None:
-    """One partition read with the key columns its tables need (timestamps only for a time bucket, or when
-    the statistics did not give the first and last, or a model changed price inside it) and summed."""
-    from llmcost.engines.arrow_baseline import NeedsTimestamps
-    from llmcost.engines.partitions import read_partition
-
+def _with_key_columns(part: Partition, file_columns: list[str], wanted: set[str]) -> Partition:
+    """The partition to read with the key columns its tables need: timestamps only for a time bucket or
+    when the statistics did not give the first and last (or, later, a model changed price inside it)."""
     extra = tuple(c for dim, c in _KEY_OF.items() if dim in wanted and c in file_columns)
     timed = part.stamps is None or bool(wanted & set(TIME_DIMENSIONS))
     base = tuple(c for c in part.columns if c != "timestamp")
-    columns = tuple(dict.fromkeys((*base, *(("timestamp",) if timed else ()), *extra)))
+    return replace(part, columns=tuple(dict.fromkeys((*base, *(("timestamp",) if timed else ()), *extra))))
+
+
+def _read(plans: list[Partition], threads: bool) -> Iterator[tuple[Partition, pa.Table]]:
+    """Each partition read in turn, so memory stays at one partition (reading the next one on a thread while
+    one is summed measured no faster on 2 cores: Arrow's pool already runs both)."""
+    from llmcost.engines.partitions import read_partition
+
+    for plan in plans:
+        yield plan, read_partition(plan, threads=threads)
+
+
+def _sum_read(table: pa.Table, plan: Partition, catalog: Catalog, dims: Sequence[tuple[str, ...]],
+              threads: bool) -> tuple[PartialBaseline, Summed] | None:
+    """A partition's sums; read again with its timestamps when a model in it changed price inside it."""
+    from llmcost.engines.arrow_baseline import NeedsTimestamps
+    from llmcost.engines.partitions import read_partition
+
+    timed = "timestamp" in plan.columns
     try:
-        return breakdowns_of_table(read_partition(replace(part, columns=columns), threads=threads), catalog, dims,
-                                   None if timed else part.stamps)
+        return breakdowns_of_table(table, catalog, dims, None if timed else plan.stamps)
     except NeedsTimestamps:
-        table = read_partition(replace(part, columns=(*columns, "timestamp")), threads=threads)
-        return breakdowns_of_table(table, catalog, dims, part.stamps)
+        with_stamps = read_partition(replace(plan, columns=(*plan.columns, "timestamp")), threads=threads)
+        return breakdowns_of_table(with_stamps, catalog, dims, plan.stamps)
 
 
 def _file_columns(path: str) -> list[str]:

@@ -39,11 +39,20 @@ def _ensure(log: Path) -> None:
                     str(log.parent), "--formats", fmt], check=True)
 
 
-def _time(args: list[str]) -> float:
+CPU: dict[str, list[float]] = {}  # CPU seconds (user + system) of each CLI run: less swayed by other jobs
+
+
+def _time(args: list[str], name: str = "") -> float:
+    import resource
+
     command = [str(Path(sys.executable).parent / "llmcost"), "estimate", *args, "--format", "json", "-o", "/dev/null"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(name, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
 
 
 def main() -> None:
@@ -64,10 +73,13 @@ def _cli(log: Path, repeat: int, chunk_rows: int | None) -> None:
     base = [str(log), "--baseline-only"] + (["--chunk-rows", str(chunk_rows)] if chunk_rows else [])
     runs: dict[str, list[float]] = {"CLI baseline": [], "CLI with --by day,model,task": []}
     for _ in range(repeat):
-        runs["CLI baseline"].append(_time(base))
-        runs["CLI with --by day,model,task"].append(_time(base + BY))
+        runs["CLI baseline"].append(_time(base, "CLI baseline"))
+        runs["CLI with --by day,model,task"].append(_time(base + BY, "CLI with --by day,model,task"))
     for name, seconds in runs.items():
-        print(f"{name:28s} best {min(seconds):7.2f} s  runs: {', '.join(f'{s:.2f}' for s in seconds)}")
+        print(f"{name:28s} best {min(seconds):7.2f} s  runs: {', '.join(f'{s:.2f}' for s in seconds)}  "
+              f"CPU best {min(CPU[name]):.2f} s")
+    cpu = [min(CPU[name]) for name in runs]
+    print(f"CPU seconds: with --by vs baseline {cpu[1] / cpu[0] - 1:+.1%}")
     best = [min(v) for v in runs.values()]
     parquet = log.suffix == ".parquet"
     engine = " (Parquet: both on the Arrow engine)" if parquet else " (both on the full reader)"

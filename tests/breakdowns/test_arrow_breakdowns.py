@@ -171,3 +171,17 @@ def test_without_a_time_bucket_timestamps_are_read_only_for_price_changes(
     assert read and "timestamp" not in read[0] and "tags" not in read[0] and {"task", "user"} <= set(read[0])
     assert any("timestamp" in columns for columns in read)
     assert fast == _estimate(cli, monkeypatch, path, *by, arrow=False)
+
+
+@pytest.mark.parametrize("kind", [pa.timestamp("s", tz="UTC"), pa.timestamp("us", tz="America/New_York"),
+                                  pa.timestamp("ns"), pa.timestamp("ms")])
+def test_buckets_are_utc_in_every_timestamp_unit_and_zone(cli: Any, monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path, kind: pa.DataType) -> None:
+    table = _with_keys(log_table(1500, start="2026-01-01", days=20))
+    stamps = table.column("timestamp")
+    stamps = stamps.cast(kind, safe=False) if kind.tz else stamps.cast(pa.timestamp("ms")).cast(kind, safe=False)
+    path = write(table.set_column(0, "timestamp", stamps), tmp_path / "log.parquet")
+    by = _by(["hour", "day,task", "week"])
+    fast = _estimate(cli, monkeypatch, path, *by, arrow=True)
+    assert fast == _estimate(cli, monkeypatch, path, *by, arrow=False)
+    assert fast["breakdowns"][0]["rows"][0]["hour"] == "2026-01-01T00:00Z"

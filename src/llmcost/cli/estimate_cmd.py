@@ -205,9 +205,9 @@ def _render(result: object, fmt: Format, output: str | None, logs: list[str] | N
     if fmt is Format.csv:
         return estimate_flat.render_csv(result)
     if fmt is Format.markdown:
-        from llmcost.report.semantic import sweep_markdown
+        from llmcost.report.semantic import judge_markdown, sweep_markdown
 
-        return estimate_flat.render_markdown(result) + sweep_markdown(result)
+        return estimate_flat.render_markdown(result) + sweep_markdown(result) + judge_markdown(result)
     renderable = estimate_table.render_table(result)
     from llmcost.report.semantic import sweep_tables
 

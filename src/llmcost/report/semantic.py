@@ -55,7 +55,19 @@ def summary_line(d: dict[str, Any]) -> str:
                  f"{count(d['embedding_tokens'])} tokens on {d['embedding_model']} (in the scenario's cost)")
     elif d.get("embedding_note"):
         text += f"; {d['embedding_note']}"
+    if d.get("judge"):
+        text += f"; {judge_text(d['judge'])}"
     return text
+
+
+def judge_text(g: dict[str, Any]) -> str:
+    """The judge's grades of the sampled hit pairs (``scenarios.semantic_judge``)."""
+    if not g.get("sample_size"):
+        return f"judge {g['model']}: {g.get('note', 'nothing judged')}"
+    return (f"judge {g['model']}: {_pct(g['judged_wrong_share'])} of {g['sample_size']:,} sampled hits judged "
+            f"wrong (score < {g['min_score']}; 95% CI {_pct(g['judged_wrong_low'])}–{_pct(g['judged_wrong_high'])}"
+            f", seed {g['seed']}, of {g['pairs_available']:,} hits with both answers; "
+            f"{g['calls']:,} judge calls in the scenario's cost)")
 
 
 def sweeps(est: Estimate) -> list[tuple[ScenarioOutcome, list[dict[str, Any]], Decimal | None]]:
@@ -96,9 +108,10 @@ def _footer(s: ScenarioOutcome, embedding: Decimal | None) -> str:
                 "net saving is shown")
     cost = f"embedding every request costs {usd(embedding)}/month at every threshold, taken from the savings" \
         if d.get("embedding_model") else d.get("embedding_note", "")
+    judge = f" At {d['threshold']:g}, {judge_text(d['judge'])}." if d.get("judge") else ""
     return (f"'{s.name}': Saves = requests answered from the cache, less lookups and embeddings; {cost}. "
             "Answers differ: share of hits whose cached answer is not the logged one (text); dissimilar: "
-            f"below {d['answer_threshold']:g} cosine between the two answers.")
+            f"below {d['answer_threshold']:g} cosine between the two answers.{judge}")
 
 
 def sweep_tables(est: Estimate) -> list[RenderableType]:
@@ -125,3 +138,11 @@ def sweep_markdown(est: Estimate) -> str:
         lines += ["", _footer(s, embedding), ""]
         parts.append("\n".join(lines))
     return "\n" + "\n".join(parts) if parts else ""
+
+
+def judge_markdown(est: Estimate) -> str:
+    """The semantic-cache line (saving with its answer risk and the judge's grades) of each scenario whose
+    cache has a judge and no sweep (a sweep's footer carries it)."""
+    lines = [f"- **{s.name}**: {summary_line(s.details['semantic_cache'])}" for s in est.scenarios
+             if (s.details.get("semantic_cache") or {}).get("judge") and not s.details["semantic_cache"].get("sweep")]
+    return "\n### Semantic cache judge\n\n" + "\n".join(lines) + "\n" if lines else ""

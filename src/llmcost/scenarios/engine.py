@@ -117,7 +117,10 @@ class ComposedScenario:
         applied = self._after_coalesce(out, ctx, catalog)
         if spec.semantic_cache is None:
             return applied
-        return Applied(with_embedding_calls(applied.frame, ctx), applied.extra_cost, applied.details)
+        from llmcost.scenarios.semantic_judge import with_judge_calls
+
+        frame_out = with_judge_calls(with_embedding_calls(applied.frame, ctx), ctx)
+        return Applied(frame_out, applied.extra_cost, applied.details)
 
     def finish(self, catalog: Catalog, shared: Shared) -> Applied | None:
         """The end of a streamed log: the coalesced groups still open, sent and carried through the

@@ -269,6 +269,20 @@ class EmbedderSpec(_Strict):
     column: str = Field(default="embedding", description="column kind: the log column holding the vectors")
 
 
+class SemanticJudge(_Strict):
+    """A judge model grading a seeded sample of semantic-cache hit pairs (``scenarios.semantic_judge``)."""
+
+    model: str = Field(min_length=1, description="a catalog model with an endpoint, or the model base_url serves")
+    base_url: str | None = Field(default=None, description="an endpoint of your own (else the catalog's)")
+    api: Literal["openai", "anthropic"] = "openai"
+    api_key_env: str | None = Field(default=None, description="with base_url: the variable holding the key")
+    sample: Annotated[int, Field(gt=0, le=10000)] = 50
+    min_score: Annotated[int, Field(ge=1, le=5)] = 4
+    seed: int = 0
+    concurrency: Annotated[int, Field(gt=0, le=32)] = 4
+    timeout_s: Annotated[float, Field(gt=0)] = 60.0
+
+
 class SemanticCache(_Strict):
     """Semantic response cache (see ``scenarios.semantic_cache``): a request is answered by a live cached
     entry whose prompt embedding is at least ``threshold`` cosine-similar."""
@@ -283,6 +297,7 @@ class SemanticCache(_Strict):
     answer_threshold: Annotated[float, Field(gt=0, le=1)] = 0.9
     search: Literal["auto", "exact", "ann"] = "auto"
     sweep: list[Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=list, max_length=200)
+    judge: SemanticJudge | None = None
 
     @field_validator("ttl", mode="before")
     @classmethod

@@ -66,8 +66,23 @@ def apply_semantic_cache(frame: pd.DataFrame, cfg: SemanticCache, ctx: Context) 
     _keep_answers(ordered, rows, carried)
     embedded = requests(frame, np.asarray(eligible[np.argsort(order)]))
     report(frame, cfg, ctx, taus, hits, risk, embedded, carried)
+    if cfg.judge is not None:
+        _judge(ordered, rows, decisions.matched[0], cfg, ctx, carried)
     _note_embedding_calls(ordered, eligible, cfg, ctx, carried)
     return frame.loc[~hits[0]]
+
+
+def _judge(ordered: pd.DataFrame, rows: np.ndarray, matched: np.ndarray, cfg: SemanticCache, ctx: Context,
+           carried: Carried) -> None:
+    """The judge's grades of a sample of the hits at the scenario's threshold (whole logs only)."""
+    from llmcost.scenarios.semantic_judge import hit_pairs, judge_hits
+
+    assert cfg.judge is not None
+    if ctx.shared is not None and ctx.shared.streaming:
+        raise ctx.error("the judge samples the hits of the whole log: run without --chunk-rows",
+                        "semantic_cache.judge")
+    pairs = hit_pairs(ordered, rows, matched, carried.answers)
+    ctx.details["semantic_cache"]["judge"] = judge_hits(pairs, cfg.judge, ctx)
 
 
 def _carried(cfg: SemanticCache, ctx: Context) -> Carried:

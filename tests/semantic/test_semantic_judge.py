@@ -190,3 +190,16 @@ def test_sweep_footer_carries_the_judge(cli, env: Path) -> None:
         result = cli("estimate", env / "log.csv", "-c", env / "catalog.yaml", "-s", scen, "-f", "markdown")
     assert result.exit_code == 0, result.stderr
     assert "At 0.8, judge judge-model:" in result.stdout and "of 5 sampled hits judged wrong" in result.stdout
+
+
+def test_catalog_judge_uses_its_endpoint_and_key(cli, env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUDGE_KEY", "sk-judge")
+    with judge_server() as j:
+        (env / "catalog.yaml").write_text(CATALOG.replace(
+            "  - {id: judge-model, provider: acme, input_mtok: 3, output_mtok: 15}",
+            "  - {id: judge-model, provider: acme, input_mtok: 3, output_mtok: 15, "
+            f"endpoint: {{api: openai, base_url: '{j.url}', api_key_env: JUDGE_KEY}}}}"))
+        result = run(cli, env, {"model": "judge-model", "sample": 4, "seed": 1})
+    assert result.exit_code == 0, result.stderr
+    g = details(json.loads(result.stdout))["judge"]
+    assert (g["model"], g["sample_size"], len(j.pairs)) == ("judge-model", 4, 4)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("LLMCOST_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
+CONSTRAINTS = ROOT / "tools" / "constraints-dev.txt"
 # The FinOps Foundation's focus-validator pins numpy<2 and pandas<3, so it gets a venv of its own; the FOCUS
 # export test runs it as a separate program, the way a finance team would.
 FOCUS_VENV = Path(os.environ.get("LLMCOST_FOCUS_VENV", ROOT / ".venv-focus"))
@@ -38,14 +39,18 @@ def ensure_venv(extras: str) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before any venv exists
         sys.exit(f"llmcost needs Python 3.11+, this is {sys.version.split()[0]}")
     stamp = VENV / f".llmcost-{extras or 'base'}"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    # The dev extras pull in s3fs, moto and boto3, whose botocore pins send pip's resolver backtracking for
+    # many minutes in a fresh venv: the versions the suite was last run with are pinned as constraints.
+    constraints = ["-c", str(CONSTRAINTS)] if extras == "dev" and CONSTRAINTS.exists() else []
+    hashed = (ROOT / "pyproject.toml").read_bytes() + (CONSTRAINTS.read_bytes() if constraints else b"")
+    digest = hashlib.sha256(hashed).hexdigest()
     if stamp.exists() and stamp.read_text() == digest and PY.exists():
         return
     if not PY.exists():
         print(f"creating {VENV}", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]" if extras else ".")
+    run(PY, "-m", "pip", "install", "--quiet", *constraints, "-e", f".[{extras}]" if extras else ".")
     stamp.write_text(digest)
 
 

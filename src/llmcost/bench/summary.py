@@ -130,13 +130,19 @@ def _summarize_results(path: Path) -> BenchSummary:
     return parse_bench_summary(build_summary(records, suite=path.stem, models=models, gates=Gates()), str(path))
 
 
-def parse_bench_summary(data: Any, source: str = "<bench>") -> BenchSummary:
+def summary_models(data: Any, source: str = "<bench>") -> list[Any]:
+    """The ``models`` list of a bench summary (``bench --format json``), after checking it is one."""
     if not isinstance(data, dict) or data.get("kind") != "bench":
         raise InputError("not a bench summary (expected a JSON object with \"kind\": \"bench\")",
                          source=source, field="kind")
     models = data.get("models")
     if not isinstance(models, list):
         raise InputError("must be a list", source=source, field="models")
+    return models
+
+
+def parse_bench_summary(data: Any, source: str = "<bench>") -> BenchSummary:
+    models = summary_models(data, source)
     out = []
     for i, m in enumerate(models):
         where = f"models[{i}]"

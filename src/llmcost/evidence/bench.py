@@ -174,12 +174,9 @@ def from_records(records: Iterable[Record], source: str = "<bench>", catalog: st
 
 def from_summary(data: Any, source: str = "<bench>") -> BenchEvidence:
     """Evidence from a bench summary (``bench --format json``)."""
-    if not isinstance(data, dict) or data.get("kind") != "bench":
-        raise InputError("not a bench summary (expected a JSON object with \"kind\": \"bench\")",
-                         source=source, field="kind")
-    models = data.get("models")
-    if not isinstance(models, list):
-        raise InputError("must be a list", source=source, field="models")
+    from llmcost.bench.summary import summary_models
+
+    models = summary_models(data, source)
     counts: dict[tuple[str, str | None], tuple[int, int]] = {}
     samples: dict[str, LatencySample] = {}
     notes: list[str] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -61,19 +61,32 @@ class WindowBounds:
 
 
 def _window(start: pd.Timestamp, end: pd.Timestamp, requests: int, window_days: float | None) -> Window:
+    days = _days((end - start) // timedelta(microseconds=1), window_days)
+    return Window(start.to_pydatetime(), end.to_pydatetime(), requests, days)
+
+
+def window_of_ns(start_ns: int, end_ns: int, requests: int, window_days: float | None = None) -> Window:
+    """The window of a first and last timestamp in ns since the epoch (UTC), without pandas: the same
+    ``Window`` as ``WindowBounds`` gives for them (datetimes cut to the microsecond, as ``to_pydatetime``)."""
+    days = _days((end_ns - start_ns) // 1000, window_days)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return Window(epoch + timedelta(microseconds=start_ns // 1000), epoch + timedelta(microseconds=end_ns // 1000),
+                  requests, days)
+
+
+def _days(microseconds: int, window_days: float | None) -> Decimal:
+    """Days the window covers: ``--window-days`` if given, else first to last timestamp."""
     if window_days is not None:
         if window_days <= 0:
             raise UsageError("--window-days must be greater than 0")
-        days = Decimal(repr(float(window_days)))
-    else:
-        seconds = Decimal((end - start) // timedelta(microseconds=1)) / Decimal(1_000_000)
-        if seconds <= 0:
-            raise UsageError(
-                "cannot project: every request in the logs has the same timestamp; "
-                "pass --window-days N to say how many days the logs cover"
-            )
-        days = seconds / SECONDS_PER_DAY
-    return Window(start.to_pydatetime(), end.to_pydatetime(), requests, days)
+        return Decimal(repr(float(window_days)))
+    seconds = Decimal(microseconds) / Decimal(1_000_000)
+    if seconds <= 0:
+        raise UsageError(
+            "cannot project: every request in the logs has the same timestamp; "
+            "pass --window-days N to say how many days the logs cover"
+        )
+    return seconds / SECONDS_PER_DAY
 
 
 def project(observed: Decimal, window: Window, days: int = DEFAULT_PROJECTION_DAYS,

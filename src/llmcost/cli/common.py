@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -94,11 +95,35 @@ def out_console(file: Any = None) -> Console:
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]warning:[/yellow] {escape(printable(message, one_line=True))}", soft_wrap=True)
+    text = printable(message, one_line=True)
+    if _plain_stderr(f"warning: {text}"):
+        return
+    err_console().print(f"[yellow]warning:[/yellow] {escape(text)}", soft_wrap=True)
 
 
 def info(message: str) -> None:
-    err_console().print(escape(printable(message)), style="dim", soft_wrap=True)
+    text = printable(message)
+    if _plain_stderr(text):
+        return
+    err_console().print(escape(text), style="dim", soft_wrap=True)
+
+
+def _plain_stderr(line: str) -> bool:
+    """Write ``line`` to stderr as it is, without importing rich (start-up time), when rich would print
+    exactly those characters: stderr is not a terminal, colour is not forced, and the line is printable
+    ASCII with no tab and nothing rich would read as an emoji code (``:name:``). False: rich prints it."""
+    if sys.platform == "win32" or os.environ.get("TTY_COMPATIBLE", "") not in ("", "0") or os.environ.get(
+            "FORCE_COLOR"):
+        return False
+    isatty = getattr(sys.stderr, "isatty", None)
+    if isatty is None or isatty() or not line.isascii() or not line.isprintable() or _EMOJI_LIKE.search(line):
+        return False
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+    return True
+
+
+_EMOJI_LIKE = re.compile(r":\S*?:")
 
 
 def write_output(text: str, output: str | None) -> None:

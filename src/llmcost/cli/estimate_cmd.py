@@ -193,11 +193,13 @@ def _html_breakdowns(specs: tuple[BreakdownSpec, ...], fmt: Format, top: int | N
 
 def _render(result: object, fmt: Format, output: str | None, logs: list[str] | None = None) -> str:
     from llmcost.estimate import Estimate
-    from llmcost.report import estimate_flat, estimate_json, estimate_table
+    from llmcost.report import estimate_json
 
     assert isinstance(result, Estimate)
-    if fmt is Format.json:
+    if fmt is Format.json:  # the other renderers (and rich) only for their formats
         return estimate_json.render_json(result)
+    from llmcost.report import estimate_flat
+
     if fmt is Format.html:
         from llmcost.report.html.load import page_for
 
@@ -208,6 +210,8 @@ def _render(result: object, fmt: Format, output: str | None, logs: list[str] | N
         from llmcost.report.semantic import judge_markdown, sweep_markdown
 
         return estimate_flat.render_markdown(result) + sweep_markdown(result) + judge_markdown(result)
+    from llmcost.report import estimate_table
+
     renderable = estimate_table.render_table(result)
     from llmcost.report.semantic import sweep_tables
 

@@ -45,11 +45,9 @@ def baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenar
     file or a value needs the full reader (which then reads the logs as before)."""
     from decimal import Decimal
 
-    import pandas as pd
-
     from llmcost.engines.partitions import parquet_partitions
     from llmcost.estimate import assemble, with_baseline
-    from llmcost.projection import WindowBounds
+    from llmcost.projection import window_of_ns
 
     partitions = parquet_partitions(files, log_format=log_format, default_model=default_model)
     if not partitions:
@@ -57,9 +55,5 @@ def baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenar
     summed = engine.baseline(partitions, catalog)
     if summed is None:
         return None
-    bounds = WindowBounds()
-    bounds.start = pd.Timestamp(summed.start_ns, unit="ns", tz="UTC")
-    bounds.end = pd.Timestamp(summed.end_ns, unit="ns", tz="UTC")
-    bounds.requests = summed.requests
-    return assemble(bounds.window(window_days), with_baseline(scenarios), [(summed.groups, Decimal(0), {})],
-                    catalog, projection_days)
+    window = window_of_ns(summed.start_ns, summed.end_ns, summed.requests, window_days)  # no pandas
+    return assemble(window, with_baseline(scenarios), [(summed.groups, Decimal(0), {})], catalog, projection_days)

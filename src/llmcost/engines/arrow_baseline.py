@@ -84,13 +84,28 @@ def baseline_of_table(table: pa.Table, catalog: Catalog, stamps: tuple[int, int]
     table = flagged
     flags = [c for c in ("_long", "_period") if c in table.column_names]
     sums = [c for c in (*TOKEN_COLUMNS, "weight") if c in table.column_names]
-    grouped = table.group_by(keys + flags).aggregate([(c, "sum") for c in sums] + [([], "count_all")])
+    grouped = group_sums(table, keys + flags, sums)
     requests = int(pc.sum(table.column("weight")).as_py()) if "weight" in sums else table.num_rows
     groups = _token_groups(grouped.to_pylist(), catalog, stamps[0])
     return PartialBaseline(groups, stamps[0], stamps[1], requests)
 
 
 _NS_PER = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def group_sums(table: pa.Table, keys: list[str], sums: list[str]) -> pa.Table:
+    """``table.group_by(keys).aggregate([(c, "sum") for c in sums] + [([], "count_all")])`` (columns
+    ``{c}_sum`` and ``count_all``), run as the same Acero plan that ``TableGroupBy`` builds but through
+    ``pyarrow._acero``: ``pyarrow.acero`` imports ``pyarrow.dataset``, which imports pandas (0.3 s of a
+    baseline run that never needs it)."""
+    try:
+        from pyarrow._acero import AggregateNodeOptions, Declaration, TableSourceNodeOptions
+    except ImportError:  # pragma: no cover - the private module moved in some pyarrow: the public route
+        return table.group_by(keys).aggregate([(c, "sum") for c in sums] + [([], "count_all")])
+    aggregates = [([c], "hash_sum", None, f"{c}_sum") for c in sums] + [([], "hash_count_all", None, "count_all")]
+    plan = Declaration.from_sequence([Declaration("table_source", TableSourceNodeOptions(table)),
+                                      Declaration("aggregate", AggregateNodeOptions(aggregates, keys=keys))])
+    return plan.to_table(use_threads=True)
 
 
 def _valid(table: pa.Table) -> bool:

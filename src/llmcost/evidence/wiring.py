@@ -95,9 +95,11 @@ def quality_note(outcome: ScenarioOutcome) -> str | None:
 def lend_bench(scenarios: Sequence[Scenario], bench: Sequence[str]) -> list[Scenario]:
     """Scenarios from a file without ``bench_results:`` take the first ``--bench`` file as theirs, so
     ``accept: measured`` and the measured details work with either way of giving bench results."""
+    if not bench:  # before importing the replays: a baseline-only run never needs them
+        return list(scenarios)
     from llmcost.scenarios.engine import ComposedScenario
 
-    if not bench or not any(isinstance(s, ComposedScenario) and s.bench is None for s in scenarios):
+    if not any(isinstance(s, ComposedScenario) and s.bench is None for s in scenarios):
         return list(scenarios)
     from llmcost.bench.summary import load_bench_summary
 

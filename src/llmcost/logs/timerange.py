@@ -56,10 +56,10 @@ class TimeRange:
 
 def parse_bound(text: str | None, option: str) -> datetime | None:
     """An ISO 8601 date or date-time (a date is its midnight; no zone means UTC)."""
+    if text is None:
+        return None  # before importing pandas: a run without --since/--until may never need it
     import pandas as pd
 
-    if text is None:
-        return None
     stamp: pd.Timestamp | None
     try:
         stamp = pd.Timestamp(text.strip())

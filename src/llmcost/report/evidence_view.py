@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
-
-from rich.console import RenderableType
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from llmcost.estimate import Estimate, ScenarioOutcome
 from llmcost.evidence.latency import LatencyFigure
 from llmcost.evidence.quality import QualityFigure
 from llmcost.evidence.wiring import UNMEASURED_NOTE, quality_note
 from llmcost.report.money import count
+
+if TYPE_CHECKING:  # rich only for the table format: JSON, CSV and Markdown never import it
+    from rich.console import RenderableType
+    from rich.table import Table
 
 CSV_FIELDS = ("scenario", "task", "requests", "pass_rate", "pass_rate_low", "pass_rate_high", "unmeasured_share",
               "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms",
@@ -42,11 +42,15 @@ def evidence_tables(est: Estimate) -> list[RenderableType]:
             parts.append(_task_table(tasks))
     notes = _notes(est)
     if notes:
+        from rich.text import Text
+
         parts.append(Text("\n".join(notes), style="yellow"))
     return parts
 
 
 def _summary_table(outcomes: list[ScenarioOutcome]) -> Table:
+    from rich.table import Table
+
     table = Table(title="Quality and latency (pass rate: 95% interval; latency from the logs, else the bench)",
                   title_justify="left")
     for col in ("Scenario", "Pass rate", "Interval", "Unmeasured", "Latency p50", "p95", "p99", "TTFT p95",
@@ -61,6 +65,8 @@ def _summary_table(outcomes: list[ScenarioOutcome]) -> Table:
 
 
 def _task_table(rows: list[tuple[str, QualityFigure]]) -> Table:
+    from rich.table import Table
+
     table = Table(title="Quality by task", title_justify="left")
     for col in ("Scenario", "Task", "Requests", "Pass rate", "Interval", "Unmeasured"):
         table.add_column(col, justify="left" if col in ("Scenario", "Task") else "right")

@@ -29,10 +29,10 @@ def select_scenarios(path: str | None, *, baseline_only: bool, catalog: object) 
     Targets (models, tiers) are checked against ``catalog`` here, so a bad file fails before any log
     is read. Errors are ``ScenarioError`` naming the file and the field path.
     """
+    if baseline_only:  # before importing the catalog's schema (pydantic), which a baseline never needs here
+        return [Baseline()]
     from llmcost.catalog import Catalog
 
-    if baseline_only:
-        return [Baseline()]
     assert isinstance(catalog, Catalog)
     if path is None:
         return load_scenarios(default_scenarios_path(), catalog, builtin=True)

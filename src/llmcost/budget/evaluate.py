@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -21,12 +20,14 @@ from llmcost.budget.policy import (
     ScenarioSavings,
 )
 from llmcost.budget.verdict import Driver, Unit, Verdict
+from llmcost.budget.verdict_set import RuleVerdicts, Verdicts
 from llmcost.errors import InputError, PolicyError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from llmcost.bench.summary import BenchSummary, ModelSummary
+    from llmcost.budget.task_spends import TaskSpends
     from llmcost.catalog import Catalog
     from llmcost.diff import EstimateDiff
     from llmcost.estimate import Estimate, ScenarioOutcome
@@ -89,23 +90,21 @@ class Context(BenchContext):
         return Spend(f"model {model_id}", Decimal(0), 0)
 
     @functools.cached_property
+    def task_spends(self) -> TaskSpends:
+        """The gated scenario's cost and priced requests per task, sorted by task name. Exact and vectorized for
+        every task at once, kept as columns (``task_spends``); a scenario's fractional traffic is priced task by
+        task instead, from token groups summed in one pass (the breakdowns' own)."""
+        from llmcost.budget.task_spends import TaskSpends, task_spends
+
+        exact = task_spends(self.frame, self.catalog)
+        return exact if exact is not None else TaskSpends.of_decimals(self._by_task_one_by_one())
+
+    @functools.cached_property
     def by_task(self) -> dict[str, tuple[Decimal, float]]:
-        """The gated scenario's cost and priced requests per task, by task name. Exact and vectorized for every
-        task at once (``key_costs``); a scenario's fractional traffic is priced task by task instead, from
-        token groups summed in one pass (the breakdowns' own)."""
-        import numpy as np
-
-        from llmcost.breakdowns.keys import row_keys
-        from llmcost.key_costs import costs_by_key
-
-        keys = row_keys(self.frame, ("task",))
-        exact = costs_by_key(self.frame, self.catalog, keys.codes, keys.n_keys)
-        if exact is None:
-            return self._by_task_one_by_one()
-        weight = self.frame["weight"].to_numpy(dtype=np.float64)
-        present = np.flatnonzero(np.bincount(keys.codes, weights=weight, minlength=keys.n_keys) != 0).tolist()
-        named = {keys.decode(k)[0]: (exact.cost[k], float(exact.priced_requests[k])) for k in present}
-        return {name: named[name] for name in sorted(named)}
+        """``task_spends`` as a dict by task name (one object per task: for few tasks)."""
+        spends = self.task_spends
+        return {spends.names.name(i): (spends.observed(i), float(spends.requests[i]))
+                for i in spends.names.order.tolist()}
 
     def _by_task_one_by_one(self) -> dict[str, tuple[Decimal, float]]:
         from llmcost.breakdowns import Breakdowns, BreakdownSpec
@@ -120,18 +119,17 @@ class Context(BenchContext):
             out[key[0]] = (priced.total, sum(m.tokens.requests for m in priced.priced))
         return out
 
-    def tasks(self, field: str) -> list[Spend]:
+    def tasks(self, field: str) -> TaskSpends:
         self.require_column("task", field)
-        return self._task_spends
-
-    @functools.cached_property
-    def _task_spends(self) -> list[Spend]:
-        return [Spend(f"task {name}", total, requests) for name, (total, requests) in self.by_task.items()]
+        return self.task_spends
 
     def task(self, name: str, field: str) -> Spend:
         self.require_column("task", field)
-        total, requests = self.by_task.get(name, (Decimal(0), 0.0))
-        return Spend(f"task {name}", total, requests)
+        spends = self.task_spends
+        at = spends.index(name)
+        if at is None:
+            return Spend(f"task {name}", Decimal(0), 0.0)
+        return spends.spend(at)
 
     def tag(self, name: str, field: str) -> Spend:
         from llmcost.pricing import price
@@ -155,15 +153,15 @@ def _missing(value: object) -> bool:
     return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
 
 
-def evaluate(ctx: BenchContext) -> tuple[Verdict, ...]:
-    """Judge every rule of the policy, in file order."""
-    out: list[Verdict] = []
+def evaluate(ctx: BenchContext) -> Verdicts:
+    """Judge every rule of the policy, in file order (a rule over every task as one columnar block)."""
+    out: list[Verdict | RuleVerdicts] = []
     for index, rule in enumerate(ctx.policy.rules):
         out.extend(_judge(ctx, index, rule))
-    return tuple(out)
+    return Verdicts(out)
 
 
-def _judge(ctx: BenchContext, index: int, rule: Rule) -> Iterator[Verdict]:
+def _judge(ctx: BenchContext, index: int, rule: Rule) -> Iterator[Verdict | RuleVerdicts]:
     line = ctx.policy.lines[index] if index < len(ctx.policy.lines) else None
     name = ctx.policy.rule_name(index)
     where = f"rules[{index}]"
@@ -182,7 +180,11 @@ def _judge(ctx: BenchContext, index: int, rule: Rule) -> Iterator[Verdict]:
 
         yield from judge_evidence(ctx, rule, where, verdict)
         return
-    if isinstance(rule, MonthlySpend | CostPer1k):
+    if isinstance(rule, MonthlySpend | CostPer1k) and rule.per == "task":
+        from llmcost.budget.per_task import per_task_verdicts
+
+        yield per_task_verdicts(ctx, rule, ctx.tasks(f"{where}.per"), verdict)
+    elif isinstance(rule, MonthlySpend | CostPer1k):
         for spend in _subjects(ctx, rule, where):
             if isinstance(rule, MonthlySpend):
                 yield verdict(spend.subject, "monthly cost", "max", rule.max_usd, ctx.monthly(spend.observed), "usd")
@@ -212,8 +214,6 @@ def _subjects(ctx: Context, rule: MonthlySpend | CostPer1k, where: str) -> list[
         return [ctx.tag(rule.tag, f"{where}.tag")]
     if rule.per == "model":
         return ctx.models()
-    if rule.per == "task":
-        return ctx.tasks(f"{where}.per")
     return [ctx.total()]
 
 
@@ -304,8 +304,8 @@ def drivers(ctx: Context, top: int = 5) -> tuple[Driver, ...]:
     total = ctx.outcome.priced.total
     spends: list[tuple[Literal["model", "task"], Spend]] = [("model", s) for s in ctx.models()[:top]]
     if "task" in ctx.frame.columns:
-        ranked = heapq.nsmallest(top, ctx.tasks("task"), key=lambda s: (-s.observed, s.subject))
-        spends += [("task", s) for s in ranked]
+        tasks = ctx.tasks("task")
+        spends += [("task", tasks.spend(i)) for i in tasks.top(top)]
     return tuple(
         Driver(by, s.subject.split(" ", 1)[1], s.requests, ctx.monthly(s.observed),
                s.observed / total * 100 if total else Decimal(0))

@@ -8,6 +8,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from llmcost.budget.verdict_set import Verdicts
     from llmcost.diff import EstimateDiff
 
 Status = Literal["pass", "warn", "fail", "skip"]
@@ -80,7 +83,7 @@ class CheckResult:
     requests: int
     projection_days: int
     monthly_cost: Decimal
-    verdicts: tuple[Verdict, ...]
+    verdicts: Sequence[Verdict]  # a tuple, or a ``verdict_set.Verdicts`` (columnar blocks for per-task rules)
     drivers: tuple[Driver, ...] = ()
     diff: EstimateDiff | None = None
     baseline_source: str | None = None
@@ -88,15 +91,18 @@ class CheckResult:
     bench_only: bool = False  # the policy has no logs, only bench gates: no window, no projected cost
 
     def with_status(self, status: Status) -> tuple[Verdict, ...]:
-        return self._by_status.get(status, ())
+        """The verdicts of ``status``, in order (built for every one: ``count`` only counts them)."""
+        return tuple(self._all.with_status(status))
+
+    def count(self, status: Status) -> int:
+        """How many verdicts have ``status`` (a per-task rule over a million tasks: no object per verdict)."""
+        return self._all.count(status)
 
     @cached_property
-    def _by_status(self) -> dict[Status, tuple[Verdict, ...]]:
-        """Verdicts by status, sorted once (a per-task rule over a million tasks gives a million verdicts)."""
-        out: dict[Status, list[Verdict]] = {}
-        for v in self.verdicts:
-            out.setdefault(v.status, []).append(v)
-        return {status: tuple(found) for status, found in out.items()}
+    def _all(self) -> Verdicts:
+        from llmcost.budget.verdict_set import as_verdicts
+
+        return as_verdicts(self.verdicts)
 
     @property
     def failed(self) -> tuple[Verdict, ...]:
@@ -108,7 +114,7 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        return not self.failed
+        return not self.count("fail")
 
     @property
     def exit_code(self) -> int:

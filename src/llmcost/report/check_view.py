@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from llmcost.budget.verdict import CheckResult, Verdict
+from llmcost.budget.verdict_set import as_verdicts
 from llmcost.report.money import count, json_usd, usd
 
 if TYPE_CHECKING:
@@ -59,8 +60,7 @@ def describe(v: Verdict) -> str:
 
 
 def headline(r: CheckResult) -> str:
-    n_fail, n_warn = len(r.failed), len(r.warnings)
-    n_skip = len(r.with_status("skip"))
+    n_fail, n_warn, n_skip = r.count("fail"), r.count("warn"), r.count("skip")
     n_pass = len(r.verdicts) - n_fail - n_warn - n_skip
     state = "FAILED" if n_fail else "passed"
     skipped = f", {n_skip} skipped" if n_skip else ""
@@ -99,9 +99,9 @@ def render_table(r: CheckResult) -> RenderableType:
         table.add_row(Text(LABEL[v.status], style=style[v.status]), v.rule, v.subject, v.metric,
                       value(v.actual, v.unit), f"{v.bound} {value(v.limit, v.unit)}", _margin(v))
     if rest:
-        table.add_row("", f"{len(rest):,} more", _counted(rest), "", "", "", "all in --format json")
+        table.add_row("", f"{sum(rest.values()):,} more", _counted(rest), "", "", "", "all in --format json")
     info = Text(f"Policy {r.policy}; {_window(r)}.", style="dim")
-    parts: list[RenderableType] = [info, table, Text(headline(r), style="red" if r.failed else "green")]
+    parts: list[RenderableType] = [info, table, Text(headline(r), style="red" if r.count("fail") else "green")]
     return Group(*parts)
 
 
@@ -109,22 +109,15 @@ def render_table(r: CheckResult) -> RenderableType:
 SHOWN_VERDICTS = 50
 
 
-def shown_verdicts(verdicts: Sequence[Verdict], limit: int = SHOWN_VERDICTS) -> tuple[list[Verdict], list[Verdict]]:
+def shown_verdicts(verdicts: Sequence[Verdict], limit: int = SHOWN_VERDICTS) -> tuple[list[Verdict], dict[str, int]]:
     """The verdicts to show, in their order: every failure and warning first in line for the ``limit``
-    places, then passes; and the rest (counted in one row; JSON and JUnit keep every verdict)."""
-    if len(verdicts) <= limit:
-        return list(verdicts), []
-    urgent = [i for i, v in enumerate(verdicts) if v.status in ("fail", "warn")][:limit]
-    others = [i for i, v in enumerate(verdicts) if v.status not in ("fail", "warn")][:limit - len(urgent)]
-    keep = set(urgent) | set(others)
-    return ([v for i, v in enumerate(verdicts) if i in keep],
-            [v for i, v in enumerate(verdicts) if i not in keep])
+    places, then passes; and how many of each status the rest holds (counted in one row; JSON and JUnit keep
+    every verdict). Only the shown verdicts are built (a per-task rule may hold a million)."""
+    shown, rest = as_verdicts(verdicts).shown(limit)
+    return shown, {str(status): n for status, n in rest.items()}
 
 
-def _counted(verdicts: Sequence[Verdict]) -> str:
-    counts: dict[str, int] = {}
-    for v in verdicts:
-        counts[v.status] = counts.get(v.status, 0) + 1
+def _counted(counts: dict[str, int]) -> str:
     return ", ".join(f"{n:,} {LABEL[status].lower()}" for status, n in sorted(counts.items()))
 
 
@@ -139,9 +132,8 @@ def to_dict(r: CheckResult) -> dict[str, Any]:
         "window": None if r.bench_only else {"days": float(round(r.window_days, 6)), "requests": r.requests},
         "projection_days": r.projection_days,
         "monthly_cost_usd": None if r.bench_only else json_usd(r.monthly_cost),
-        "summary": {"failed": len(r.failed), "warnings": len(r.warnings),
-                    "skipped": len(r.with_status("skip")),
-                    "passed": len(r.with_status("pass"))},
+        "summary": {"failed": r.count("fail"), "warnings": r.count("warn"), "skipped": r.count("skip"),
+                    "passed": r.count("pass")},
         "verdicts": [_verdict(v) for v in r.verdicts],
         "top_drivers": [{"by": d.by, "name": d.name, "requests": count_json(d.requests),
                          "monthly_cost_usd": json_usd(d.monthly_cost), "share_pct": round(float(d.share_pct), 4)}
@@ -177,10 +169,10 @@ def render_json(r: CheckResult) -> str:
 
 def render_markdown(r: CheckResult) -> str:
     """A PR-comment-ready summary: what failed and by how much, top cost drivers, change vs baseline."""
-    icon = ICON["fail"] if r.failed else ICON["warn"] if r.warnings else ICON["pass"]
+    icon = ICON["fail"] if r.count("fail") else ICON["warn"] if r.count("warn") else ICON["pass"]
     lines = [f"## {icon} llmcost budget check", "", f"**{headline(r)}.**", "",
              f"{_window(r).capitalize()}; policy `{r.policy}`.", ""]
-    breached = [v for v in r.verdicts if v.breached]
+    breached = as_verdicts(r.verdicts).with_status("fail", "warn")
     if breached:
         lines += ["### What needs attention", "", "| | Rule | Subject | Actual | Limit | By how much |",
                   "|---|---|---|---:|---:|---:|"]
@@ -188,7 +180,8 @@ def render_markdown(r: CheckResult) -> str:
         lines += [f"| {ICON[v.status]} | {_md(v.rule)} | {_md(v.subject)} — {v.metric} | {value(v.actual, v.unit)} "
                   f"| {v.bound} {value(v.limit, v.unit)} | {_md(_margin(v))} |" for v in shown]
         if rest:
-            lines.append(f"| | | {len(rest):,} more ({_counted(rest)}): every one is in the JSON result | | | |")
+            lines.append(f"| | | {sum(rest.values()):,} more ({_counted(rest)}): every one is in the JSON result "
+                         "| | | |")
         lines.append("")
     if r.diff is not None:
         lines += _change_vs_baseline(r)
@@ -207,7 +200,7 @@ def render_markdown(r: CheckResult) -> str:
     shown, rest = shown_verdicts(r.verdicts)
     lines += [f"| {ICON[v.status]} {LABEL[v.status]} | {_md(v.rule)} | {_md(describe(v))} |" for v in shown]
     if rest:
-        lines.append(f"| | {len(rest):,} more | {_counted(rest)}: every one is in the JSON result |")
+        lines.append(f"| | {sum(rest.values()):,} more | {_counted(rest)}: every one is in the JSON result |")
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 
@@ -236,9 +229,9 @@ def render_junit(r: CheckResult) -> str:
     import xml.etree.ElementTree as ET
 
     suites = ET.Element("testsuites", name="llmcost check", tests=str(len(r.verdicts)),
-                        failures=str(len(r.failed)), errors="0")
+                        failures=str(r.count("fail")), errors="0")
     suite = ET.SubElement(suites, "testsuite", name=f"llmcost budget: {r.policy}", tests=str(len(r.verdicts)),
-                          failures=str(len(r.failed)), errors="0", skipped=str(len(r.with_status("skip"))))
+                          failures=str(r.count("fail")), errors="0", skipped=str(r.count("skip")))
     props = ET.SubElement(suite, "properties")
     for name, val in (("scenario", r.scenario), ("monthly_cost_usd", str(json_usd(r.monthly_cost)))):
         ET.SubElement(props, "property", name=name, value=val)
@@ -270,9 +263,7 @@ def render_annotations(r: CheckResult, file: str | None = None) -> str:
     """``::error``/``::warning`` lines for every breached rule, pointing at the rule in the policy file
     (``file``: the policy's path relative to the repository, when it differs from ``r.policy``)."""
     lines = []
-    for v in r.verdicts:
-        if not v.breached:
-            continue
+    for v in as_verdicts(r.verdicts).with_status("fail", "warn"):
         level = "error" if v.status == "fail" else "warning"
         props = [f"file={escape_property(file or r.policy)}"]
         if v.line is not None:

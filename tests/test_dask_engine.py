@@ -73,9 +73,20 @@ def test_without_the_extra_the_error_names_it(cli: Any, tmp_path: Path, monkeypa
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_scenarios_with_dask_replay_on_this_machine_and_say_so(cli: Any, tmp_path: Path, scheduler: str) -> None:
+def test_scenarios_with_dask_replay_on_the_cluster(cli: Any, tmp_path: Path, scheduler: str) -> None:
+    """The default set replays on the workers' time partitions (tests/test_dask_replays.py has the rest)."""
     path = write(log_table(3000, start="2026-01-01", days=4), tmp_path / "log.parquet")
     args = ["estimate", path, "--catalog", BILLING, "--format", "json"]
+    on_dask = cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert on_dask.exit_code == 0, on_dask.stderr
+    assert "on this machine" not in on_dask.stderr
+    assert on_dask.stdout == cli(*args).stdout
+
+
+def test_a_csv_log_replays_on_this_machine_and_says_so(cli: Any, tmp_path: Path, scheduler: str) -> None:
+    path = tmp_path / "log.csv"
+    log_table(2000, start="2026-01-01", days=4).to_pandas().to_csv(path, index=False)
+    args = ["estimate", str(path), "--catalog", BILLING, "--format", "json"]
     on_dask = cli(*args, "--engine", "dask", "--scheduler", scheduler)
     assert on_dask.exit_code == 0, on_dask.stderr
     assert "scenario replays run on this machine's cores" in on_dask.stderr

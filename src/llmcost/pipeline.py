@@ -91,6 +91,21 @@ def estimate_logs(
                                       window_days=window_days)
         if by_arrow is not None:
             return _with_breakdowns(by_arrow, tables), LogRead({}, chunk_rows)
+    if not baseline_only and engine is not None and engine.name == "dask":
+        # scenario replays on the cluster's time partitions; what cannot partition runs here (run_here)
+        from llmcost.engines.dask_replays import replay_estimate
+
+        def run_here(rest: Sequence[Scenario]) -> tuple[Estimate, LogRead]:
+            return estimate_logs(paths, catalog, rest, log_format=log_format, default_model=default_model,
+                                 skip_bad=skip_bad, chunk_rows=chunk_rows, projection_days=projection_days,
+                                 window_days=window_days, on_progress=on_progress, on_scenario=on_scenario,
+                                 breakdowns=breakdowns, on_frame=on_frame, window=window)
+
+        return replay_estimate(engine, files, catalog, scenarios, run_here,
+                               skip_bad=skip_bad, chunk_rows=chunk_rows, log_format=log_format,
+                               default_model=default_model, projection_days=projection_days,
+                               window_days=window_days,
+                               partitionable=not taps and not ranged and not any(is_database(f) for f in files))
     if chunk_rows is None and "-" not in files and too_big_for_memory(files):
         chunk_rows = AUTO_CHUNK_ROWS
     if chunk_rows is None:

@@ -129,7 +129,10 @@ def estimate(
         chosen, tally = tallied(chosen, cat, evidence, hit_latency_ms)
     focus = _focus_export(fmt, cat, output)
     if engine is EngineName.dask and not baseline_only:
-        info("--engine dask sums baseline-only runs on the cluster; scenario replays run on this machine's cores")
+        from llmcost.engines.dask_replays import placement_notes
+
+        for note in placement_notes(chosen):  # what the cluster leaves to this machine, and why
+            info(note)
     with engine_from(engine, jobs, scheduler) as runner, progress(
             "reading and pricing logs", unit="rows") as bar:
         result, read = estimate_logs(
@@ -139,6 +142,8 @@ def estimate(
             window=window,
             on_progress=(lambda n: bar.advance(bar.task_ids[0], n)) if bar else None,
             on_scenario=(lambda name: bar.update(bar.task_ids[0], description=f"scenario {name}")) if bar else None)
+    for note in getattr(runner, "notes", ()):  # e.g. --engine dask on logs the cluster cannot partition
+        info(note)
     if evidence is not None:
         result = with_evidence(result, tally)
     if read.chunk_rows and chunk_rows is None:

@@ -41,6 +41,7 @@ class DaskEngine:
         except (OSError, TimeoutError, ValueError) as exc:
             raise UsageError(f"cannot reach the Dask scheduler at {address}: {_first_line(exc)}") from None
         self.address = address
+        self.notes: list[str] = []  # what ran elsewhere than asked, and why (the command prints them)
         self.jobs = max(1, sum(int(w.get("nthreads", 1)) for w in
                                self.client.scheduler_info().get("workers", {}).values()))
 
@@ -63,10 +64,12 @@ class DaskEngine:
 
 
 def sum_partition(part: Partition, catalog: Catalog) -> PartialBaseline | None:
-    """Runs in a worker: read the partition and sum its token groups."""
+    """Runs in a worker: read the partition and sum its token groups, on the worker's own threads."""
     from llmcost.engines.partitions import sum_partition as summed
+    from llmcost.engines.replay_task import worker_threads
 
-    return summed(part, catalog, threads=False)
+    with worker_threads() as n:
+        return summed(part, catalog, threads=n > 1)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -22,6 +22,7 @@ from llmcost.engines.arrow_baseline import _NS_PER, PartialBaseline, _token_grou
 from llmcost.token_groups import TokenGroups
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
     from llmcost.breakdowns import Breakdowns
@@ -45,11 +46,9 @@ def breakdown_estimate(engine: Engine, files: list[str], tables: Breakdowns, sce
     ``tables`` untouched) when a file or a value needs the full reader."""
     from decimal import Decimal
 
-    import pandas as pd
-
     from llmcost.engines.partitions import parquet_partitions
     from llmcost.estimate import assemble, with_baseline
-    from llmcost.projection import WindowBounds
+    from llmcost.projection import window_of_ns
 
     if engine.name != "local":
         return None
@@ -61,12 +60,9 @@ def breakdown_estimate(engine: Engine, files: list[str], tables: Breakdowns, sce
         return None
     baseline, per_table = summed
     tables.merge_summed(per_table, baseline.groups)
-    bounds = WindowBounds()
-    bounds.start = pd.Timestamp(baseline.start_ns, unit="ns", tz="UTC")
-    bounds.end = pd.Timestamp(baseline.end_ns, unit="ns", tz="UTC")
-    bounds.requests = baseline.requests
-    return assemble(bounds.window(window_days), with_baseline(scenarios), [(baseline.groups, Decimal(0), {})],
-                    tables.catalog, projection_days)
+    window = window_of_ns(baseline.start_ns, baseline.end_ns, baseline.requests, window_days)  # no pandas
+    return assemble(window, with_baseline(scenarios), [(baseline.groups, Decimal(0), {})], tables.catalog,
+                    projection_days)
 
 
 def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> tuple[PartialBaseline, Summed] | None:
@@ -86,8 +82,9 @@ def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> 
             if part.path not in names:
                 names[part.path] = _file_columns(part.path)
         plans = [_with_key_columns(part, names[part.path], wanted) for part in partitions]
-        for plan, table in _read(plans, jobs > 1):
-            got = _sum_read(table, plan, tables.catalog, dims, jobs > 1)
+        timed = [d for d in TIME_DIMENSIONS if d in wanted]
+        for plan, table, buckets in _read(plans, jobs > 1, timed):
+            got = _sum_read(table, plan, tables.catalog, dims, jobs > 1, buckets)
             del table
             if got is None:
                 return None
@@ -103,35 +100,66 @@ def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> 
 
 
 def _with_key_columns(part: Partition, file_columns: list[str], wanted: set[str]) -> Partition:
-    """The partition to read with the key columns its tables need: timestamps only for a time bucket or
-    when the statistics did not give the first and last (or, later, a model changed price inside it)."""
+    """The partition to read with the key columns its tables need: timestamps only when the statistics did
+    not give the first and last, or for a time bucket that the pages' statistics do not give cheaply
+    (``time_pages``), or, later, when a model changed price inside it."""
     extra = tuple(c for dim, c in _KEY_OF.items() if dim in wanted and c in file_columns)
-    timed = part.stamps is None or bool(wanted & set(TIME_DIMENSIONS))
+    timed = part.stamps is None or (bool(wanted & set(TIME_DIMENSIONS)) and not _paged(part, wanted))
     base = tuple(c for c in part.columns if c != "timestamp")
     return replace(part, columns=tuple(dict.fromkeys((*base, *(("timestamp",) if timed else ()), *extra))))
 
 
-def _read(plans: list[Partition], threads: bool) -> Iterator[tuple[Partition, pa.Table]]:
-    """Each partition read in turn, so memory stays at one partition (reading the next one on a thread while
-    one is summed measured no faster on 2 cores: Arrow's pool already runs both)."""
-    from llmcost.engines.partitions import read_partition
+def _paged(part: Partition, wanted: set[str]) -> bool:
+    """Whether ``part``'s time buckets come from its timestamp pages' statistics (``time_pages``): a local
+    file whose buckets change seldom enough that most pages lie inside one (``PAGE_ROWS`` rows a page, as
+    Arrow writes them: past ``DECODE_SHARE`` of the rows in crossed pages, Arrow decodes the column)."""
+    from llmcost.engines.time_pages import DECODE_SHARE, PAGE_ROWS, steps
+    from llmcost.logs.remote import is_url
 
-    for plan in plans:
-        yield plan, read_partition(plan, threads=threads)
+    if part.stamps is None or is_url(part.path):
+        return False
+    low, high = part.stamps
+    crossings = max((high + s.shift) // s.size - (low + s.shift) // s.size
+                    for s in steps([d for d in TIME_DIMENSIONS if d in wanted], 1))
+    return crossings * PAGE_ROWS <= DECODE_SHARE * part.rows
+
+
+def _read(plans: list[Partition], threads: bool, timed: list[str]
+          ) -> Iterator[tuple[Partition, pa.Table, dict[str, np.ndarray] | None]]:
+    """Each partition read in turn, so memory stays at one partition (reading the next one on a thread while
+    one is summed measured no faster on 2 cores: Arrow's pool already runs both), with its time buckets
+    from the pages' statistics when its timestamps are not read (on a thread beside Arrow's read)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from llmcost.engines.partitions import read_partition
+    from llmcost.engines.time_pages import partition_buckets
+
+    with ThreadPoolExecutor(1, thread_name_prefix="llmcost-buckets") as pool:
+        for plan in plans:
+            if not timed or "timestamp" in plan.columns:
+                yield plan, read_partition(plan, threads=threads), None
+            elif not threads:
+                yield plan, read_partition(plan, threads=False), partition_buckets(plan.path, plan.row_groups, timed)
+            else:
+                job = pool.submit(partition_buckets, plan.path, plan.row_groups, timed)
+                try:
+                    table = read_partition(plan, threads=True)
+                finally:
+                    buckets = job.result()
+                yield plan, table, buckets
 
 
 def _sum_read(table: pa.Table, plan: Partition, catalog: Catalog, dims: Sequence[tuple[str, ...]],
-              threads: bool) -> tuple[PartialBaseline, Summed] | None:
+              threads: bool, buckets: dict[str, np.ndarray] | None) -> tuple[PartialBaseline, Summed] | None:
     """A partition's sums; read again with its timestamps when a model in it changed price inside it."""
     from llmcost.engines.arrow_baseline import NeedsTimestamps
     from llmcost.engines.partitions import read_partition
 
-    timed = "timestamp" in plan.columns
     try:
-        return breakdowns_of_table(table, catalog, dims, None if timed else plan.stamps)
+        return breakdowns_of_table(table, catalog, dims, plan.stamps, buckets)
     except NeedsTimestamps:
         with_stamps = read_partition(replace(plan, columns=(*plan.columns, "timestamp")), threads=threads)
-        return breakdowns_of_table(with_stamps, catalog, dims, plan.stamps)
+        return breakdowns_of_table(with_stamps, catalog, dims, plan.stamps, buckets)
 
 
 def _file_columns(path: str) -> list[str]:
@@ -144,13 +172,15 @@ def _file_columns(path: str) -> list[str]:
 
 
 def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[str, ...]],
-                        stamps: tuple[int, int] | None = None) -> tuple[PartialBaseline, Summed] | None:
+                        stamps: tuple[int, int] | None = None, buckets: dict[str, np.ndarray] | None = None
+                        ) -> tuple[PartialBaseline, Summed] | None:
     """``table``'s baseline and, per entry of ``dims`` (a table's row dimensions), its token groups per key;
     None when a value or a column needs the full reader. ``stamps``: the first and last timestamp (ns) from
-    the file's statistics when the column was not read (no time bucket asked for)."""
+    the file's statistics; ``buckets``: each row's time bucket numbers when the timestamp column was not
+    read (from ``time_pages``)."""
     import pyarrow.compute as pc
 
-    from llmcost.engines.arrow_baseline import _dictionary, _valid, _with_row_flags
+    from llmcost.engines.arrow_baseline import _dictionary, _valid, _with_row_flags, group_sums
 
     if table.num_rows == 0 or not _valid(table) or not _keys_ok(table):
         return None
@@ -173,10 +203,10 @@ def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[
     if flagged is None:
         return None
     wanted = {d for ds in dims for d in ds}
-    keys, table = _key_columns(flagged, raw, unit, wanted)
+    keys, table = _key_columns(flagged, raw, unit, wanted, buckets or {})
     billing = [c for c in _BILLING if c in table.column_names]
     sums = [c for c in table.column_names if c.endswith("_tokens") or c == "weight"]
-    grouped = table.group_by(billing + keys).aggregate([(c, "sum") for c in sums] + [([], "count_all")])
+    grouped = group_sums(table, billing + keys, sums)  # not pyarrow.acero: it imports pandas
     if grouped.num_rows > MAX_GROUPED_ROWS:
         return None  # many users x hours...: the full reader's bincounts beat a Python pass over the groups
     requests = int(pc.sum(table.column("weight")).as_py()) if "weight" in sums else table.num_rows
@@ -198,25 +228,40 @@ def _encoded(table: pa.Table, column: str) -> pa.Table:
     return table.unify_dictionaries()
 
 
-def _key_columns(table: pa.Table, raw: pa.ChunkedArray | None, unit: int, wanted: set[str]
-                 ) -> tuple[list[str], pa.Table]:
+def _key_columns(table: pa.Table, raw: pa.ChunkedArray | None, unit: int, wanted: set[str],
+                 buckets: dict[str, np.ndarray]) -> tuple[list[str], pa.Table]:
     """The breakdown key columns appended to ``table``: ``_hour``/``_day``/``_week`` (bucket numbers since
-    the epoch, UTC; weeks from a Monday) and task, user and tags as they are."""
+    the epoch, UTC; weeks from a Monday: given in ``buckets``, else divided from ``raw``) and task, user and
+    tags as they are."""
     import pyarrow as pa
+
+    from llmcost.engines.time_pages import int64_values
 
     keys: list[str] = []
     for dim in TIME_DIMENSIONS:
-        if dim in wanted and raw is not None:
+        if dim in wanted and dim in buckets:
+            table = table.append_column(f"_{dim}", _from_numpy(buckets[dim]))
+            keys.append(f"_{dim}")
+        elif dim in wanted and raw is not None:
             shift = _MONDAY_SHIFT_NS if dim == "week" else 0
             step, at = _NS[dim] // unit, shift // unit
             # numpy's floor division on each chunk's values (zero-copy: no nulls): a quarter of pc.divide's time
-            buckets = [pa.array((c.to_numpy() + at if at else c.to_numpy()) // step) for c in raw.chunks]
-            table = table.append_column(f"_{dim}", pa.chunked_array(buckets, pa.int64()))
+            divided = [_from_numpy((int64_values(c) + at if at else int64_values(c)) // step) for c in raw.chunks]
+            table = table.append_column(f"_{dim}", pa.chunked_array(divided, pa.int64()))
             keys.append(f"_{dim}")
     for dim, column in (("task", "task"), ("user", "user"), ("tag", "tags"), ("tagset", "tags")):
         if dim in wanted and column in table.column_names and column not in keys:
             keys.append(column)
     return keys, table
+
+
+def _from_numpy(values: np.ndarray) -> pa.Array:
+    """An int32/int64 numpy array as an Arrow array, zero-copy (``pa.array`` would first ask whether it is a
+    pandas object, importing pandas: 0.3 s that a baseline-only run otherwise never spends)."""
+    import pyarrow as pa
+
+    kind = pa.int32() if values.dtype.itemsize == 4 else pa.int64()
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
 
 
 def _to_groups(rows: list[dict[str, Any]], catalog: Catalog, stamps: tuple[int, int], requests: int,

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from engine_logs import BILLING, log_table
-from llmcost.engines import arrow_breakdowns, partitions, time_pages
+from llmcost.engines import arrow_breakdowns, parquet_pages, partitions, time_pages
 
 DAY_MS = 86_400_000
 DIMS = ["hour", "day", "week"]
@@ -94,10 +94,10 @@ def test_every_unit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unit: str) 
 def test_every_page_decoded_when_none_has_statistics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages without min and max are decoded (dictionary and PLAIN, v1 and v2), never guessed."""
     monkeypatch.setattr(time_pages, "DECODE_SHARE", 1.0)
-    monkeypatch.setattr(time_pages, "_min_max", lambda stats: (None, None))
-    decoded: list[time_pages.Page] = []
-    original = time_pages._decode
-    monkeypatch.setattr(time_pages, "_decode", lambda fd, page, *a: decoded.append(page) or original(fd, page, *a))
+    monkeypatch.setattr(parquet_pages, "min_max", lambda stats: (None, None))
+    decoded: list[parquet_pages.Page] = []
+    original = parquet_pages.decode
+    monkeypatch.setattr(parquet_pages, "decode", lambda fd, page, *a: decoded.append(page) or original(fd, page, *a))
     for version in ("1.0", "2.0"):
         path = _write(tmp_path / f"log{version}.parquet", _stamps(4_000, shuffle=True), data_page_version=version,
                       dictionary_pagesize_limit=4_000)  # dictionary pages first, then PLAIN pages
@@ -108,8 +108,8 @@ def test_every_page_decoded_when_none_has_statistics(tmp_path: Path, monkeypatch
 
 def test_only_the_pages_a_boundary_crosses_are_decoded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     decoded: list[int] = []
-    original = time_pages._decode
-    monkeypatch.setattr(time_pages, "_decode", lambda fd, page, *a: decoded.append(page.values) or
+    original = parquet_pages.decode
+    monkeypatch.setattr(parquet_pages, "decode", lambda fd, page, *a: decoded.append(page.values) or
                         original(fd, page, *a))
     stamps = _stamps(20_000, days=4)
     path = _write(tmp_path / "log.parquet", stamps, row_group_size=5_000)
@@ -125,8 +125,8 @@ def test_a_boundary_at_a_row_group_edge_and_row_groups_inside_one_bucket(tmp_pat
     stamps = np.concatenate([start + d * DAY_MS + np.linspace(0, DAY_MS - 1, 1_000).astype(np.int64)
                              for d in range(3)])
     path = _write(tmp_path / "log.parquet", stamps, row_group_size=1_000)
-    monkeypatch.setattr(time_pages, "_decode", lambda *a: pytest.fail("a page was decoded"))
-    monkeypatch.setattr(time_pages, "_walk", lambda *a: pytest.fail("a row group inside one bucket was walked"))
+    monkeypatch.setattr(parquet_pages, "decode", lambda *a: pytest.fail("a page was decoded"))
+    monkeypatch.setattr(parquet_pages, "walk", lambda *a: pytest.fail("a row group inside one bucket was walked"))
     _check(path, monkeypatch, dims=["day", "week"])
 
 
@@ -142,7 +142,7 @@ def test_what_pages_do_not_cover_goes_to_arrow(tmp_path: Path, monkeypatch: pyte
 
 def test_a_page_that_does_not_match_its_statistics_goes_to_arrow(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(time_pages, "_decode", lambda fd, page, *a: np.full(page.values, -1, dtype=np.int64))
+    monkeypatch.setattr(parquet_pages, "decode", lambda fd, page, *a: np.full(page.values, -1, dtype=np.int64))
     _check(_write(tmp_path / "log.parquet", _stamps(4_000)), monkeypatch, by_arrow=2)
 
 
@@ -170,7 +170,7 @@ def test_hybrid_runs_of_every_width() -> None:
                 value = int(rng.integers(0, 1 << width if width else 1))
                 data += varint(groups << 1) + value.to_bytes((width + 7) // 8, "little")
                 values += [value] * groups
-        got = time_pages._hybrid(memoryview(bytes(data)), 1, width, len(values) - 5)
+        got = parquet_pages.hybrid(memoryview(bytes(data)), 1, width, len(values) - 5)
         assert got.tolist() == values[:-5], width
 
 

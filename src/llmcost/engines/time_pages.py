@@ -17,29 +17,21 @@ buckets of a busy log) is read with Arrow as before. Every bucket is exact: a bu
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from llmcost.breakdowns.keys import _MONDAY_SHIFT_NS, _NS
+from llmcost.engines import parquet_pages as pages
 
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-# Parquet's codec names → Arrow's (``LZ4`` with Hadoop framing and ``LZO`` are left to Arrow's reader)
-_CODECS = {"SNAPPY": "snappy", "GZIP": "gzip", "ZSTD": "zstd", "BROTLI": "brotli", "LZ4_RAW": "lz4_raw"}
 _UNIT_NS = {"milliseconds": 1_000_000, "microseconds": 1_000, "nanoseconds": 1}
-_PLAIN, _PLAIN_DICTIONARY, _RLE, _RLE_DICTIONARY = 0, 2, 3, 8
-_DATA_PAGE, _DICTIONARY_PAGE, _DATA_PAGE_V2 = 0, 2, 3
 PAGE_ROWS = 20_000  # Arrow's rows per data page (the most): a bucket boundary crosses one page of this many
 DECODE_SHARE = 0.5  # past this share of a row group's rows in crossed pages, Arrow decodes the whole column
-
-
-class Unsupported(Exception):
-    """A page or column chunk this reader does not decode: the row group is read by Arrow."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +69,7 @@ def partition_buckets(path: str, row_groups: Sequence[int], dims: Sequence[str])
             if column is not None:
                 try:
                     done = _group_buckets(handle.fileno(), meta, group, column, into)
-                except (Unsupported, ValueError, IndexError, struct.error, OSError):
+                except (pages.Unsupported, ValueError, IndexError, OSError):
                     done = False  # Arrow's reader below decodes it, or names what is wrong with it
             if not done:
                 _arrow_buckets(path, group, into)
@@ -137,19 +129,19 @@ def _group_buckets(fd: int, meta: pq.FileMetaData, group: int, column: tuple[int
     rows = meta.row_group(group).num_rows
     stats = chunk.statistics
     if stats is None or not stats.has_min_max or stats.null_count != 0:
-        raise Unsupported("no statistics or nulls")
+        raise pages.Unsupported("no statistics or nulls")
     wanted = steps(list(into), unit)
     low, high = int(stats.min_raw), int(stats.max_raw)
     if all((low + s.shift) // s.size == (high + s.shift) // s.size for s in wanted):
         for s in wanted:
             into[s.dim][:] = (low + s.shift) // s.size
         return True
-    codec = _codec(chunk.compression)
+    compression = pages.codec(chunk.compression)
     start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
-    pages = _walk(fd, start, chunk.total_compressed_size)
-    data = [p for p in pages if p.kind != _DICTIONARY_PAGE]
+    walked = pages.walk(fd, start, chunk.total_compressed_size)
+    data = [p for p in walked if p.kind != pages.DICTIONARY_PAGE]
     if sum(p.values for p in data) != rows:
-        raise Unsupported("pages do not add up to the row group")
+        raise pages.Unsupported("pages do not add up to the row group")
     crossed = [p.low is None or p.high is None
                or any((p.low + s.shift) // s.size != (p.high + s.shift) // s.size for s in wanted) for p in data]
     if sum(p.values for p, c in zip(data, crossed, strict=True) if c) > DECODE_SHARE * rows:
@@ -161,12 +153,12 @@ def _group_buckets(fd: int, meta: pq.FileMetaData, group: int, column: tuple[int
         end = at + page.values
         if cross:
             if page.dictionary_encoded and dictionary is None:
-                dictionary = _dictionary(fd, pages[0], codec)
-            values = _decode(fd, page, codec, levels, dictionary)
+                dictionary = pages.dictionary_values(fd, walked[0], compression)
+            values = pages.decode(fd, page, compression, levels, dictionary)
             if len(values) != page.values or (len(values) and (
                     int(values.min()) < (low if page.low is None else page.low)
                     or int(values.max()) > (high if page.high is None else page.high))):
-                raise Unsupported("decoded values outside the statistics")  # Arrow decodes it, or says why
+                raise pages.Unsupported("decoded values outside the statistics")  # Arrow decodes it, or says why
             for s in wanted:
                 into[s.dim][at:end] = (values + s.shift) // s.size
         else:
@@ -175,253 +167,3 @@ def _group_buckets(fd: int, meta: pq.FileMetaData, group: int, column: tuple[int
                 into[s.dim][at:end] = (page.low + s.shift) // s.size
         at = end
     return True
-
-
-def _codec(name: str) -> str | None:
-    if name == "UNCOMPRESSED":
-        return None
-    if name not in _CODECS:
-        raise Unsupported(f"codec {name}")
-    return _CODECS[name]
-
-
-@dataclass(frozen=True)
-class Page:
-    kind: int
-    data_at: int  # file offset of the page's (compressed) bytes
-    size: int  # compressed bytes
-    raw_size: int  # uncompressed bytes
-    values: int
-    encoding: int
-    low: int | None
-    high: int | None
-    levels: int = 0  # v2: bytes of (uncompressed) levels before the values
-    compressed: bool = True
-    nulls: int = 0
-
-    @property
-    def dictionary_encoded(self) -> bool:
-        return self.encoding in (_PLAIN_DICTIONARY, _RLE_DICTIONARY)
-
-
-def _walk(fd: int, start: int, total: int) -> list[Page]:
-    """The column chunk's page headers, read a few hundred bytes at a time."""
-    import os
-
-    pages: list[Page] = []
-    at, end = start, start + total
-    while at < end:
-        want = 256
-        while True:
-            head = os.pread(fd, min(want, end - at), at)
-            try:
-                header, used = _Thrift(head).header()
-                break
-            except IndexError:
-                if want >= end - at or want > 1 << 20:
-                    raise Unsupported("page header cut short") from None
-                want *= 8
-        pages.append(_page(header, at + used))
-        at += used + pages[-1].size
-    if at != end:
-        raise Unsupported("pages overrun the column chunk")
-    return pages
-
-
-def _page(header: dict[int, Any], data_at: int) -> Page:
-    kind, raw_size, size = header[1], header[2], header[3]
-    if kind == _DICTIONARY_PAGE:
-        dict_header = header.get(7, {})
-        return Page(kind, data_at, size, raw_size, dict_header.get(1, 0), dict_header.get(2, _PLAIN), None, None)
-    if kind == _DATA_PAGE:
-        page = header.get(5)
-        if page is None or page.get(3, _RLE) != _RLE:
-            raise Unsupported("data page without its header or with bit-packed levels")
-        low, high = _min_max(page.get(5))
-        return Page(kind, data_at, size, raw_size, page[1], page[2], low, high)
-    if kind == _DATA_PAGE_V2:
-        page = header.get(8)
-        if page is None:
-            raise Unsupported("data page v2 without its header")
-        low, high = _min_max(page.get(8))
-        return Page(kind, data_at, size, raw_size, page[1], page[4], low, high, page[5] + page[6],
-                    bool(page.get(7, True)), page[2])
-    raise Unsupported(f"page type {kind}")
-
-
-def _min_max(stats: dict[int, Any] | None) -> tuple[int | None, int | None]:
-    """A page's min and max as INT64 (min_value/max_value, else the older min/max fields)."""
-    if not stats:
-        return None, None
-    low, high = stats.get(6, stats.get(2)), stats.get(5, stats.get(1))
-    if not isinstance(low, bytes) or not isinstance(high, bytes) or len(low) != 8 or len(high) != 8:
-        return None, None
-    return struct.unpack("<q", low)[0], struct.unpack("<q", high)[0]
-
-
-def _body(fd: int, page: Page, codec: str | None) -> memoryview:
-    """The page's value bytes after decompression (v1: definition levels first; v2: the values only)."""
-    import os
-
-    import pyarrow as pa
-
-    raw = os.pread(fd, page.size, page.data_at)
-    if len(raw) != page.size:
-        raise Unsupported("file cut short")
-    if codec is None or not page.compressed:
-        return memoryview(raw)[page.levels:]
-    return memoryview(pa.decompress(memoryview(raw)[page.levels:], decompressed_size=page.raw_size - page.levels,
-                                    codec=codec))
-
-
-def _dictionary(fd: int, page: Page, codec: str | None) -> np.ndarray:
-    import numpy as np
-
-    if page.kind != _DICTIONARY_PAGE or page.encoding not in (_PLAIN, _PLAIN_DICTIONARY):
-        raise Unsupported("no PLAIN dictionary page")
-    return np.frombuffer(_body(fd, page, codec), dtype=np.int64, count=page.values)
-
-
-def _decode(fd: int, page: Page, codec: str | None, def_level: int, dictionary: np.ndarray | None) -> np.ndarray:
-    """A data page's INT64 values (no nulls: the row group's statistics said so)."""
-    import numpy as np
-
-    if page.nulls:
-        raise Unsupported("nulls")
-    body = _body(fd, page, codec)
-    at = 0
-    if page.kind == _DATA_PAGE and def_level:
-        at = 4 + int.from_bytes(body[:4], "little")  # RLE definition levels, length-prefixed
-    if page.encoding == _PLAIN:
-        return np.frombuffer(body, dtype=np.int64, count=page.values, offset=at)
-    if page.dictionary_encoded and dictionary is not None:
-        indices = _hybrid(body, at + 1, body[at], page.values)
-        if indices.size and int(indices.max()) >= dictionary.size:
-            raise Unsupported("dictionary index out of range")
-        values: np.ndarray = dictionary[indices]
-        return values
-    raise Unsupported(f"encoding {page.encoding}")
-
-
-def _hybrid(body: memoryview, at: int, width: int, count: int) -> np.ndarray:
-    """Parquet's RLE / bit-packed hybrid run of ``count`` unsigned ``width``-bit integers: the runs' headers
-    walked in Python (Arrow's bit-packed runs hold at most 504 values), the values unpacked in one pass."""
-    import numpy as np
-
-    if width > 32:
-        raise Unsupported("index width")
-    out = np.empty(count, dtype=np.int64)
-    packed: list[tuple[int, int, int]] = []  # (first value, values, bit where they start)
-    filled = 0
-    while filled < count:
-        header, at = _varint(body, at)
-        if header & 1:  # bit-packed: groups of 8 values, least significant bit first
-            take = min((header >> 1) * 8, count - filled)
-            packed.append((filled, take, at * 8))
-            at += (header >> 1) * width
-        else:
-            run = header >> 1
-            if not run:
-                raise Unsupported("empty run")
-            take = min(run, count - filled)
-            out[filled:filled + take] = int.from_bytes(body[at:at + (width + 7) // 8], "little")
-            at += (width + 7) // 8
-        filled += take
-    if at > len(body):
-        raise Unsupported("bit-packed run cut short")
-    if packed:
-        firsts, sizes, bits = (np.array(c, dtype=np.int64) for c in zip(*packed, strict=True))
-        where = np.concatenate([np.arange(f, f + n) for f, n in zip(firsts.tolist(), sizes.tolist(), strict=True)])
-        bit = where * width + np.repeat(bits - firsts * width, sizes)
-        out[where] = _unpack(body, bit, width)
-    return out
-
-
-def _unpack(body: memoryview, bit: np.ndarray, width: int) -> np.ndarray:
-    """The ``width``-bit values starting at bits ``bit`` of ``body``: each gathered as the 5 bytes from where
-    it starts, shifted and masked (no per-bit arrays)."""
-    import numpy as np
-
-    data = np.zeros(len(body) + 8, dtype=np.uint8)
-    data[:len(body)] = np.frombuffer(body, dtype=np.uint8)
-    first = bit >> 3
-    word = np.zeros(len(bit), dtype=np.uint64)
-    for k in range(5):  # a value of up to 32 bits starting at any bit of a byte spans at most 5 bytes
-        word |= data[first + k].astype(np.uint64) << np.uint64(8 * k)
-    return ((word >> (bit & 7).astype(np.uint64)) & np.uint64((1 << width) - 1)).astype(np.int64)
-
-
-def _varint(data: bytes | memoryview, at: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, at
-
-
-class _Thrift:
-    """Just enough of Thrift's compact protocol to read a page header (IndexError: the bytes ran out)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.at = 0
-
-    def header(self) -> tuple[dict[int, Any], int]:
-        return self.struct(), self.at
-
-    def struct(self) -> dict[int, Any]:
-        out: dict[int, Any] = {}
-        last = 0
-        while True:
-            byte = self.data[self.at]
-            self.at += 1
-            if byte == 0:
-                return out
-            kind, delta = byte & 0x0F, byte >> 4
-            if delta:
-                last += delta
-            else:
-                last = self.zigzag()
-            out[last] = self.value(kind)
-
-    def zigzag(self) -> int:
-        value, self.at = _varint(self.data, self.at)
-        return (value >> 1) ^ -(value & 1)
-
-    def value(self, kind: int) -> Any:
-        if kind in (1, 2):
-            return kind == 1
-        if kind == 3:
-            self.at += 1
-            return self.data[self.at - 1]
-        if kind in (4, 5, 6):
-            return self.zigzag()
-        if kind == 7:
-            self.at += 8
-            return None
-        if kind == 8:
-            size, self.at = _varint(self.data, self.at)
-            self.at += size
-            if self.at > len(self.data):
-                raise IndexError("binary cut short")
-            return self.data[self.at - size:self.at]
-        if kind in (9, 10):
-            head = self.data[self.at]
-            self.at += 1
-            size = head >> 4
-            if size == 15:
-                size, self.at = _varint(self.data, self.at)
-            return [self.value(head & 0x0F) for _ in range(size)]
-        if kind == 11:
-            size, self.at = _varint(self.data, self.at)
-            if not size:
-                return {}
-            types = self.data[self.at]
-            self.at += 1
-            return {self.value(types >> 4): self.value(types & 0x0F) for _ in range(size)}
-        if kind == 12:
-            return self.struct()
-        raise Unsupported(f"thrift type {kind}")

@@ -21,8 +21,8 @@ from llmcost.errors import UsageError
 from llmcost.projection import WindowBounds, window_of_ns
 
 # never needed by a baseline-only run on Parquet in llmcost's columns (JSON, CSV or Markdown output)
-UNUSED = ("pandas", "rich", "yaml", "httpx", "tiktoken", "llmcost.scenarios.engine", "llmcost.scenarios.exact_cache",
-          "llmcost.scenarios.prompt_cache", "pyarrow.dataset")
+UNUSED = ("pandas", "pydantic", "llmcost.catalog.schema", "rich", "yaml", "httpx", "tiktoken", "pyarrow.dataset",
+          "llmcost.scenarios.engine", "llmcost.scenarios.exact_cache", "llmcost.scenarios.prompt_cache")
 
 PROBE = """
 import sys

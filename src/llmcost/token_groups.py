@@ -274,7 +274,7 @@ def service_tiers(frame: pd.DataFrame) -> tuple[_Tiers, list[str | None]]:
     """Each row's service tier as a code into the returned names (None = standard rates)."""
     import numpy as np
 
-    from llmcost.catalog.schema import STANDARD_SERVICE_TIERS
+    from llmcost.catalog.cards import STANDARD_SERVICE_TIERS
 
     if "service_tier" not in frame.columns:
         return _Tiers(np.zeros(len(frame), dtype=np.int64), False), [None]

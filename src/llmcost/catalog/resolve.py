@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from llmcost.catalog.schema import ModelPrice
+    from llmcost.catalog.cards import ModelCard
 
 # Spellings of a provider in logs → the catalog's provider name.
 PROVIDER_SYNONYMS = {
@@ -57,7 +57,7 @@ def provider_name(value: str | None) -> str | None:
 class NameIndex:
     """Every id and alias of a catalog, exact and canonical, with the provider of each model."""
 
-    def __init__(self, models: Iterable[ModelPrice]) -> None:
+    def __init__(self, models: Iterable[ModelCard]) -> None:
         models_list = list(models)
         self.exact: dict[str, str] = {}
         self.provider_of: dict[str, str] = {}

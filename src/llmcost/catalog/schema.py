@@ -16,33 +16,31 @@ import itertools
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from llmcost.catalog.snapshot import batch_discount_fraction
-from llmcost.catalog.snapshot import price_ratio as _ratio
+# The cards' behaviour (rates, cards by period and tier, name resolution) lives in llmcost.catalog.cards,
+# shared with the light catalog read from the snapshot; the constants are re-exported from here.
+from llmcost.catalog.cards import DEFAULT_TIERS as DEFAULT_TIERS
+from llmcost.catalog.cards import STANDARD_SERVICE_TIERS as STANDARD_SERVICE_TIERS
+from llmcost.catalog.cards import TOKEN_KINDS as TOKEN_KINDS
+from llmcost.catalog.cards import CatalogCard, LongContextCard, ModelCard, PeriodCard, RateCard
 
 if TYPE_CHECKING:
-    from llmcost.catalog.resolve import NameIndex
+    from functools import cached_property
 
 # A million dollars per million tokens ($1 a token) bounds every real price many times over, and keeps every
 # total well inside Decimal's 28 digits (1e30 would pass validation and then fail to round to the cent).
 MAX_PRICE = Decimal(1_000_000)
 Price = Annotated[Decimal, Field(ge=0, le=MAX_PRICE, allow_inf_nan=False)]
-TOKEN_KINDS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "audio_input", "audio_output",
-               "audio_cache_read")
-DEFAULT_TIERS = ("economy", "cold", "warm", "hot")
-# Service tiers as logged → the catalog's name for them (None = standard rates).
-STANDARD_SERVICE_TIERS = frozenset({"", "standard", "default", "auto", "on_demand", "on-demand", "none", "null"})
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Rates(_Strict):
+class Rates(_Strict, RateCard):
     """A full rate card: USD per million tokens of each kind (None = unknown)."""
 
     input_mtok: Price | None
@@ -54,22 +52,8 @@ class Rates(_Strict):
     audio_output_mtok: Price | None = None
     cache_audio_read_mtok: Price | None = None
 
-    def rate(self, kind: str) -> Decimal | None:
-        """Price per million tokens of ``kind``; cache kinds default to the input rate (cached audio to the
-        audio input rate), audio to unknown."""
-        if kind == "input":
-            return self.input_mtok
-        if kind == "output":
-            return self.output_mtok
-        if kind == "audio_cache_read":
-            return self.audio_input_mtok if self.cache_audio_read_mtok is None else self.cache_audio_read_mtok
-        value: Decimal | None = getattr(self, f"{kind}_mtok")
-        if value is None and kind.startswith("cache"):
-            return self.input_mtok
-        return value
 
-
-class LongContext(Rates):
+class LongContext(Rates, LongContextCard):
     """Rates for a whole request whose input crosses ``threshold_tokens``: above it, or at or above it
     when ``inclusive`` (xAI bills "at or above")."""
 
@@ -77,7 +61,7 @@ class LongContext(Rates):
     inclusive: bool = False
 
 
-class PricePeriod(Rates):
+class PricePeriod(Rates, PeriodCard):
     """Earlier prices: requests before ``until`` bill at this card. ``until`` is a date (UTC midnight) or a
     date and time (UTC unless it says otherwise), for price changes that took effect mid-day."""
 
@@ -91,14 +75,6 @@ class PricePeriod(Rates):
         if isinstance(value, datetime) and value.tzinfo is not None:
             return value.astimezone(UTC)
         return value
-
-    @property
-    def until_utc(self) -> datetime:
-        """``until`` as an aware UTC instant."""
-        value = self.until
-        if not isinstance(value, datetime):
-            return datetime(value.year, value.month, value.day, tzinfo=UTC)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Endpoint(_Strict):
@@ -117,7 +93,7 @@ class Endpoint(_Strict):
         return value
 
 
-class ModelPrice(Rates):
+class ModelPrice(Rates, ModelCard):
     """One model of a catalog."""
 
     id: str = Field(min_length=1)
@@ -156,72 +132,13 @@ class ModelPrice(Rates):
                                  f"({earlier.until} then {later.until})")
         return value
 
-    def card(self, *, period: int = 0, service_tier: str | None = None) -> Rates | None:
-        """The rate card of price period ``period`` (0 = current, k = ``price_history[k-1]``) and service
-        tier (None = standard); None when the catalog has no card for that tier."""
-        if service_tier is not None:
-            return self.service_tiers.get(service_tier)
-        return self if period == 0 else self.price_history[period - 1]
+    if TYPE_CHECKING:  # the precise types of what llmcost.catalog.cards implements
+        def card(self, *, period: int = 0, service_tier: str | None = None) -> Rates | None: ...
 
-    def long_context_of(self, period: int = 0) -> LongContext | None:
-        return self.long_context if period == 0 else self.price_history[period - 1].long_context
-
-    def rates_for(self, *, long_context: bool, batch: bool, period: int = 0,
-                  service_tier: str | None = None) -> dict[str, Decimal | None]:
-        """Effective per-Mtok price of every token kind under the given billing conditions.
-
-        A service tier without a card gives unknown (None) rates: its traffic is reported unpriced.
-        Remembered per condition (a check over 1,000,000 tasks prices each model's groups once per task);
-        callers get a copy, so the remembered card cannot be changed through one."""
-        key = (long_context, batch, period, service_tier)
-        rates = self._rates_memo.get(key)
-        if rates is None:
-            rates = self._rates_memo[key] = self._rates_for(long_context=long_context, batch=batch, period=period,
-                                                            service_tier=service_tier)
-        return dict(rates)
-
-    @cached_property
-    def _rates_memo(self) -> dict[tuple[bool, bool, int, str | None], dict[str, Decimal | None]]:
-        return {}
-
-    def _rates_for(self, *, long_context: bool, batch: bool, period: int,
-                   service_tier: str | None) -> dict[str, Decimal | None]:
-        card = self.card(period=period, service_tier=service_tier)
-        if card is None:
-            return dict.fromkeys(TOKEN_KINDS)
-        long_card = self.long_context_of(period) if service_tier is None else None
-        if long_context and long_card is not None:
-            card = long_card
-        out = {kind: card.rate(kind) for kind in TOKEN_KINDS}
-        if not batch:
-            return out
-        if period == 0 and not long_context and service_tier is None and (
-                self.batch_input_mtok is not None or self.batch_output_mtok is not None):
-            factor = _ratio(self.batch_input_mtok, self.input_mtok)
-            for kind in TOKEN_KINDS:
-                base = out[kind]
-                out[kind] = None if base is None or factor is None else base * factor
-            if self.batch_input_mtok is not None:
-                out["input"] = self.batch_input_mtok
-            if self.batch_output_mtok is not None:
-                out["output"] = self.batch_output_mtok
-            return out
-        discount = self.batch_discount_fraction
-        if discount:
-            keep = 1 - discount
-            out = {k: (None if v is None else v * keep) for k, v in out.items()}
-        return out
-
-    @property
-    def batch_discount_fraction(self) -> Decimal | None:
-        return batch_discount_fraction(self.batch_discount, self.batch_input_mtok, self.input_mtok)
-
-    @property
-    def has_batch(self) -> bool:
-        return self.batch_discount is not None or self.batch_input_mtok is not None
+        def long_context_of(self, period: int = 0) -> LongContext | None: ...
 
 
-class Catalog(_Strict):
+class Catalog(_Strict, CatalogCard):
     """A dated price sheet."""
 
     source: str
@@ -246,34 +163,10 @@ class Catalog(_Strict):
                 raise ValueError(f"models[{i}] ('{m.id}'): tier '{m.tier}' is not one of {list(self.tiers)}")
         return self
 
-    @cached_property
-    def by_id(self) -> dict[str, ModelPrice]:
-        return {m.id: m for m in self.models}
+    if TYPE_CHECKING:  # the precise types of what llmcost.catalog.cards implements
+        @cached_property
+        def by_id(self) -> dict[str, ModelPrice]: ...
 
-    @cached_property
-    def names(self) -> NameIndex:
-        from llmcost.catalog.resolve import NameIndex
+        def model(self, model_id: str) -> ModelPrice: ...
 
-        return NameIndex(self.models)
-
-    def model(self, model_id: str) -> ModelPrice:
-        return self.by_id[model_id]
-
-    def resolve(self, name: str, provider: str | None = None) -> str | None:
-        """The catalog id for a model name as logged (see ``llmcost.catalog.resolve``), or None."""
-        return self.names.resolve(name, provider)
-
-    def suggest(self, name: str, limit: int = 3) -> list[str]:
-        """Catalog ids whose names are close to ``name`` (for "did you mean")."""
-        return self.names.suggest(name, limit)
-
-    def family(self, name: str) -> str | None:
-        """The entry of ``name`` or of its undated base (for its tokenizer, never for its price)."""
-        return self.resolve(name) or self.names.undated(name)
-
-    def resolve_many(self, names: list[str]) -> dict[str, str | None]:
-        return {n: self.resolve(n) for n in names}
-
-    def in_tier(self, tier: str) -> list[ModelPrice]:
-        return [m for m in self.models if m.tier == tier]
-
+        def in_tier(self, tier: str) -> list[ModelPrice]: ...

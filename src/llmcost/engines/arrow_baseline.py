@@ -277,7 +277,7 @@ def _limits(models: list[ModelPrice | None]) -> np.ndarray:
 
 def _token_groups(rows: list[dict[str, Any]], catalog: Catalog, start_ns: int) -> TokenGroups:
     """Grouped rows → TokenGroups keyed and ordered as ``token_groups.aggregate`` keys and orders them."""
-    from llmcost.catalog.schema import STANDARD_SERVICE_TIERS
+    from llmcost.catalog.cards import STANDARD_SERVICE_TIERS
 
     known: dict[BillingKey, TokenSums] = {}
     unknown: dict[str, TokenSums] = {}

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from llmcost.breakdowns import ordered_groups
-from llmcost.breakdowns.keys import _MONDAY_SHIFT_NS, _NS, NONE_LABEL, TIME_DIMENSIONS, _parse_tags, _time_label
-from llmcost.engines.arrow_baseline import _NS_PER, PartialBaseline, _token_groups
+from llmcost.breakdowns.keys import _MONDAY_SHIFT_NS, _NS, TIME_DIMENSIONS
+from llmcost.engines.arrow_baseline import _NS_PER, PartialBaseline
+from llmcost.engines.breakdown_rows import BILLING, Summed, to_groups
 from llmcost.token_groups import TokenGroups
 
 if TYPE_CHECKING:
@@ -31,12 +32,9 @@ if TYPE_CHECKING:
     from llmcost.estimate import Estimate
     from llmcost.scenarios.interface import Scenario
 
-# Per table, its key → token groups (the ``Breakdowns`` tables' order).
-Summed = list[dict[tuple[str, ...], TokenGroups]]
 KEY_COLUMNS = ("task", "user", "tags")
 _KEY_OF = {"task": "task", "user": "user", "tag": "tags", "tagset": "tags"}  # dimension → the column it reads
 MAX_GROUPED_ROWS = 20_000  # a Python pass over the grouped rows costs ~30 µs each: past this, the full reader
-_BILLING = ("model", "provider", "service_tier", "batch", "_long", "_period")
 
 
 def breakdown_estimate(engine: Engine, files: list[str], tables: Breakdowns, scenarios: Sequence[Scenario], *,
@@ -204,13 +202,14 @@ def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[
         return None
     wanted = {d for ds in dims for d in ds}
     keys, table = _key_columns(flagged, raw, unit, wanted, buckets or {})
-    billing = [c for c in _BILLING if c in table.column_names]
+    billing = [c for c in BILLING if c in table.column_names]
     sums = [c for c in table.column_names if c.endswith("_tokens") or c == "weight"]
     grouped = group_sums(table, billing + keys, sums)  # not pyarrow.acero: it imports pandas
     if grouped.num_rows > MAX_GROUPED_ROWS:
         return None  # many users x hours...: the full reader's bincounts beat a Python pass over the groups
     requests = int(pc.sum(table.column("weight")).as_py()) if "weight" in sums else table.num_rows
-    return _to_groups(grouped.to_pylist(), catalog, stamps, requests, dims)
+    total, per_table = to_groups(grouped, catalog, stamps[0], dims)
+    return PartialBaseline(total, stamps[0], stamps[1], requests), per_table
 
 
 def _keys_ok(table: pa.Table) -> bool:
@@ -262,44 +261,6 @@ def _from_numpy(values: np.ndarray) -> pa.Array:
 
     kind = pa.int32() if values.dtype.itemsize == 4 else pa.int64()
     return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
-
-
-def _to_groups(rows: list[dict[str, Any]], catalog: Catalog, stamps: tuple[int, int], requests: int,
-               dims: Sequence[tuple[str, ...]]) -> tuple[PartialBaseline, Summed]:
-    """Grouped rows → the baseline's token groups and each table's token groups per key."""
-    tags: dict[str | None, list[str]] = {}
-    per_table: Summed = [{} for _ in dims]
-    total = TokenGroups()
-    for row in rows:
-        one = _token_groups([row], catalog, stamps[0])
-        _add(total, one)
-        cell = row.get("tags")
-        if cell not in tags:
-            tags[cell] = _parse_tags(cell) if cell is not None else []
-        for out, row_dims in zip(per_table, dims, strict=True):
-            for key in _keys(row, row_dims, tags[cell]):
-                _add(out.setdefault(key, TokenGroups()), one)
-    return PartialBaseline(total, stamps[0], stamps[1], requests), per_table
-
-
-def _keys(row: dict[str, Any], row_dims: tuple[str, ...], tags: list[str]) -> list[tuple[str, ...]]:
-    """The keys a grouped row counts under: one, or one per tag when the table splits by tag."""
-    fixed: list[str | None] = []
-    for dim in row_dims:
-        if dim in TIME_DIMENSIONS:
-            shift = _MONDAY_SHIFT_NS if dim == "week" else 0
-            fixed.append(_time_label(dim, int(row[f"_{dim}"]) * _NS[dim] - shift))
-        elif dim in ("task", "user"):
-            value = row.get(dim)
-            fixed.append(NONE_LABEL if value is None else str(value))
-        elif dim == "tagset":
-            fixed.append(",".join(sorted(tags)))
-        else:
-            fixed.append(None)  # the tag: filled per tag below
-    if "tag" not in row_dims:
-        return [tuple(v or "" for v in fixed)]
-    at = row_dims.index("tag")
-    return [tuple(tag if i == at else (v or "") for i, v in enumerate(fixed)) for tag in (tags or [NONE_LABEL])]
 
 
 def _merge(into: dict[tuple[str, ...], TokenGroups], more: dict[tuple[str, ...], TokenGroups]) -> None:

@@ -60,13 +60,14 @@ def baseline_of_table(table: pa.Table, catalog: Catalog, stamps: tuple[int, int]
     """Sum ``table`` per billing group, or None when a value needs the full reader's checks. ``stamps`` are
     the first and last timestamp (ns) when the file's statistics gave them and the column was not read."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if table.num_rows == 0 or not _valid(table):
         return None
     if stamps is None:
         if "timestamp" not in table.column_names:
             return None
+        import pyarrow.compute as pc
+
         unit = _NS_PER[table.schema.field("timestamp").type.unit]
         low_high = pc.min_max(table.column("timestamp").cast("int64"))
         stamps = (int(low_high["min"].as_py()) * unit, int(low_high["max"].as_py()) * unit)
@@ -85,12 +86,21 @@ def baseline_of_table(table: pa.Table, catalog: Catalog, stamps: tuple[int, int]
     flags = [c for c in ("_long", "_period") if c in table.column_names]
     sums = [c for c in (*TOKEN_COLUMNS, "weight") if c in table.column_names]
     grouped = group_sums(table, keys + flags, sums)
-    requests = int(pc.sum(table.column("weight")).as_py()) if "weight" in sums else table.num_rows
+    requests = int(_fn("sum", table.column("weight")).as_py()) if "weight" in sums else table.num_rows
     groups = _token_groups(grouped.to_pylist(), catalog, stamps[0])
     return PartialBaseline(groups, stamps[0], stamps[1], requests)
 
 
 _NS_PER = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def _fn(name: str, *args: Any) -> Any:
+    """Arrow compute function ``name`` (default options) through ``pyarrow._compute``, which Arrow's
+    group-by loads anyway: importing ``pyarrow.compute`` builds ~300 Python wrappers and scrapes their
+    docstrings (20-30 ms of a baseline run that calls five of them)."""
+    from pyarrow._compute import call_function
+
+    return call_function(name, list(args))
 
 
 def group_sums(table: pa.Table, keys: list[str], sums: list[str]) -> pa.Table:
@@ -111,7 +121,6 @@ def group_sums(table: pa.Table, keys: list[str], sums: list[str]) -> pa.Table:
 def _valid(table: pa.Table) -> bool:
     """The checks ``frame.conform`` makes, as whole-column reductions: any doubt means the full reader."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     schema = table.schema
     if "timestamp" in schema.names and (not pa.types.is_timestamp(schema.field("timestamp").type)
@@ -130,21 +139,21 @@ def _valid(table: pa.Table) -> bool:
         column = table.column(name)
         if not pa.types.is_integer(schema.field(name).type) or column.null_count:
             return False
-        low = pc.min(column).as_py()
+        low = _fn("min", column).as_py()
         if low is not None and low < (1 if name == "weight" else 0):
             return False
-    if "weight" in counts and pc.max(table.column("weight")).as_py() > 1:
+    if "weight" in counts and _fn("max", table.column("weight")).as_py() > 1:
         return False  # bucket rows: long context by average input, and a warning (the full path)
     cache = [table.column(c) for c in ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")
              if c in counts]
     if cache:
         cached = cache[0]
         for more in cache[1:]:
-            cached = pc.add(cached, more)
-        if pc.any(pc.greater(cached, table.column("input_tokens"))).as_py():
+            cached = _fn("add", cached, more)
+        if _fn("any", _fn("greater", cached, table.column("input_tokens"))).as_py():
             return False
-    reasoning = "reasoning_tokens" in counts and pc.any(
-        pc.greater(table.column("reasoning_tokens"), table.column("output_tokens"))).as_py()
+    reasoning = "reasoning_tokens" in counts and _fn(
+        "any", _fn("greater", table.column("reasoning_tokens"), table.column("output_tokens"))).as_py()
     return not reasoning
 
 
@@ -171,7 +180,6 @@ def _with_row_flags(table: pa.Table, names: list[str], catalog: Catalog, stamps:
     threshold is the bar, and per-row flags are left to the full reader."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     models: list[ModelPrice | None] = []
     for name in names:
@@ -181,7 +189,7 @@ def _with_row_flags(table: pa.Table, names: list[str], catalog: Catalog, stamps:
     per_row_period = any(m is not None and period_changes(m, *stamps) for m in models)
     limits = _limits(models)
     lowest = float(limits.min(initial=np.inf)) if not providers else lowest_threshold(catalog)
-    top = pc.max(table.column("input_tokens")).as_py()
+    top = _fn("max", table.column("input_tokens")).as_py()
     long = top is not None and top > lowest
     if not (long or per_row_period):
         return table
@@ -189,6 +197,8 @@ def _with_row_flags(table: pa.Table, names: list[str], catalog: Catalog, stamps:
         raise NeedsTimestamps  # a model of this partition changed price inside it: read them after all
     if providers:
         return None
+    import pyarrow.compute as pc
+
     codes = pa.chunked_array([c.indices.cast(pa.int64()) for c in table.column("model").chunks], pa.int64())
     period = None
     if per_row_period:

@@ -1,25 +1,28 @@
-"""Breakdowns at scale: ``estimate --baseline-only`` with and without ``--by day --by model --by task``.
+"""Breakdowns at scale: ``estimate --baseline-only`` with and without ``--by``, Parquet and CSV side by side.
 
-    .venv/bin/python benchmarks/bench_breakdowns.py [--log benchmarks/out/logs-10000000/logs.parquet]
-        [--repeat 2] [--chunk-rows N] [--only cli|in-process]
+    .venv/bin/python benchmarks/bench_breakdowns.py [--logs benchmarks/out/logs-10000000] [--formats parquet,csv]
+        [--repeat 5] [--csv-repeat 2] [--chunk-rows 1000000] [--only cli|in-process]
 
-Two measurements, each variant run ``--repeat`` times alternating, the best run counting, timed with
-``time.perf_counter``; the log is made by benchmarks/generate.py when missing (10M rows, 30 days, four
-tasks, eight model names). Target (issue 13): the breakdowns cost at most 10% over the baseline's time.
+Target (issue 13): a breakdown costs at most 10% over the baseline's time on 10M rows, streaming too.
 
-1. in process, same reader: ``pipeline.estimate_logs`` on the full reader, the baseline with a no-op frame
-   tap against the baseline with ``--by day --by model --by task``; it also reports the time spent inside
-   the breakdowns themselves. This is the 10% comparison.
-2. the real CLI in a subprocess (JSON to /dev/null). On Parquet both runs are summed by the Arrow engine
-   (llmcost.engines; ``--by`` through llmcost.engines.arrow_breakdowns, its keys in the same group-by), so
-   this is the 10% comparison for Parquet; on CSV both use the full reader. The two variants
-   alternate, the best counting; the load average at the end is printed (other jobs inflate times).
+1. ``cli`` (the default): the real CLI in fresh processes (JSON to /dev/null), every variant of a log run in
+   turn, ``--repeat`` rounds (``--csv-repeat`` for CSV, ~1 min a run), the best run counting. Variants: the
+   baseline, ``--by day``, ``--by day --by model --by task``, ``--by task --by model``, and ``--by day`` with
+   ``--chunk-rows`` (streams). On Parquet all run on the Arrow engine (``--by``: llmcost.engines.
+   arrow_breakdowns, time buckets from the timestamp pages' statistics); on CSV all on the full reader.
+   Printed: best wall time, best CPU seconds (user + system, steadier on a shared machine) and each
+   against the baseline, then the load average (other jobs inflate wall times: compare on a quiet machine).
+2. ``in-process``: ``pipeline.estimate_logs`` on the full reader with a no-op frame tap against ``--by day
+   --by model --by task``, and the time spent inside the breakdowns themselves.
+
+The logs are made by benchmarks/generate.py when missing (10M rows, 30 days, four tasks, eight models).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -27,64 +30,50 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_LOG = ROOT / "benchmarks" / "out" / "logs-10000000" / "logs.parquet"
-BY = ["--by", "day", "--by", "model", "--by", "task"]
+DEFAULT_LOGS = ROOT / "benchmarks" / "out" / "logs-10000000"
+VARIANTS = {"baseline": [], "--by day": ["--by", "day"],
+            "--by day,model,task": ["--by", "day", "--by", "model", "--by", "task"],
+            "--by task,model": ["--by", "task", "--by", "model"]}
 
 
 def _ensure(log: Path) -> None:
     if log.exists():
         return
-    fmt = log.suffix.lstrip(".")
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--rows", "10000000", "--out",
-                    str(log.parent), "--formats", fmt], check=True)
+                    str(log.parent), "--formats", log.suffix.lstrip(".")], check=True)
 
 
-CPU: dict[str, list[float]] = {}  # CPU seconds (user + system) of each CLI run: less swayed by other jobs
-
-
-def _time(args: list[str], name: str = "") -> float:
-    import resource
-
-    command = [str(Path(sys.executable).parent / "llmcost"), "estimate", *args, "--format", "json", "-o", "/dev/null"]
+def _run(log: Path, args: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one fresh ``llmcost estimate`` process."""
+    command = [str(Path(sys.executable).parent / "llmcost"), "estimate", str(log), "--baseline-only", *args,
+               "--format", "json", "-o", "/dev/null"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    CPU.setdefault(name, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return wall
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--chunk-rows", type=int, default=None)
-    parser.add_argument("--only", choices=("cli", "in-process"), default=None)
-    opts = parser.parse_args()
-    _ensure(opts.log)
-    if opts.only != "cli":
-        _in_process(opts.log, opts.repeat, opts.chunk_rows)
-    if opts.only != "in-process":
-        _cli(opts.log, opts.repeat, opts.chunk_rows)
-
-
-def _cli(log: Path, repeat: int, chunk_rows: int | None) -> None:
-    base = [str(log), "--baseline-only"] + (["--chunk-rows", str(chunk_rows)] if chunk_rows else [])
-    runs: dict[str, list[float]] = {"CLI baseline": [], "CLI with --by day,model,task": []}
+def _cli(log: Path, repeat: int, chunk_rows: int) -> None:
+    variants = dict(VARIANTS)
+    variants[f"--by day --chunk-rows {chunk_rows:,}"] = ["--by", "day", "--chunk-rows", str(chunk_rows)]
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    loads = [os.getloadavg()[0]]
     for _ in range(repeat):
-        runs["CLI baseline"].append(_time(base, "CLI baseline"))
-        runs["CLI with --by day,model,task"].append(_time(base + BY, "CLI with --by day,model,task"))
-    for name, seconds in runs.items():
-        print(f"{name:28s} best {min(seconds):7.2f} s  runs: {', '.join(f'{s:.2f}' for s in seconds)}  "
-              f"CPU best {min(CPU[name]):.2f} s")
-    cpu = [min(CPU[name]) for name in runs]
-    print(f"CPU seconds: with --by vs baseline {cpu[1] / cpu[0] - 1:+.1%}")
-    best = [min(v) for v in runs.values()]
-    parquet = log.suffix == ".parquet"
-    engine = " (Parquet: both on the Arrow engine)" if parquet else " (both on the full reader)"
-    print(f"CLI: with --by vs baseline {best[1] / best[0] - 1:+.1%}{engine}  log: {log}  "
-          f"load average {os.getloadavg()[0]:.1f}")
+        for name, args in variants.items():
+            runs[name].append(_run(log, args))
+        loads.append(os.getloadavg()[0])
+    base_wall = min(w for w, _ in runs["baseline"])
+    base_cpu = min(c for _, c in runs["baseline"])
+    kind = "Parquet, Arrow engine" if log.suffix == ".parquet" else "CSV, full reader"
+    print(f"\n{log.name} ({kind}), best of {repeat} fresh processes, load average {min(loads):.1f}-{max(loads):.1f}")
+    print(f"  {'variant':32s} {'wall':>8s} {'vs base':>8s} {'CPU':>8s} {'vs base':>8s}   runs (wall)")
+    for name, got in runs.items():
+        wall, cpu = min(w for w, _ in got), min(c for _, c in got)
+        versus = ("", "") if name == "baseline" else (f"{wall / base_wall - 1:+.1%}", f"{cpu / base_cpu - 1:+.1%}")
+        print(f"  {name:32s} {wall:7.2f}s {versus[0]:>8s} {cpu:7.2f}s {versus[1]:>8s}   "
+              f"{', '.join(f'{w:.2f}' for w, _ in got)}")
 
 
 def _in_process(log: Path, repeat: int, chunk_rows: int | None) -> None:
@@ -123,6 +112,24 @@ def _in_process(log: Path, repeat: int, chunk_rows: int | None) -> None:
           f"{inside / best[0]:.1%} of the best baseline run")
     print(f"in process, same reader: with --by vs baseline {best[1] / best[0] - 1:+.1%} (target: at most +10%)  "
           f"log: {log}, chunk rows {chunk_rows or 'whole file'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--logs", type=Path, default=DEFAULT_LOGS, help="folder with logs.parquet and logs.csv")
+    parser.add_argument("--formats", default="parquet,csv")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--csv-repeat", type=int, default=2)
+    parser.add_argument("--chunk-rows", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=("cli", "in-process"), default="cli")
+    opts = parser.parse_args()
+    for fmt in opts.formats.split(","):
+        log = opts.logs / f"logs.{fmt}"
+        _ensure(log)
+        if opts.only == "in-process":
+            _in_process(log, opts.repeat, None)
+        else:
+            _cli(log, opts.csv_repeat if fmt == "csv" else opts.repeat, opts.chunk_rows)
 
 
 if __name__ == "__main__":

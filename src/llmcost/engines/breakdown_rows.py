@@ -85,10 +85,21 @@ def _sum_matrix(grouped: pa.Table) -> np.ndarray:
         if name in names:
             column = grouped.column(name).cast("int64")
             at = 0
-            for chunk in column.chunks:
-                out[at:at + len(chunk), j] = int64_values(chunk.fill_null(0))
+            for chunk in column.chunks:  # a sum is null only if all its values were (never: validated)
+                out[at:at + len(chunk), j] = int64_values(chunk) if not chunk.null_count else _zero_nulls(chunk)
                 at += len(chunk)
     return out
+
+
+def _zero_nulls(chunk: pa.Array) -> np.ndarray:
+    """An int64 array's values with its nulls as 0, through the validity bitmap (``fill_null`` imports
+    pandas)."""
+    import numpy as np
+
+    bits = np.unpackbits(np.frombuffer(chunk.buffers()[0], dtype=np.uint8), bitorder="little")
+    valid = bits[chunk.offset:chunk.offset + len(chunk)].astype(bool)
+    values = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=len(chunk), offset=chunk.offset * 8)
+    return np.where(valid, values, 0)
 
 
 def _slot(row: dict[str, Any], catalog: Catalog, start_ns: int) -> _Slot | None:

@@ -9,7 +9,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from llmcost.errors import UnpricedModelError, UsageError
-from llmcost.pricing import ModelCost, PricedTraffic, TokenGroups, aggregate, describe_unpriced, price_groups
+from llmcost.pricing import (
+    ModelCost,
+    PricedTraffic,
+    TokenGroups,
+    aggregate,
+    describe_unpriced,
+    price_groups,
+    unpriced_beyond,
+)
 from llmcost.projection import DEFAULT_PROJECTION_DAYS, Window, WindowBounds, growth_days, observed_window, project
 from llmcost.scenarios.interface import Baseline, Scenario
 
@@ -56,7 +64,7 @@ class ScenarioOutcome:
     @property
     def complete(self) -> bool:
         """Whether every request of the scenario is priced (its total leaves nothing out)."""
-        return not self.priced.unpriced
+        return not self.priced.unpriced_count
 
 
 @dataclass(frozen=True)
@@ -94,16 +102,9 @@ class Estimate:
         found = self._beyond.get(outcome.name)
         if found is not None and found[0] is outcome:
             return found[1]
-        base = self._baseline_unpriced
-        mine = {m.model for m in outcome.priced.unpriced}
-        extra = [m for m in outcome.priced.unpriced if m.tokens.requests > base.get(m.model, 0) * (1 + 1e-9)]
-        moved = [m for m in self.baseline.priced.unpriced if m.model not in mine]
-        self._beyond[outcome.name] = (outcome, tuple(extra + moved))  # renderers ask per scenario, often
-        return tuple(extra + moved)
-
-    @cached_property
-    def _baseline_unpriced(self) -> dict[str, float]:
-        return {m.model: m.tokens.requests for m in self.baseline.priced.unpriced}
+        beyond = unpriced_beyond(self.baseline.priced, outcome.priced)  # as columns: 100,000 names are common
+        self._beyond[outcome.name] = (outcome, beyond)  # renderers ask per scenario, often
+        return beyond
 
     @cached_property
     def _beyond(self) -> dict[str, tuple[ScenarioOutcome, tuple[ModelCost, ...]]]:
@@ -113,9 +114,9 @@ class Estimate:
         """``--strict``: every request of every scenario must be priced; the error names scenario and model."""
         self.baseline.priced.require_priced()
         for s in self.scenarios[1:]:
-            if s.priced.unpriced:
+            if s.priced.unpriced_count:
                 raise UnpricedModelError(f"unpriced traffic (--strict) in scenario '{s.name}': "
-                                         + describe_unpriced(s.priced.unpriced))
+                                         + describe_unpriced(s.priced))
 
 
 
@@ -134,17 +135,22 @@ def run_estimate(
     ``keep_frame`` names a scenario whose resulting traffic is kept on the Estimate (``kept_frame``), so a
     caller that needs it does not apply the scenario a second time. ``on_scenario`` is told the name of
     each scenario as it starts (for a progress display).
+
+    With more than one core (``engines.threads.workers``) and a big log, the scenarios run in groups on
+    forked processes that share the frame (``engines.processes``); each group's token sums come back and
+    are priced here, so the result is the same to the cent.
     """
+    from llmcost.scenario_split import split_scenarios
     from llmcost.scenarios.prefix_index import prepare
 
     chosen = with_baseline(scenarios)
-    if keep_frame is None and _slices_pay_off(frame, chosen):
-        # Replaying a big time-ordered log in slices gives the same result (the streaming path, tested
-        # equal) with a fraction of the memory, and fresh memory is what big replays spend their time on.
-        slices = (frame.iloc[lo:lo + IN_MEMORY_SLICE] for lo in range(0, len(frame), IN_MEMORY_SLICE))
-        return run_estimate_chunked(slices, catalog, chosen, projection_days=projection_days,
-                                    window_days=window_days, on_scenario=on_scenario)
     window = observed_window(frame, window_days)
+    if keep_frame is None:
+        sliced = _slices_pay_off(frame, chosen)
+        groups = split_scenarios(frame, chosen)
+        if sliced or len(groups) > 1:
+            parts, models = _grouped_parts(frame, catalog, chosen, groups, sliced, on_scenario)
+            return _assemble(window, chosen, parts, catalog, projection_days, _bucket_warnings(models))
     shared = None
     if any(not isinstance(s, Baseline) for s in chosen):
         frame, shared = prepare(frame)  # once for every scenario (see scenarios.prefix_index)
@@ -180,6 +186,64 @@ def _slices_pay_off(frame: pd.DataFrame, chosen: Sequence[Scenario]) -> bool:
     return bool(np.all(times[1:] >= times[:-1]))
 
 
+def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scenario], groups: list[list[int]],
+                   sliced: bool, on_scenario: Callable[[str], None] | None) -> tuple[list[_Part], set[str]]:
+    """Each group of scenarios (indices into ``chosen``) summed on its own process, the frame shared.
+
+    Replaying a big time-ordered log in slices (``sliced``) gives the same result (the streaming path,
+    tested equal) with a fraction of the memory, and fresh memory is what big replays spend their time on.
+    """
+    from functools import partial
+
+    from llmcost.engines.processes import run_forked
+    from llmcost.engines.threads import current_workers
+    from llmcost.scenarios.exact_cache import replay_whole
+    from llmcost.scenarios.prefix_index import prepare
+
+    has_buckets = bool((frame["weight"].to_numpy() > 1).any())
+    threads = max(1, current_workers() // len(groups))
+    whole_hits = replay_whole(frame, [c for s in chosen if (c := _exact_cache_of(s)) is not None])
+    shared = None
+    if not sliced and any(not isinstance(s, Baseline) for s in chosen):
+        frame, shared = prepare(frame)  # once, before the groups part (see scenarios.prefix_index)
+        shared.whole_hits = whole_hits
+    tasks = [partial(_group_parts, frame, catalog, [chosen[i] for i in group], sliced, shared, has_buckets,
+                     threads, on_scenario if k == 0 else None, whole_hits) for k, group in enumerate(groups)]
+    parts: list[_Part | None] = [None for _ in chosen]
+    models: set[str] = set()
+    for group, (group_parts, group_models) in zip(groups, run_forked(tasks), strict=True):
+        for i, part in zip(group, group_parts, strict=True):
+            parts[i] = part
+        models |= group_models
+    return [p if p is not None else _Part(TokenGroups(), Decimal(0), {}) for p in parts], models
+
+
+def _exact_cache_of(scenario: Scenario) -> Any:
+    spec = getattr(scenario, "spec", None)
+    return getattr(spec, "exact_cache", None)
+
+
+def _group_parts(frame: pd.DataFrame, catalog: Catalog, chosen: list[Scenario], sliced: bool, shared: Shared | None,
+                 has_buckets: bool, threads: int, on_scenario: Callable[[str], None] | None,
+                 whole_hits: dict[str, Any]) -> tuple[list[_Part | None], set[str]]:
+    from llmcost.engines.threads import workers
+
+    buckets = BucketModels(has_buckets)
+    with workers(threads):
+        if sliced:
+            slices = (frame.iloc[lo:lo + IN_MEMORY_SLICE] for lo in range(0, len(frame), IN_MEMORY_SLICE))
+            parts = _chunked_parts(slices, catalog, chosen, on_scenario, buckets, whole_hits=whole_hits)
+            return parts, buckets.models
+        out: list[_Part | None] = []
+        for scenario in chosen:
+            if on_scenario is not None:
+                on_scenario(scenario.name)
+            applied = scenario.apply(frame, catalog, shared)
+            out.append(_Part(aggregate(applied.frame, catalog), applied.extra_cost, applied.details))
+            buckets.add(applied.frame, catalog, logged=False)
+    return out, buckets.models
+
+
 def run_estimate_chunked(
     chunks: Iterable[pd.DataFrame],
     catalog: Catalog,
@@ -194,26 +258,36 @@ def run_estimate_chunked(
     (``scenarios.details``), so the result equals ``run_estimate`` on the whole frame to the cent, in
     memory bounded by a chunk plus the traffic of one cache TTL. Scenarios need the chunks in time order.
     """
+    chosen = with_baseline(scenarios)
+    bounds = WindowBounds()
+    buckets = BucketModels()
+    parts = _chunked_parts(chunks, catalog, chosen, on_scenario, buckets, bounds)
+    done = [p if p is not None else _Part(TokenGroups(), Decimal(0), {}) for p in parts]
+    return _assemble(bounds.window(window_days), chosen, done, catalog, projection_days, buckets.warnings())
+
+
+def _chunked_parts(chunks: Iterable[pd.DataFrame], catalog: Catalog, chosen: Sequence[Scenario],
+                   on_scenario: Callable[[str], None] | None, buckets: BucketModels,
+                   bounds: WindowBounds | None = None, whole_hits: dict[str, Any] | None = None) -> list[_Part | None]:
     from llmcost.scenarios.common import times_ns
     from llmcost.scenarios.prefix_index import prepare
 
-    chosen = with_baseline(scenarios)
     replays = any(not isinstance(s, Baseline) for s in chosen)
-    bounds = WindowBounds()
     parts: list[_Part | None] = [None for _ in chosen]
     tails: dict[str, Any] = {}
     last: Shared | None = None
     first_row = 0
     latest: int | None = None
-    buckets = BucketModels()
     for chunk in chunks:
         if chunk.empty:
             continue
-        bounds.add(chunk)
+        if bounds is not None:
+            bounds.add(chunk)
         frame, shared = prepare(chunk, first_row) if replays else (chunk, None)
         if shared is not None:
             latest = _check_order(times_ns(chunk), latest, first_row)
             shared.streaming, shared.tails = True, tails
+            shared.whole_hits = whole_hits or {}
         first_row += len(chunk)
         for i, scenario in enumerate(chosen):
             if on_scenario is not None:
@@ -225,8 +299,7 @@ def run_estimate_chunked(
         held = finish(catalog, last) if finish is not None and last is not None else None
         if held is not None:
             _add_part(parts, i, held, catalog, buckets)
-    done = [p if p is not None else _Part(TokenGroups(), Decimal(0), {}) for p in parts]
-    return _assemble(bounds.window(window_days), chosen, done, catalog, projection_days, buckets.warnings())
+    return parts
 
 
 def _add_part(parts: list[_Part | None], i: int, applied: Applied, catalog: Catalog, buckets: BucketModels) -> None:
@@ -303,15 +376,16 @@ class BucketModels:
     bucket rows are looked at, so request-level logs pay nothing for this.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, has_buckets: bool | None = None) -> None:
         self.models: set[str] = set()
-        self.has_buckets = False
+        self.has_buckets = bool(has_buckets)
+        self._known = has_buckets is not None  # told up front whether the log holds buckets
 
     def add(self, frame: pd.DataFrame, catalog: Catalog, *, logged: bool) -> None:
         from llmcost.pricing import model_ids
 
         weight = frame["weight"].to_numpy()
-        if logged:  # the traffic as logged: does it hold buckets at all?
+        if logged and not self._known:  # the traffic as logged: does it hold buckets at all?
             self.has_buckets = self.has_buckets or bool((weight > 1).any())
         if not self.has_buckets:
             return
@@ -322,8 +396,12 @@ class BucketModels:
         self.models.update(str(m) for m in used if _has_long_context(catalog, str(m)))
 
     def warnings(self) -> tuple[str, ...]:
-        if not self.models:
-            return ()
-        return (f"bucket rows (one row for several requests, as in usage exports) on {', '.join(sorted(self.models))}: "
-                "long-context rates are decided by each bucket's average input per request, so the split "
-                "between standard and long-context requests is approximate",)
+        return _bucket_warnings(self.models)
+
+
+def _bucket_warnings(models: set[str]) -> tuple[str, ...]:
+    if not models:
+        return ()
+    return (f"bucket rows (one row for several requests, as in usage exports) on {', '.join(sorted(models))}: "
+            "long-context rates are decided by each bucket's average input per request, so the split "
+            "between standard and long-context requests is approximate",)

@@ -11,23 +11,27 @@ before any live entry, so they never change which live entries survive.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from llmcost.scenarios.prefix_index import PrefixIndex
+
 
 @dataclass
 class Tail:
-    """Rows of earlier chunks still within the TTL: key columns (logged values), times, and for
-    prefix replays the blocks of each row (flat ids and offsets)."""
+    """Rows of earlier chunks still within the TTL: key columns, times, and for prefix replays the blocks
+    of each row (logged block ids and offsets). A categorical key column is carried as integer codes in
+    ``vocabs`` (one per column, kept from chunk to chunk: category names are few), any other as text."""
 
-    keys: list[pd.Series]
+    keys: list[Any]
     times: np.ndarray
     blocks: np.ndarray | None = None
     offsets: np.ndarray | None = None
+    vocabs: list[dict[str, int]] = field(default_factory=list)
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -38,14 +42,46 @@ def as_text(values: pd.Series) -> pd.Series:
         else values.reset_index(drop=True)
 
 
-def combined_codes(columns: list[pd.Series]) -> np.ndarray:
-    """One int64 code per row for the tuple of values in ``columns`` (-1 where any is missing)."""
+def stable_codes(values: pd.Series, vocab: dict[str, int]) -> np.ndarray:
+    """Integer codes of a categorical column in ``vocab`` (-1 = missing), which gains the categories it
+    lacks: equal values get equal codes in every chunk, without turning each row into a string."""
+    import numpy as np
+
+    from llmcost.scenarios.common import category_codes
+
+    codes, names = category_codes(values)
+    lookup = np.array([vocab.setdefault(name, len(vocab)) for name in names] + [-1], dtype=np.int64)
+    return np.asarray(lookup[codes])
+
+
+def _key_values(values: pd.Series, vocab: dict[str, int]) -> Any:
+    import pandas as pd
+
+    return stable_codes(values, vocab) if isinstance(values.dtype, pd.CategoricalDtype) else as_text(values)
+
+
+def _joined(tail: Any, chunk: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(tail, np.ndarray) and isinstance(chunk, np.ndarray):
+        return np.concatenate([tail, chunk])
+    if isinstance(tail, np.ndarray) or isinstance(chunk, np.ndarray):  # a column's dtype changed between chunks
+        raise TypeError("carried key column changed kind between chunks")
+    return pd.concat([tail, chunk], ignore_index=True)
+
+
+def combined_codes(columns: list[Any]) -> np.ndarray:
+    """One int64 code per row for the tuple of values in ``columns`` (-1 where any is missing; an integer
+    column's missing values are negative)."""
     import numpy as np
     import pandas as pd
 
     code = np.zeros(len(columns[0]), dtype=np.int64)
     missing = np.zeros(len(columns[0]), dtype=bool)
     for values in columns:
+        if isinstance(values, np.ndarray):
+            missing |= values < 0
         part, uniques = pd.factorize(values, use_na_sentinel=True)
         missing |= part < 0
         code = code * (len(uniques) + 1) + part
@@ -57,15 +93,20 @@ def carried_hits(tails: dict[str, Tail], name: str, keys: list[pd.Series], times
     """(hits, reused) of this chunk's rows keyed by the tuple ``keys`` (a missing value, or not ``ok``:
     uncacheable), replayed after the tail ``tails[name]``, which is then replaced by this chunk's tail."""
     import numpy as np
-    import pandas as pd
 
     from llmcost.scenarios.replay import replay_lru, replay_ttl_reuse
 
     tail = tails.get(name)
     before = 0 if tail is None else len(tail.times)
-    keys = [as_text(k) for k in keys]
-    columns = keys if tail is None else [pd.concat([a, b], ignore_index=True)
-                                         for a, b in zip(tail.keys, keys, strict=True)]
+    vocabs = tail.vocabs if tail is not None and len(tail.vocabs) == len(keys) else [{} for _ in keys]
+    chunk = [_key_values(k, v) for k, v in zip(keys, vocabs, strict=True)]
+    try:
+        columns = chunk if tail is None else [_joined(a, b) for a, b in zip(tail.keys, chunk, strict=True)]
+    except TypeError:  # categorical in one chunk, text in another: carry this chunk's keys as text throughout
+        vocabs = [{} for _ in keys]
+        chunk = [as_text(k) for k in keys]
+        columns = chunk if tail is None else [_joined(_as_text_again(a, v), b)
+                                              for a, v, b in zip(tail.keys, tail.vocabs or vocabs, chunk, strict=True)]
     when = times if tail is None else np.concatenate([tail.times, times])
     codes = combined_codes(columns)
     if ok is not None:  # the tail holds only rows that touched the cache
@@ -75,40 +116,94 @@ def carried_hits(tails: dict[str, Tail], name: str, keys: list[pd.Series], times
     else:
         hits, reused = replay_ttl_reuse(codes, when, ttl)
     keep = (codes >= 0) & (when > when.max(initial=0) - ttl)
-    tails[name] = Tail([c[keep].reset_index(drop=True) for c in columns], when[keep])
+    tails[name] = Tail([_kept(c, keep) for c in columns], when[keep], vocabs=vocabs)
     return hits[before:], reused[before:]
 
 
-def carried_prefix(tails: dict[str, Tail], name: str, blocks: np.ndarray, offsets: np.ndarray,
+def _kept(column: Any, keep: np.ndarray) -> Any:
+    import numpy as np
+
+    return column[keep] if isinstance(column, np.ndarray) else column[keep].reset_index(drop=True)
+
+
+def _as_text_again(column: Any, vocab: dict[str, int]) -> Any:
+    """A carried column back as text (codes decoded through their vocabulary)."""
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(column, np.ndarray):
+        return column
+    names = np.array([*sorted(vocab, key=vocab.__getitem__), None], dtype=object)
+    return pd.Series(names[column], dtype="string")
+
+
+def carried_prefix(tails: dict[str, Tail], name: str, index: PrefixIndex, codes: np.ndarray, offsets: np.ndarray,
                    models: pd.Series, times: np.ndarray, ttl: int) -> tuple[np.ndarray, np.ndarray]:
-    """Leading cached blocks of this chunk's requests (block ids ``blocks[offsets[r]:offsets[r+1]]``,
+    """Leading cached blocks of this chunk's requests (block codes of ``index`` ``codes[offsets[r]:offsets[r+1]]``,
     served by ``models[r]``; every request given touches the cache), replayed after the tail of
     earlier chunks (with the same shared-ordering replay as a whole log). The second value is unused
     (zeros): which blocks a later request reuses needs the chunks to come."""
     import numpy as np
-    import pandas as pd
 
     from llmcost.scenarios.prefix_index import PrefixIndex
 
     tail = tails.get(name)
+    vocab = tail.vocabs[0] if tail is not None and tail.vocabs else {}
+    model_codes = stable_codes(models, vocab)
+    chunk_codes = codes.astype(np.int64)
     if tail is not None and tail.blocks is not None and tail.offsets is not None:
         before = len(tail.times)
-        blocks = np.concatenate([tail.blocks, blocks])
+        chunk_codes = np.concatenate([_codes_in(index, tail.blocks, chunk_codes), chunk_codes])
         offsets = np.concatenate([tail.offsets[:-1], offsets + tail.offsets[-1]])
-        models = pd.concat([tail.keys[0], as_text(models)], ignore_index=True)
+        model_codes = np.concatenate([tail.keys[0], model_codes])
         times = np.concatenate([tail.times, times])
+        tail_elements = len(tail.blocks)
     else:
-        before = 0
+        before, tail_elements = 0, 0
     counts = np.diff(offsets)
-    model_codes = pd.factorize(models)[0].astype(np.int64)
-    block_codes = pd.factorize(blocks)[0].astype(np.int32)
-    index = PrefixIndex(block_codes, offsets, np.ones(len(counts), dtype=bool), times)
+    replayed = PrefixIndex(_compact(chunk_codes), offsets, np.ones(len(counts), dtype=bool), times)
     rows = np.arange(len(counts), dtype=np.int64)
-    lead, useful, _ = index.replay(rows, model_codes, np.ones(len(counts), dtype=bool), ttl, reuse=False)
+    lead, useful, _ = replayed.replay(rows, model_codes, np.ones(len(counts), dtype=bool), ttl, reuse=False)
     keep = times > times.max(initial=0) - ttl
     kept_counts = counts[keep]
     kept_offsets = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
     np.cumsum(kept_counts, out=kept_offsets[1:])
-    tails[name] = Tail([as_text(models)[keep].reset_index(drop=True)], times[keep], blocks[np.repeat(keep, counts)],
-                       kept_offsets)
+    elements = np.flatnonzero(np.repeat(keep, counts))
+    from_tail = elements < tail_elements
+    raw = np.empty(len(elements), dtype=object if index.uniques is not None and index.uniques.dtype == object
+                   else np.int64)
+    if tail is not None and tail.blocks is not None:
+        raw[from_tail] = tail.blocks[elements[from_tail]]
+    raw[~from_tail] = index.raw(codes[elements[~from_tail] - tail_elements])
+    tails[name] = Tail([model_codes[keep]], times[keep], raw, kept_offsets, vocabs=[vocab])
     return lead[before:], useful[before:]
+
+
+def _codes_in(index: PrefixIndex, ids: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Block codes in ``index`` for the logged block ``ids`` of the tail; ids the chunk does not hold get
+    new codes past every code of the chunk."""
+    import numpy as np
+    import pandas as pd
+
+    if index.uniques is not None:
+        pos = np.asarray(pd.Index(index.uniques).get_indexer(ids), dtype=np.int64)
+        base = len(index.uniques)
+    else:
+        shifted = ids.astype(np.int64) - index.low
+        pos = np.where((shifted >= 0) & (shifted < 2**31), shifted, -1)
+        base = max(int(codes.max(initial=-1)), int(pos.max(initial=-1))) + 1
+    missing = pos < 0
+    if missing.any():
+        extra, _ = pd.factorize(ids[missing])
+        pos[missing] = base + extra
+    return pos
+
+
+def _compact(codes: np.ndarray) -> np.ndarray:
+    """Codes dense enough for the replay's counting sort (a range at most twice the elements)."""
+    import numpy as np
+    import pandas as pd
+
+    if len(codes) and int(codes.max()) > 2 * len(codes) + 1024:
+        return np.asarray(pd.factorize(codes)[0], dtype=np.int32)
+    return codes.astype(np.int32 if len(codes) < 2**31 else np.int64)

@@ -9,12 +9,14 @@ remaining misses; it is an assumption, not a replay, and is reported as such.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from llmcost.scenarios.carry import carried_hits
 from llmcost.scenarios.common import Context, requests, scaled, share, times_ns
 from llmcost.scenarios.hit_series import hits_per_hour
+from llmcost.scenarios.prefix_index import ROW_COLUMN
 from llmcost.scenarios.replay import replay_lru, replay_ttl
 
 if TYPE_CHECKING:
@@ -62,6 +64,20 @@ def cache_hits(frame: pd.DataFrame, cfg: ExactCache) -> np.ndarray | None:
     return replay_ttl(keys, times, ttl)
 
 
+def replay_whole(frame: pd.DataFrame, configs: Iterable[ExactCache]) -> dict[str, np.ndarray]:
+    """Hits of each distinct cache configuration on the whole log as logged, by configuration (JSON):
+    the exact cache sees the traffic before any other strategy, so one replay serves every scenario
+    and every slice or process of the run (``Shared.whole_hits``, read by request_row)."""
+    out: dict[str, np.ndarray] = {}
+    for cfg in configs:
+        name = cfg.model_dump_json()
+        if name not in out:
+            hits = cache_hits(frame, cfg)
+            if hits is not None:
+                out[name] = hits
+    return out
+
+
 def _carried_hits(frame: pd.DataFrame, cfg: ExactCache, tails: dict[str, Tail]) -> np.ndarray | None:
     """The replay of one chunk of a streamed log, after the earlier chunks' rows within the TTL."""
     column = cfg.key if cfg.key in frame.columns else ("prompt" if "prompt" in frame.columns else None)
@@ -85,8 +101,13 @@ def _replayed(frame: pd.DataFrame, cfg: ExactCache,
     key = ("exact_cache", id(frame), cfg.model_dump_json())
     if key in memo and memo[key][0] is frame:
         return memo[key][1:]  # type: ignore[no-any-return]
-    hits = cache_hits(frame, cfg) if ctx.shared is None or not ctx.shared.streaming else \
-        _carried_hits(frame, cfg, ctx.shared.tails)
+    whole = ctx.shared.whole_hits.get(cfg.model_dump_json()) if ctx.shared is not None else None
+    if whole is not None and ROW_COLUMN in frame.columns:
+        hits = whole[frame[ROW_COLUMN].to_numpy()]
+    elif ctx.shared is None or not ctx.shared.streaming:
+        hits = cache_hits(frame, cfg)
+    else:
+        hits = _carried_hits(frame, cfg, ctx.shared.tails)
     if hits is None:
         return None, Decimal(0), frame
     saved = price(frame.loc[hits], ctx.catalog).total if hits.any() else Decimal(0)

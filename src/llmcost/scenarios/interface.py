@@ -33,6 +33,9 @@ class Shared:
     # Streaming (the log read in chunks): replays carry the earlier chunks' tails (see scenarios.carry).
     streaming: bool = False
     tails: dict[str, Any] = field(default_factory=dict)
+    # Exact-cache hits replayed once on the whole log before it is sliced or split across processes, by
+    # cache configuration (JSON), indexed by request_row (see exact_cache.replay_whole).
+    whole_hits: dict[str, Any] = field(default_factory=dict)
 
 
 class Scenario(Protocol):

@@ -51,7 +51,7 @@ def replay_prefixes(index: PrefixIndex, rows: np.ndarray, model_codes: np.ndarra
         touching = rows[eligible]
         blocks, offsets = index.blocks_of(touching)
         lead = np.zeros(len(rows), dtype=np.int64)
-        lead[eligible], _ = carried_prefix(ctx.shared.tails, f"{ctx.scenario} prompt_cache", index.raw(blocks),
+        lead[eligible], _ = carried_prefix(ctx.shared.tails, f"{ctx.scenario} prompt_cache", index, blocks,
                                            offsets, models[eligible], index.times[touching], ttl)
         useful, counts = lead, np.diff(index.offsets)[rows]
     else:

@@ -1,0 +1,257 @@
+"""Scenario groups on forked processes give the one-process estimate exactly; a child's error reaches the
+parent whole; carried replays key categorical columns by code and block ids of any kind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from llmcost import estimate as estimate_module
+from llmcost import scenario_split
+from llmcost.catalog import load_catalog
+from llmcost.engines import processes
+from llmcost.engines.memory import keep_freed_memory
+from llmcost.engines.threads import workers
+from llmcost.errors import InputError, LlmcostError
+from llmcost.estimate import run_estimate, run_estimate_chunked
+from llmcost.logs import read_logs
+from llmcost.scenarios import select_scenarios
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_logs" / "support_workload.jsonl.gz"
+EVERY_STRATEGY = """
+scenarios:
+  - name: lru-and-stand-in
+    exact_cache: {ttl: 2h, max_entries: 40, assumed_semantic_hit_rate: 0.1}
+    routing:
+      rules:
+        - when: {share: 0.3}
+          to: claude-sonnet-4
+    prompt_cache: {ttl: 5m, min_tokens: 600, prefix_tokens: {default: 900, by_task: {classify: 700}}}
+  - name: cache-compress-batch
+    exact_cache: {ttl: 24h}
+    compression: {threshold_tokens: 2000, ratio: 0.6}
+    prompt_cache: {ttl: 1h, min_tokens: 1024}
+    batch: {share: 0.5}
+  - name: coalesce-and-retries
+    coalesce: {window_ms: 400, max_batch: 4}
+    retries: {error_rate: {default: 0.02}, fallback: [gpt-4o-mini]}
+  - name: cascade
+    cascade:
+      steps:
+        - {model: gpt-4o-mini, accept: 0.7}
+        - {model: gpt-4o, accept: 1.0}
+"""
+
+pytestmark = pytest.mark.skipif(not processes.can_fork(), reason="forks only on Linux")
+
+
+# --- run_forked ------------------------------------------------------------------------------------------
+
+
+def test_results_come_back_in_order_from_each_process() -> None:
+    parent = os.getpid()
+    out = processes.run_forked([lambda: (os.getpid(), np.arange(3)), lambda: (os.getpid(), {"a": [1, 2]}),
+                                lambda: (os.getpid(), "third")])
+    pids = [pid for pid, _ in out]
+    assert pids[0] == parent and len(set(pids)) == 3  # the first here, the others in two children
+    assert np.array_equal(out[0][1], np.arange(3)) and out[1][1] == {"a": [1, 2]} and out[2][1] == "third"
+
+
+def _raise_input_error() -> None:
+    raise InputError("expected a number", source="logs.csv", line=7, field="input_tokens")
+
+
+def test_a_childs_error_is_raised_here_with_its_class_and_location(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(InputError) as caught:
+        processes.run_forked([lambda: 1, _raise_input_error])
+    assert str(caught.value) == "logs.csv:7: field 'input_tokens': expected a number"
+    assert (caught.value.source, caught.value.line, caught.value.field) == ("logs.csv", 7, "input_tokens")
+    assert list(tmp_path.iterdir()) == []  # the child's result file is gone
+
+
+def test_a_child_that_dies_is_an_error_not_a_missing_result(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(LlmcostError, match=r"ended without a result \(signal 9\).*--jobs 1"):
+        processes.run_forked([lambda: 1, lambda: os.kill(os.getpid(), signal.SIGKILL)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failure_here_stops_the_children_and_leaves_no_file(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    started = time.monotonic()
+
+    def fail() -> None:
+        raise ValueError("parent side")
+
+    with pytest.raises(ValueError, match="parent side"):
+        processes.run_forked([fail, lambda: time.sleep(60)])
+    assert time.monotonic() - started < 30  # the sleeping child was killed, not waited for
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left behind, not even a zombie
+
+
+def test_the_allocator_is_tuned_on_glibc() -> None:
+    assert keep_freed_memory() is (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+
+
+# --- the estimate split across processes ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_frame() -> pd.DataFrame:
+    return read_logs([str(SAMPLE)]).frame
+
+
+def _bucketed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Some rows stand for several requests (weight > 1), on a model with a long-context tier."""
+    out = frame.copy()
+    rows = out.index % 5 == 0
+    out.loc[rows, "weight"] = 3
+    out["model"] = out["model"].astype(str).where(~rows, "gemini-2.5-pro").astype("category")
+    return out
+
+
+def _splits(monkeypatch: pytest.MonkeyPatch, *, slices: int | None) -> list[int]:
+    """Let test-sized logs fork (and be sliced when ``slices``); return the number of tasks each run forked."""
+    monkeypatch.setattr(scenario_split, "PROCESS_MIN_ROWS", 100)
+    if slices is not None:
+        monkeypatch.setattr(estimate_module, "IN_MEMORY_SLICE", slices)
+    seen: list[int] = []
+    real = processes.run_forked
+
+    def counting(tasks: Any) -> Any:
+        seen.append(len(tasks))
+        return real(tasks)
+
+    monkeypatch.setattr(processes, "run_forked", counting)
+    return seen
+
+
+@pytest.mark.parametrize("slices", [None, 700])  # the whole frame, and time-ordered slices of it
+@pytest.mark.parametrize("which", ["default", "every"])
+def test_scenarios_on_two_processes_equal_one_process(sample_frame: pd.DataFrame, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch, slices: int | None,
+                                                      which: str) -> None:
+    catalog = load_catalog()
+    path = None
+    if which == "every":
+        path = tmp_path / "every.yaml"
+        path.write_text(EVERY_STRATEGY)
+    frame = _bucketed(sample_frame)
+    scenarios = select_scenarios(None if path is None else str(path), baseline_only=False, catalog=catalog)
+    forked = _splits(monkeypatch, slices=slices)
+    one = run_estimate(frame, catalog, scenarios)  # one core: one process
+    assert forked in ([], [1])  # sliced or not, nothing forks
+    forked.clear()
+    with workers(2):
+        two = run_estimate(frame, catalog, scenarios)
+    assert forked == [2]
+    assert one.warnings and two.warnings == one.warnings  # the bucket note, from whichever process saw it
+    assert one.window == two.window
+    for a, b in zip(one.scenarios, two.scenarios, strict=True):
+        assert (a.name, a.observed_cost, a.monthly_cost, a.priced, a.extra_cost) == \
+            (b.name, b.observed_cost, b.monthly_cost, b.priced, b.extra_cost)
+        assert a.details == b.details, a.name
+
+
+def test_the_cli_forks_with_jobs_and_prints_the_same(cli: Any, sample_frame: pd.DataFrame, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "log.parquet"
+    sample_frame.assign(model=sample_frame["model"].astype(str), task=sample_frame["task"].astype(str)).to_parquet(log)
+    args = ["estimate", str(log), "--format", "json"]
+    one = cli(*args, "--jobs", "1")
+    forked = _splits(monkeypatch, slices=None)
+    two = cli(*args, "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0, two.stderr
+    assert forked == [2] and one.stdout == two.stdout
+
+
+def test_a_row_error_in_a_forked_group_names_the_row(sample_frame: pd.DataFrame,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log out of time order fails in whichever process slices it, with the same message as one process."""
+    catalog = load_catalog()
+    frame = sample_frame.copy()
+    frame.loc[3000, "timestamp"] = frame["timestamp"].iloc[0]
+    scenarios = select_scenarios(None, baseline_only=False, catalog=catalog)
+    _splits(monkeypatch, slices=700)
+    monkeypatch.setattr(estimate_module, "_slices_pay_off", lambda frame, chosen: True)
+    with pytest.raises(LlmcostError, match="row 3001 is earlier than a row before it"), workers(2):
+        run_estimate(frame, catalog, scenarios)
+
+
+def test_one_core_small_logs_and_stateful_scenarios_stay_in_this_process(sample_frame: pd.DataFrame) -> None:
+    catalog = load_catalog()
+    scenarios = select_scenarios(None, baseline_only=False, catalog=catalog)
+    assert scenario_split.split_scenarios(sample_frame, scenarios) == [list(range(len(scenarios)))]  # 1 core
+    with workers(2):
+        assert len(scenario_split.split_scenarios(sample_frame, scenarios)) == 1  # 4,200 rows: not worth it
+        big = pd.DataFrame(index=range(scenario_split.PROCESS_MIN_ROWS))
+        groups = scenario_split.split_scenarios(big, scenarios)
+        assert len(groups) == 2 and sorted(i for g in groups for i in g) == list(range(len(scenarios)))
+
+
+# --- carried replays: model codes and block ids across chunks ------------------------------------------
+
+
+def _in_chunks(frame: pd.DataFrame, size: int) -> Any:
+    for start in range(0, len(frame), size):
+        yield frame.iloc[start:start + size].reset_index(drop=True)
+
+
+BLOCK_IDS: dict[str, Callable[[int], object]] = {
+    "small ints": lambda b: b,
+    "64-bit hashes": lambda b: (b * 0x9E3779B97F4A7C15) % (1 << 62),  # far beyond a 2**31 range
+    "strings": lambda b: f"blk-{b:x}",
+}
+
+
+@pytest.mark.parametrize("kind", list(BLOCK_IDS))
+@pytest.mark.parametrize("size", [97, 1000])
+def test_streamed_prompt_cache_equals_whole_for_any_block_ids(sample_frame: pd.DataFrame, kind: str,
+                                                              size: int) -> None:
+    to_id = BLOCK_IDS[kind]
+    frame = sample_frame.copy()
+    frame["prefix_hashes"] = [None if blocks is None else [to_id(int(b)) for b in blocks]
+                              for blocks in frame["prefix_hashes"].tolist()]
+    catalog = load_catalog()
+    scenarios = select_scenarios(None, baseline_only=False, catalog=catalog)
+    whole = run_estimate(frame, catalog, scenarios)
+    streamed = run_estimate_chunked(_in_chunks(frame, size), catalog, scenarios)
+    cached = {s.name: s for s in whole.scenarios}["prompt-caching"].details["prompt_cache"]
+    assert cached["hit_requests"] > 0
+    for a, b in zip(whole.scenarios, streamed.scenarios, strict=True):
+        assert (a.observed_cost, a.priced) == (b.observed_cost, b.priced), (kind, a.name)
+
+
+def test_a_key_column_categorical_in_one_chunk_and_text_in_the_next(sample_frame: pd.DataFrame) -> None:
+    """The stand-in prefix keys on task and model: a chunk whose task column is text (a reader that did
+    not make it categorical) must carry on from a chunk whose task was categorical, and the other way."""
+    from llmcost.scenarios.carry import Tail, carried_hits
+
+    frame = sample_frame.iloc[:600].reset_index(drop=True)
+    times = frame["timestamp"].astype("int64").to_numpy()
+    ttl = 3600 * 10**9
+    whole, _ = carried_hits({}, "x", [frame["task"].astype(str).astype("string"), frame["model"]], times, ttl)
+    tails: dict[str, Tail] = {}
+    got = []
+    for i, start in enumerate(range(0, 600, 150)):
+        part = frame.iloc[start:start + 150]
+        task = part["task"] if i % 2 == 0 else part["task"].astype(str).astype("string")
+        hits, _ = carried_hits(tails, "x", [task, part["model"]], times[start:start + 150], ttl)
+        got.append(hits)
+    assert whole.any() and np.array_equal(np.concatenate(got), whole)

@@ -1,8 +1,9 @@
-"""``estimate --baseline-only --by ...`` on Parquet (the Arrow breakdowns) imports no pandas: the baseline-only
-run does not (tests/test_baseline_startup.py), and pandas' import alone costs more than the 10% a breakdown
-may add on 10M rows (issue 13). pyarrow imports pandas behind calls that look harmless (``pa.array`` or
-``to_numpy`` on numpy data, ``fill_null``, ``pyarrow.acero``), so the whole path is probed in a fresh
-process."""
+"""``estimate --baseline-only --by ...`` on Parquet (the Arrow breakdowns) starts like the baseline-only run
+(tests/test_baseline_startup.py): no pandas, no pydantic (the bundled catalog loads light), no
+``pyarrow.compute``; pandas' import alone costs more than the 10% a breakdown may add on 10M rows (issue
+13). pyarrow imports pandas behind calls that look harmless (``pa.array`` or ``to_numpy`` on numpy data,
+``fill_null``, ``pyarrow.acero``), so the whole path is probed in a fresh process; and the light catalog's
+breakdowns equal the validated catalog's."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-UNUSED = ("pandas", "pyarrow.dataset", "pyarrow.pandas_compat")
+UNUSED = ("pandas", "pyarrow.dataset", "pyarrow.pandas_compat", "pyarrow.compute", "pydantic", "llmcost.catalog.schema")
 PROBE = """
 import sys
 sys.argv = ["llmcost", "estimate", *{ARGS}]
@@ -76,3 +78,20 @@ def test_the_probe_sees_pandas_on_the_full_reader(tmp_path: Path) -> None:
     imported = _probe([str(log), "--baseline-only", "--by", "day", "--format", "json", "--output",
                        str(tmp_path / "o.json")], tmp_path)
     assert "pandas" in imported
+
+
+@pytest.mark.parametrize("by", [["day", "model", "task"], ["provider", "tag", "user,week"]])
+def test_the_light_catalog_gives_the_same_breakdowns(cli: Any, tmp_path: Path, by: list[str]) -> None:
+    from llmcost.breakdowns import parse_by
+    from llmcost.catalog import load_catalog
+    from llmcost.pipeline import estimate_logs
+    from llmcost.report.estimate_json import render_json
+    from llmcost.scenarios.interface import Baseline
+
+    log = _log(tmp_path / "log.parquet")
+    result = cli("estimate", log, "--baseline-only", *[a for b in by for a in ("--by", b)], "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    validated = load_catalog(None)  # pydantic
+    assert type(validated).__name__ != "LightCatalog"
+    estimate, _ = estimate_logs([log], validated, [Baseline()], breakdowns=parse_by(by))
+    assert json.loads(result.stdout) == json.loads(render_json(estimate))

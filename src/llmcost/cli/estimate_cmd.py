@@ -118,8 +118,8 @@ def estimate(
         raise UsageError("--scenarios and --baseline-only cannot be used together")
     specs = parse_by(by or [], top)
     check_writable(output)  # before the work, not after minutes of it
-    # a plain baseline only resolves names and prices: a bundled catalog without pydantic (0.15 s less)
-    cat = load_catalog(catalog, light=baseline_only and not (bench or by or sweep) and fmt in _LIGHT_FORMATS)
+    # a plain baseline (breakdowns too) only resolves names and prices: a bundled catalog without pydantic
+    cat = load_catalog(catalog, light=baseline_only and not (bench or sweep) and fmt in _LIGHT_FORMATS)
     chosen = select_scenarios(scenarios, baseline_only=baseline_only, catalog=cat)
     if sweep is not None:
         from llmcost.scenarios.semantic_sweep import with_sweep

@@ -176,19 +176,18 @@ def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[
     None when a value or a column needs the full reader. ``stamps``: the first and last timestamp (ns) from
     the file's statistics; ``buckets``: each row's time bucket numbers when the timestamp column was not
     read (from ``time_pages``)."""
-    import pyarrow.compute as pc
-
-    from llmcost.engines.arrow_baseline import _dictionary, _valid, _with_row_flags, group_sums
+    from llmcost.engines.arrow_baseline import _dictionary, _fn, _valid, _with_row_flags, group_sums
+    from llmcost.engines.time_pages import int64_values
 
     if table.num_rows == 0 or not _valid(table) or not _keys_ok(table):
         return None
     raw, unit = None, 1
     if "timestamp" in table.column_names:
         unit = _NS_PER[table.schema.field("timestamp").type.unit]
-        raw = table.column("timestamp").cast("int64")  # in the column's own unit: no 10M-row product
+        raw = table.column("timestamp")  # its int64 values in the column's own unit: no 10M-row product
         if stamps is None:
-            low_high = pc.min_max(raw)
-            stamps = (int(low_high["min"].as_py()) * unit, int(low_high["max"].as_py()) * unit)
+            values = [int64_values(c) for c in raw.chunks if len(c)]
+            stamps = (min(int(v.min()) for v in values) * unit, max(int(v.max()) for v in values) * unit)
     if stamps is None:
         return None
     if stamps[0] < 0:
@@ -207,7 +206,7 @@ def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[
     grouped = group_sums(table, billing + keys, sums)  # not pyarrow.acero: it imports pandas
     if grouped.num_rows > MAX_GROUPED_ROWS:
         return None  # many users x hours...: the full reader's bincounts beat a Python pass over the groups
-    requests = int(pc.sum(table.column("weight")).as_py()) if "weight" in sums else table.num_rows
+    requests = int(_fn("sum", table.column("weight")).as_py()) if "weight" in sums else table.num_rows
     total, per_table = to_groups(grouped, catalog, stamps[0], dims)
     return PartialBaseline(total, stamps[0], stamps[1], requests), per_table
 

@@ -83,7 +83,9 @@ def _sum_matrix(grouped: pa.Table) -> np.ndarray:
     columns = ["weight_sum" if "weight_sum" in names else "count_all", *(f"{c}_sum" for c in TOKEN_COLUMNS)]
     for j, name in enumerate(columns):
         if name in names:
-            column = grouped.column(name).cast("int64")
+            column = grouped.column(name)
+            if column.type != "int64":  # a sum of integers is int64: never, but not assumed
+                column = column.cast("int64")
             at = 0
             for chunk in column.chunks:  # a sum is null only if all its values were (never: validated)
                 out[at:at + len(chunk), j] = int64_values(chunk) if not chunk.null_count else _zero_nulls(chunk)

@@ -104,7 +104,7 @@ def _arrow_buckets(path: str, group: int, into: dict[str, np.ndarray]) -> None:
     column = read_partition(Partition(path, (group,), size, ("timestamp",), None), threads=False).column(0)
     unit = _NS_PER[column.type.unit]
     at = 0
-    for chunk in column.cast("int64").chunks:
+    for chunk in column.chunks:
         values = int64_values(chunk)
         for s in steps(list(into), unit):
             into[s.dim][at:at + len(values)] = (values + s.shift) // s.size
@@ -112,11 +112,12 @@ def _arrow_buckets(path: str, group: int, into: dict[str, np.ndarray]) -> None:
 
 
 def int64_values(chunk: pa.Array) -> np.ndarray:
-    """An int64 Arrow array without nulls as numpy, zero-copy (``to_numpy`` imports pandas: 0.3 s)."""
+    """An int64 or timestamp Arrow array without nulls as int64 numpy values, zero-copy (``to_numpy``
+    imports pandas: 0.3 s; ``cast`` imports ``pyarrow.compute``: 20-30 ms)."""
     import numpy as np
 
-    if chunk.null_count:
-        raise ValueError("nulls")
+    if chunk.null_count or chunk.type.bit_width != 64:
+        raise ValueError("nulls, or not 64-bit values")
     return np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=len(chunk), offset=chunk.offset * 8)
 
 

@@ -45,8 +45,20 @@ class PartialBaseline:
     requests: int
 
     def merge(self, other: PartialBaseline) -> PartialBaseline:
-        return PartialBaseline(self.groups.merge(other.groups), min(self.start_ns, other.start_ns),
-                               max(self.end_ns, other.end_ns), self.requests + other.requests)
+        """Both partitions' sums, billing groups in ``token_groups.aggregate``'s order (a merge appends the
+        other's new groups last; pricing names the first tier without a card, so the order shows)."""
+        from dataclasses import replace
+
+        merged = self.groups.merge(other.groups)
+        merged = replace(merged, known={k: merged.known[k] for k in sorted(merged.known, key=billing_order)})
+        return PartialBaseline(merged, min(self.start_ns, other.start_ns), max(self.end_ns, other.end_ns),
+                               self.requests + other.requests)
+
+
+def billing_order(key: BillingKey) -> tuple[str, int, bool, str, bool, bool]:
+    """The order ``token_groups.aggregate`` gives billing groups."""
+    return (key.model, key.period, key.service_tier is not None, key.service_tier or "", key.batch,
+            key.long_context)
 
 
 def covers(columns: tuple[str, ...]) -> bool:
@@ -55,10 +67,11 @@ def covers(columns: tuple[str, ...]) -> bool:
         columns)
 
 
-def baseline_of_table(table: pa.Table, catalog: Catalog, stamps: tuple[int, int] | None = None
-                      ) -> PartialBaseline | None:
+def baseline_of_table(table: pa.Table, catalog: Catalog, stamps: tuple[int, int] | None = None, *,
+                      threads: bool = True) -> PartialBaseline | None:
     """Sum ``table`` per billing group, or None when a value needs the full reader's checks. ``stamps`` are
-    the first and last timestamp (ns) when the file's statistics gave them and the column was not read."""
+    the first and last timestamp (ns) when the file's statistics gave them and the column was not read.
+    ``threads``: the group-by on Arrow's thread pool (else in this thread)."""
     import pyarrow as pa
 
     if table.num_rows == 0 or not _valid(table):
@@ -85,7 +98,7 @@ def baseline_of_table(table: pa.Table, catalog: Catalog, stamps: tuple[int, int]
     table = flagged
     flags = [c for c in ("_long", "_period") if c in table.column_names]
     sums = [c for c in (*TOKEN_COLUMNS, "weight") if c in table.column_names]
-    grouped = group_sums(table, keys + flags, sums)
+    grouped = group_sums(table, keys + flags, sums, threads=threads)
     requests = int(_fn("sum", table.column("weight")).as_py()) if "weight" in sums else table.num_rows
     groups = _token_groups(grouped.to_pylist(), catalog, stamps[0])
     return PartialBaseline(groups, stamps[0], stamps[1], requests)
@@ -103,7 +116,7 @@ def _fn(name: str, *args: Any) -> Any:
     return call_function(name, list(args))
 
 
-def group_sums(table: pa.Table, keys: list[str], sums: list[str]) -> pa.Table:
+def group_sums(table: pa.Table, keys: list[str], sums: list[str], *, threads: bool = True) -> pa.Table:
     """``table.group_by(keys).aggregate([(c, "sum") for c in sums] + [([], "count_all")])`` (columns
     ``{c}_sum`` and ``count_all``), run as the same Acero plan that ``TableGroupBy`` builds but through
     ``pyarrow._acero``: ``pyarrow.acero`` imports ``pyarrow.dataset``, which imports pandas (0.3 s of a
@@ -111,11 +124,11 @@ def group_sums(table: pa.Table, keys: list[str], sums: list[str]) -> pa.Table:
     try:
         from pyarrow._acero import AggregateNodeOptions, Declaration, TableSourceNodeOptions
     except ImportError:  # pragma: no cover - the private module moved in some pyarrow: the public route
-        return table.group_by(keys).aggregate([(c, "sum") for c in sums] + [([], "count_all")])
+        return table.group_by(keys, use_threads=threads).aggregate([(c, "sum") for c in sums] + [([], "count_all")])
     aggregates = [([c], "hash_sum", None, f"{c}_sum") for c in sums] + [([], "hash_count_all", None, "count_all")]
     plan = Declaration.from_sequence([Declaration("table_source", TableSourceNodeOptions(table)),
                                       Declaration("aggregate", AggregateNodeOptions(aggregates, keys=keys))])
-    return plan.to_table(use_threads=True)
+    return plan.to_table(use_threads=threads)
 
 
 def _valid(table: pa.Table) -> bool:
@@ -308,6 +321,5 @@ def _token_groups(rows: list[dict[str, Any]], catalog: Catalog, start_ns: int) -
         key = BillingKey(mid, batch, bool(row.get("_long")),
                          None if tier in STANDARD_SERVICE_TIERS or tier == "batch" else tier, period)
         known[key] = known[key] + tokens if key in known else tokens
-    order = sorted(known, key=lambda k: (k.model, k.period, k.service_tier is not None, k.service_tier or "",
-                                         k.batch, k.long_context))
+    order = sorted(known, key=billing_order)
     return TokenGroups({k: known[k] for k in order}, {n: unknown[n] for n in sorted(unknown)}, None)

@@ -103,10 +103,11 @@ def sum_partition(part: Partition, catalog: Catalog, *, threads: bool = True) ->
     from llmcost.engines.arrow_baseline import NeedsTimestamps, baseline_of_table
 
     try:
-        return baseline_of_table(read_partition(part, threads=threads), catalog, part.stamps)
+        return baseline_of_table(read_partition(part, threads=threads), catalog, part.stamps, threads=threads)
     except NeedsTimestamps:
         with_stamps = replace(part, columns=(*part.columns, "timestamp"))
-        return baseline_of_table(read_partition(with_stamps, threads=threads), catalog, part.stamps)
+        return baseline_of_table(read_partition(with_stamps, threads=threads), catalog, part.stamps,
+                                 threads=threads)
 
 
 def read_partition(part: Partition, *, threads: bool = True) -> pa.Table:

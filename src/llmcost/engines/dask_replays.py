@@ -40,10 +40,15 @@ NOT_PARTITIONED = ("--engine dask: scenario replays run on this machine's cores 
 
 def client_reason(scenario: Scenario) -> str | None:
     """Why ``scenario`` must replay on the client (None: it runs on the cluster's time partitions)."""
-    spec: Any = getattr(scenario, "spec", None)
-    if spec is None:
-        return None if scenario.name == "baseline" else "not a scenario file's strategy"
-    if getattr(scenario, "bench", None) is not None:
+    from llmcost.scenarios.engine import ComposedScenario
+    from llmcost.scenarios.interface import Baseline
+
+    if isinstance(scenario, Baseline):
+        return None
+    if not isinstance(scenario, ComposedScenario):  # e.g. wrapped to tally --bench evidence as it replays
+        return "it tallies what it replays in this process"
+    spec = scenario.spec
+    if scenario.bench is not None:
         return "its bench figures are shares of the whole log"
     if spec.semantic_cache is not None:
         return "the semantic cache embeds every request and its cache is bounded over all keys"
@@ -74,8 +79,8 @@ def replay_estimate(engine: Engine, files: list[str], catalog: Catalog, scenario
 
     cluster: Any = engine  # a DaskEngine (its client, address and notes)
     chosen = with_baseline(scenarios)
-    remote = [s for s in chosen if s is chosen[0] or client_reason(s) is None]
-    if len(remote) == 1:
+    remote = [s for s in chosen if client_reason(s) is None]
+    if len(remote) < 2 or remote[0] is not chosen[0]:  # nothing to replay there, or a baseline kept here
         return run_here(scenarios)
     plan = None if skip_bad or not partitionable else plan_partitions(files, max(horizon_ns(s) for s in remote),
                                                  log_format=log_format, default_model=default_model)

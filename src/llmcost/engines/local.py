@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from llmcost.engines.arrow_baseline import PartialBaseline
     from llmcost.engines.interface import Partition
 
-# Partitions read and summed at once: each holds its columns in memory (about 90 MB per 2M rows).
+# Partitions read and summed at once: each holds its columns in memory (about 45 MB per 1M rows).
 IN_FLIGHT = 4
 
 

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from llmcost.catalog import Catalog
+    from llmcost.name_sums import NameSums
+    from llmcost.unpriced_names import UnpricedNames
 
 # Re-exported: callers price and group through this module.
 __all__ = ["AUDIO_COLUMNS", "MILLION", "PRICING_COLUMNS", "SUGGESTED_NAMES", "SUM_COLUMNS", "BillingKey", "CostLine",
@@ -75,56 +77,141 @@ class ModelCost:
 
 @dataclass(frozen=True)
 class PricedTraffic:
-    """Cost of a frame, per model, with unpriced traffic kept apart."""
+    """Cost of a frame, per model, with unpriced traffic kept apart.
 
-    by_model: tuple[ModelCost, ...]
+    ``models`` holds every model the catalog knows (priced by cost, highest first, then those missing a rate,
+    by name); ``names`` the names it does not know, as columns (``unpriced_names``: a log can hold 100,000).
+    ``by_model`` and ``unpriced`` list them all as ``ModelCost`` objects; ``busiest_unpriced``,
+    ``unpriced_count`` and ``unpriced_total`` answer what reports show without building one per name."""
+
+    models: tuple[ModelCost, ...]
+    names: UnpricedNames | None = None
+
+    @cached_property
+    def by_model(self) -> tuple[ModelCost, ...]:
+        """Priced models by cost, then every unpriced one (known ones missing a rate and unknown names) by name."""
+        if not self.names:
+            return self.models
+        no_rate = [m for m in self.models if m.cost is None]
+        return (*self.priced, *heapq.merge(no_rate, self.names.costs(), key=_name))
 
     @cached_property
     def total(self) -> Decimal:
-        return sum((m.cost for m in self.by_model if m.cost is not None), Decimal(0))
+        return sum((m.cost for m in self.models if m.cost is not None), Decimal(0))
 
     @property
     def priced(self) -> tuple[ModelCost, ...]:
-        return tuple(m for m in self.by_model if m.cost is not None)
+        return tuple(m for m in self.models if m.cost is not None)
 
     @cached_property
     def unpriced(self) -> tuple[ModelCost, ...]:
         return tuple(m for m in self.by_model if m.cost is None)
 
+    @property
+    def unpriced_count(self) -> int:
+        return sum(1 for m in self.models if m.cost is None) + (len(self.names) if self.names else 0)
+
+    def busiest_unpriced(self, limit: int) -> list[ModelCost]:
+        """The ``limit`` unpriced models with the most requests (ties by name), busiest first."""
+        no_rate = [m for m in self.models if m.cost is None]
+        top = [] if not self.names else [self.names.cost(i) for i in self.names.ranked[:limit].tolist()]
+        return sorted(no_rate + top, key=lambda m: (-m.tokens.requests, m.model))[:limit]
+
+    def unpriced_requests(self) -> list[tuple[str, float]]:
+        """Every unpriced model's name and requests, by name (no object per unknown name)."""
+        no_rate = [(m.model, m.tokens.requests) for m in self.models if m.cost is None]
+        if not self.names:
+            return no_rate
+        sums = self.names.sums
+        column = sums.requests().tolist()
+        named = list(zip(sums.names, map(int, column) if sums.integral[0] else column, strict=True))
+        return list(heapq.merge(no_rate, named, key=lambda pair: pair[0]))
+
+    def unpriced_total(self) -> TokenSums:
+        """Every unpriced model's tokens, summed."""
+        return _sum_tokens([m.tokens for m in self.models if m.cost is None], self.names)
+
     @cached_property
     def tokens(self) -> TokenSums:
         """All models' tokens, summed field by field (one pass per field, not one object per model)."""
-        if not self.by_model:
-            return ZERO
-        sums = [m.tokens for m in self.by_model]
-        return TokenSums(*(sum(getattr(t, f) for t in sums) for f in TokenSums.__dataclass_fields__))
+        return _sum_tokens([m.tokens for m in self.models], self.names)
 
     @property
     def cost_logged(self) -> Decimal | None:
-        logged = [m.cost_logged for m in self.by_model if m.cost_logged is not None]
+        logged = [m.cost_logged for m in self.models if m.cost_logged is not None]
+        names = self.names.logged_total() if self.names else None
+        if names is not None:
+            logged.append(names)
         return sum(logged, Decimal(0)) if logged else None
 
     def require_priced(self) -> None:
         """Raise for ``--strict`` when any traffic is unpriced."""
-        if self.unpriced:
-            raise UnpricedModelError("unpriced traffic (--strict): " + describe_unpriced(self.unpriced))
+        if self.unpriced_count:
+            raise UnpricedModelError("unpriced traffic (--strict): " + describe_unpriced(self))
+
+
+def unpriced_beyond(base: PricedTraffic, mine: PricedTraffic) -> tuple[ModelCost, ...]:
+    """Unpriced models of ``mine`` that ``base`` prices or that carry more requests than in ``base`` (by name),
+    then ``base``'s unpriced models that ``mine`` prices (by name): compared as columns, one object per model
+    found."""
+    import numpy as np
+
+    def no_rate(p: PricedTraffic) -> list[ModelCost]:
+        return [m for m in p.models if m.cost is None]
+
+    had = {m.model: m.tokens.requests for m in no_rate(base)}
+    extra_named: list[ModelCost] = []
+    if mine.names:
+        wanted = mine.names.requests()
+        if base.names and base.names.names == mine.names.names:
+            before = base.names.requests()
+        else:
+            known = dict(zip(base.names.names, base.names.requests().tolist(), strict=True)) if base.names else {}
+            before = np.array([known.get(n, had.get(n, 0)) for n in mine.names.names], dtype=np.float64)
+        extra_named = [mine.names.cost(i) for i in np.flatnonzero(wanted > before * (1 + 1e-9)).tolist()]
+    if base.names:
+        had.update(zip(base.names.names, base.names.requests().tolist(), strict=True))
+    extra_rate = [m for m in no_rate(mine) if m.tokens.requests > had.get(m.model, 0) * (1 + 1e-9)]
+    kept = {m.model for m in no_rate(mine)} | set(mine.names.names if mine.names else ())
+    moved_named: list[ModelCost] = []
+    if base.names:
+        moved_named = [base.names.cost(i) for i, n in enumerate(base.names.names) if n not in kept]
+    moved_rate = [m for m in no_rate(base) if m.model not in kept]
+    return (*heapq.merge(extra_rate, extra_named, key=_name), *heapq.merge(moved_rate, moved_named, key=_name))
+
+
+def _sum_tokens(sums: list[TokenSums], names: UnpricedNames | None) -> TokenSums:
+    if not sums and not names:
+        return ZERO
+    fields = tuple(TokenSums.__dataclass_fields__)
+    totals = [sum(getattr(t, f) for t in sums) for f in fields]
+    if names:
+        totals = [t + names.sums.column_sum(j) for j, t in enumerate(totals)]
+    return TokenSums(*totals)
 
 
 # How many unpriced names a one-line message lists; the rest are counted (the full list is in JSON).
 LISTED_NAMES = 10
 
 
-def describe_unpriced(models: Sequence[ModelCost], *, limit: int = LISTED_NAMES, reasons: bool = True) -> str:
+def describe_unpriced(models: Sequence[ModelCost] | PricedTraffic, *, limit: int = LISTED_NAMES,
+                      reasons: bool = True) -> str:
     """``a (12 requests: not in catalog); b (...)`` for the busiest ``limit`` models, then ``… and 99,990 more
-    models (1,234,567 requests)``: a message stays one readable line at any number of names."""
-    ranked = sorted(models, key=lambda m: (-m.tokens.requests, m.model))
+    models (1,234,567 requests)``: a message stays one readable line at any number of names. Given a
+    ``PricedTraffic``, its unpriced models (without one object per unknown name)."""
+    if isinstance(models, PricedTraffic):
+        shown_models = models.busiest_unpriced(limit)
+        n_rest = models.unpriced_count - len(shown_models)
+        requests = models.unpriced_total().requests - sum(m.tokens.requests for m in shown_models)
+    else:
+        ranked = sorted(models, key=lambda m: (-m.tokens.requests, m.model))
+        shown_models, rest = ranked[:limit], ranked[limit:]
+        n_rest, requests = len(rest), sum(m.tokens.requests for m in rest)
     shown = [f"{m.model} ({_fmt_count(m.tokens.requests)} requests"
-             + (f": {m.unpriced_reason})" if reasons else ")") for m in ranked[:limit]]
-    rest = ranked[limit:]
+             + (f": {m.unpriced_reason})" if reasons else ")") for m in shown_models]
     text = "; ".join(shown)
-    if rest:
-        requests = sum(m.tokens.requests for m in rest)
-        text += (f"; and {len(rest):,} more model{'s' if len(rest) > 1 else ''} ({_fmt_count(requests)} "
+    if n_rest:
+        text += (f"; and {n_rest:,} more model{'s' if n_rest > 1 else ''} ({_fmt_count(requests)} "
                  "requests; every one is listed in --format json)")
     return text
 
@@ -170,28 +257,45 @@ def price_groups(groups: TokenGroups, catalog: Catalog) -> PricedTraffic:
                 cost += group_cost
         results.append(ModelCost(mid, model.provider, total_tokens, cost, n_long, n_batch,
                                  _logged_cost(groups, mid), reason))
-    # "did you mean" costs a fuzzy search over every catalog name: only for the busiest unknown names
-    busiest = set(sorted(groups.unknown, key=lambda n: -groups.unknown[n].requests)[:SUGGESTED_NAMES])
-    reasons = catalog.names.unknown_reasons  # the same names come back in every scenario of a run
     results.sort(key=lambda m: (m.cost is None, -(m.cost or 0), m.model))
-    unknown = []
-    for name in sorted(groups.unknown):  # after every priced model, by name: the order the sort above gives
-        suggest = name in busiest
-        reason = reasons.get((name, suggest))
-        if reason is None:
-            reason = reasons[(name, suggest)] = _not_in_catalog(name, catalog, suggest=suggest)
-        unknown.append(_unpriced(name, groups.unknown[name], _logged_cost(groups, name), reason))
-    # Unpriced models (known ones missing a rate, and unknown names) follow the priced ones by name.
+    # Priced models by cost, then known models missing a rate by name; unknown names apart, as columns.
     priced = [m for m in results if m.cost is not None]
-    no_rate = [m for m in results if m.cost is None]
-    return PricedTraffic((*priced, *heapq.merge(no_rate, unknown, key=_name)))
+    no_rate = sorted((m for m in results if m.cost is None), key=_name)
+    return PricedTraffic((*priced, *no_rate), _unknown_names(groups, catalog))
+
+
+def _unknown_names(groups: TokenGroups, catalog: Catalog) -> UnpricedNames | None:
+    from llmcost.name_sums import NameSums
+    from llmcost.unpriced_names import UnpricedNames
+
+    if not groups.unknown:
+        return None
+    sums = groups.unknown if isinstance(groups.unknown, NameSums) else NameSums.of(dict(groups.unknown))
+    # "did you mean" costs a fuzzy search over every catalog name: only for the busiest unknown names
+    busiest = {sums.names[i] for i in _busiest(sums, SUGGESTED_NAMES)}
+    known = catalog.names.unknown_reasons  # the same names come back in every scenario of a run
+    reasons = [known.get((name, name in busiest)) or "" for name in sums.names]
+    for i, reason in enumerate(reasons):
+        if not reason:
+            name = sums.names[i]
+            suggest = name in busiest
+            reasons[i] = known[(name, suggest)] = _not_in_catalog(name, catalog, suggest=suggest)
+    return UnpricedNames(sums, reasons, groups.logged)
+
+
+def _busiest(sums: NameSums, n: int) -> list[int]:
+    """The ``n`` names with the most requests (ties: the first by name, as ``sorted`` by requests gave)."""
+    import numpy as np
+
+    top: list[int] = np.argsort(-sums.requests(), kind="stable")[:n].tolist()
+    return top
 
 
 def _name(m: ModelCost) -> str:
     return m.model
 
 
-def _unpriced(name: str, tokens: TokenSums, logged: Decimal | None, reason: str) -> ModelCost:
+def unpriced_cost(name: str, tokens: TokenSums, logged: Decimal | None, reason: str) -> ModelCost:
     """``ModelCost(name, None, tokens, None, ...)`` without the frozen dataclass's per-field setattr: a log
     with 100,000 unknown model names makes 100,000 of these per scenario."""
     made: ModelCost = object.__new__(ModelCost)

@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from llmcost.frame import TOKEN_COLUMNS
 
 if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+
     import numpy as np
     import pandas as pd
 
     from llmcost.catalog import Catalog, ModelPrice
+    from llmcost.name_sums import NameSums
 
 SUM_COLUMNS = ("weight", *TOKEN_COLUMNS)  # the order TokenSums' fields follow
 AUDIO_COLUMNS = ("audio_input_tokens", "audio_output_tokens", "audio_cache_read_tokens")
@@ -134,16 +137,27 @@ class TokenGroups:
     """
 
     known: dict[BillingKey, TokenSums] = field(default_factory=dict)
-    unknown: dict[str, TokenSums] = field(default_factory=dict)
+    # aggregate's are ``name_sums.NameSums`` (columns, not an object per name); a plain dict elsewhere
+    unknown: MutableMapping[str, TokenSums] = field(default_factory=dict)
     logged: dict[str, float] | None = None
 
     def merge(self, other: TokenGroups) -> TokenGroups:
+        from llmcost.name_sums import NameSums
+
         known = dict(self.known)
         for key, sums in other.known.items():
             known[key] = known[key] + sums if key in known else sums
-        unknown = dict(self.unknown)
-        for name, sums in other.unknown.items():
-            unknown[name] = unknown[name] + sums if name in unknown else sums
+        unknown: MutableMapping[str, TokenSums]
+        if isinstance(self.unknown, NameSums) and isinstance(other.unknown, NameSums):
+            unknown = self.unknown.plus(other.unknown)
+        elif not other.unknown:
+            unknown = self.unknown
+        elif not self.unknown:
+            unknown = other.unknown
+        else:
+            unknown = dict(self.unknown)
+            for name, sums in other.unknown.items():
+                unknown[name] = unknown[name] + sums if name in unknown else sums
         logged = None
         if self.logged is not None or other.logged is not None:
             logged = dict(self.logged or {})
@@ -154,8 +168,6 @@ class TokenGroups:
 
 def aggregate(frame: pd.DataFrame, catalog: Catalog) -> TokenGroups:
     """Sum the frame's tokens per billing group (vectorized: one bincount per column)."""
-    import pandas as pd
-
     ids = model_ids(frame, catalog)
     known = ids.notna().to_numpy()
     groups = TokenGroups(logged={} if "cost_logged" in frame.columns else None)
@@ -163,13 +175,27 @@ def aggregate(frame: pd.DataFrame, catalog: Catalog) -> TokenGroups:
     if known.any():
         _aggregate_known(frame, ids, known, catalog, groups, columns)
     if (~known).any():
-        unknown = frame.loc[~known]
-        for name, tokens, logged in _group_sums(unknown, pd.Categorical(unknown["model"].astype("string")),
-                                                columns):
-            groups.unknown[name] = tokens
-            if groups.logged is not None and logged is not None:
-                groups.logged[name] = float(logged)
+        groups.unknown = _unknown_sums(frame.loc[~known], columns, groups.logged)
     return groups
+
+
+def _unknown_sums(unknown: pd.DataFrame, columns: tuple[str, ...], logged: dict[str, float] | None) -> NameSums:
+    """The unknown models' token sums by name, as columns (``logged``, if given, gets each name's logged cost)."""
+    import numpy as np
+    import pandas as pd
+
+    from llmcost.name_sums import name_sums
+
+    keys = pd.Categorical(unknown["model"].astype("string"))
+    names = [str(name) for name in keys.categories.tolist()]
+    codes = np.where(np.asarray(keys.codes) >= 0, np.asarray(keys.codes, dtype=np.int64), len(names))
+    sums = name_sums(unknown, names, codes, columns, None)
+    if logged is not None and "cost_logged" in unknown.columns:
+        per_name = _bincount(codes, _logged(unknown), len(names))
+        at = {name: i for i, name in enumerate(names)}
+        for name in sums.names:
+            logged[name] = float(decimal_of(per_name[at[name]]))
+    return sums
 
 
 def _sum_columns(frame: pd.DataFrame) -> tuple[str, ...]:
@@ -337,27 +363,6 @@ def _logged(frame: pd.DataFrame) -> np.ndarray:
     import pandas as pd
 
     return pd.to_numeric(frame["cost_logged"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
-
-
-def _group_sums(frame: pd.DataFrame, keys: pd.Categorical[Any],
-                columns: tuple[str, ...]) -> list[tuple[str, TokenSums, Decimal | None]]:
-    import numpy as np
-
-    n = len(keys.categories)
-    codes = np.where(np.asarray(keys.codes) >= 0, np.asarray(keys.codes, dtype=np.int64), n)
-    sums = {col: _bincount(codes, frame[col].to_numpy(), n) for col in columns}
-    logged = _bincount(codes, _logged(frame), n) if "cost_logged" in frame.columns else None
-    # One TokenSums per group that has requests, built positionally when the columns are TokenSums' own
-    # leading fields (the usual case): a log with 100,000 model names builds 100,000 of them per scenario.
-    fields = tuple("requests" if c == "weight" else c for c in columns)
-    positional = fields == tuple(TokenSums.__dataclass_fields__)[:len(fields)]
-    names = [str(name) for name in keys.categories.tolist()]
-    out = []
-    for i, row in enumerate(zip(*(sums[c][:n] for c in columns), strict=True)):
-        if row[0]:  # requests
-            tokens = _token_sums(row) if positional else _sums(sums, columns, i)
-            out.append((names[i], tokens, decimal_of(logged[i]) if logged is not None else None))
-    return out
 
 
 def _token_sums(values: tuple[Any, ...]) -> TokenSums:

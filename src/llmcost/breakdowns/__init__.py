@@ -8,7 +8,7 @@ baseline's observed cost exactly (tag rows excepted: a request with several tags
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -254,7 +254,7 @@ def _sum_by_key(frame: pd.DataFrame, keys: RowKeys, codes: object, names: tuple[
     return out
 
 
-def _put(sums: dict[Any, TokenSums], key: Any, add: TokenSums) -> None:
+def _put(sums: MutableMapping[Any, TokenSums], key: Any, add: TokenSums) -> None:
     """Add ``add`` under ``key`` (two codes may name the same value, e.g. 1 and "1" in a text column)."""
     sums[key] = sums[key] + add if key in sums else add
 

@@ -84,7 +84,7 @@ def run_check(policy: Policy) -> CheckRun:
         drivers=drivers(ctx),
         diff=diff,
         baseline_source=baseline,
-        unpriced=tuple((m.model, m.tokens.requests) for m in outcome.priced.unpriced),
+        unpriced=tuple(outcome.priced.unpriced_requests()),
     )
     return CheckRun(result, estimate, logset.files)
 

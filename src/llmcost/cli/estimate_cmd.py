@@ -153,11 +153,11 @@ def estimate(
     for path, reasons in read.skipped.items():
         for why, n in reasons.items():
             warn(f"{path}: skipped {n:,} row(s): {why}")
-    unpriced = result.baseline.priced.unpriced
     if strict:
         result.require_priced()
-    elif unpriced:
-        warn(f"unpriced models, left out of the totals: {describe_unpriced(unpriced)} (use --strict to fail)")
+    elif result.baseline.priced.unpriced_count:
+        warn(f"unpriced models, left out of the totals: {describe_unpriced(result.baseline.priced)} "
+             "(use --strict to fail)")
     for s in result.scenarios[1:]:
         beyond = result.unpriced_beyond_baseline(s)
         if beyond:

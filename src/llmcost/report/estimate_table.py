@@ -12,6 +12,7 @@ from llmcost.estimate import Estimate, ScenarioOutcome
 from llmcost.pricing import ModelCost
 from llmcost.report.breakdown_view import breakdown_tables
 from llmcost.report.evidence_view import evidence_tables
+from llmcost.report.model_rows import RestRow, busiest_across, model_in
 from llmcost.report.money import adds_up, count, pct, usd
 from llmcost.report.scenario_details import summary_lines
 
@@ -50,7 +51,9 @@ def _adds_up(est: Estimate) -> bool:
     b = est.baseline
     costs = [m.cost for m in b.priced.priced if m.cost is not None]
     checks = [(costs, b.priced.total), ([b.monthly(c) for c in costs], b.monthly(b.priced.total))]
-    logged = [m.cost_logged for m in b.priced.by_model if m.cost_logged is not None]
+    logged = [m.cost_logged for m in b.priced.models if m.cost_logged is not None]
+    if b.priced.names and b.priced.names.logged is not None:
+        logged += [c for c in map(b.priced.names.cost_logged, range(len(b.priced.names))) if c is not None]
     if b.priced.cost_logged is not None:
         checks.append((logged, b.priced.cost_logged))
     if len(est.scenarios) > 1:
@@ -112,7 +115,8 @@ def _incomplete_lines(est: Estimate) -> Text | None:
     text = Text(style="yellow")
     for s in est.scenarios[1:]:
         for m in est.unpriced_beyond_baseline(s):
-            found = next((u for u in s.priced.unpriced if u.model == m.model), None)
+            found = model_in(s.priced, m.model)
+            found = found if found is not None and found.cost is None else None
             if found is None:  # unpriced in the baseline, priced here: the totals cover different traffic
                 text.append(f"* Incomplete: {s.name} prices {m.model}, which the baseline leaves unpriced "
                             f"({m.unpriced_reason}); no savings shown.\n")
@@ -124,39 +128,32 @@ def _incomplete_lines(est: Estimate) -> Text | None:
 
 def _requests_by_model(est: Estimate) -> Table:
     """Requests and monthly cost per model under each scenario, side by side: the busiest ``TABLE_ROWS``
-    models (by requests across scenarios), then one row for the rest."""
+    models (by requests across scenarios), then one row for the rest (summed as columns: ``model_rows``)."""
     table = Table(title="Requests and monthly cost by model (tier)", title_justify="left")
     table.add_column("Model (tier)")
-    per_scenario = [{m.model: m for m in s.priced.by_model} for s in est.scenarios]
-    busy: dict[str, float] = {}
     for s in est.scenarios:
         table.add_column(s.name, justify="right")
-        for m in s.priced.by_model:
-            busy[m.model] = busy.get(m.model, 0.0) + m.tokens.requests
     tiers: dict[str, str] = {}
     for s in est.scenarios:
         tiers.update((m, t) for m, t in (s.details.get("model_tiers") or {}).items() if t)
-    ranked = sorted(busy, key=lambda name: -busy[name])
-    for name in ranked[:TABLE_ROWS]:
+    shown, rest, n_rest = busiest_across(est.scenarios, TABLE_ROWS)
+    for name in shown:
         row = [f"{name} ({tiers[name]})" if name in tiers else name]
-        for s, models in zip(est.scenarios, per_scenario, strict=True):
-            found = models.get(name)
+        for s in est.scenarios:
+            found = model_in(s.priced, name)
             if found is None or not found.tokens.requests:
                 row.append("—")
             else:
                 money = usd(s.monthly(found.cost)) if found.cost is not None else "unpriced"
                 row.append(f"{count(round(found.tokens.requests, 1))} · {money}")
         table.add_row(*row)
-    rest = ranked[TABLE_ROWS:]
-    if rest:
-        row = [f"{len(rest):,} more models (all in --format json)"]
-        for s, models in zip(est.scenarios, per_scenario, strict=True):
-            others = [models[n] for n in rest if n in models]
-            priced = [m.cost for m in others if m.cost is not None]
-            money = usd(s.monthly(sum(priced, Decimal(0)))) if priced else "unpriced"
-            if priced and len(priced) < len(others):
+    if n_rest:
+        row = [f"{n_rest:,} more models (all in --format json)"]
+        for s, cell in zip(est.scenarios, rest, strict=True):
+            money = usd(s.monthly(sum(cell.priced, Decimal(0)))) if cell.priced else "unpriced"
+            if cell.priced and len(cell.priced) < cell.models:
                 money += " + unpriced"
-            row.append(f"{count(round(sum(m.tokens.requests for m in others), 1))} · {money}")
+            row.append(f"{count(round(cell.requests, 1))} · {money}")
         table.add_row(*row)
     return table
 
@@ -225,7 +222,7 @@ def _by_model(est: Estimate, s: ScenarioOutcome) -> Table:
     columns += [("Monthly", usd(s.monthly_cost), "right"), ("Share", "100.0%" if total else "—", "right")]
     for name, footer, justify in columns:
         table.add_column(name, footer=footer, justify=justify)  # type: ignore[arg-type]
-    shown, rest = _top_rows(s)
+    shown, rest = _top_rows(s)  # the rest: summed as columns
     for m in shown:
         cost = m.cost
         row = [
@@ -242,45 +239,43 @@ def _by_model(est: Estimate, s: ScenarioOutcome) -> Table:
         row += [usd(s.monthly(cost)) if cost is not None else "unpriced",
                 pct(cost / total * 100) if cost is not None and total else "—"]
         table.add_row(*row)
-    if rest:
+    if rest.models:
         table.add_row(*_rest_row(s, rest, logged, total))
     return table
 
 
-def _top_rows(s: ScenarioOutcome) -> tuple[list[ModelCost], list[ModelCost]]:
-    """The priced models by cost, then the unpriced by requests: the first ``TABLE_ROWS``, and the rest."""
+def _top_rows(s: ScenarioOutcome) -> tuple[list[ModelCost], RestRow]:
+    """The priced models by cost, then the unpriced by requests: the first ``TABLE_ROWS``, and the rest summed."""
     priced = list(s.priced.priced)  # by_model keeps them by cost, highest first
-    unpriced = sorted(s.priced.unpriced, key=lambda m: (-m.tokens.requests, m.model))
-    ordered = priced + unpriced
-    return ordered[:TABLE_ROWS], ordered[TABLE_ROWS:]
+    shown = (priced + s.priced.busiest_unpriced(max(0, TABLE_ROWS - len(priced))))[:TABLE_ROWS]
+    return shown, RestRow.of(s.priced, shown)
 
 
-def _rest_row(s: ScenarioOutcome, rest: list[ModelCost], logged: bool, total: Decimal) -> list[str]:
-    costs = [m.cost for m in rest if m.cost is not None]
+def _rest_row(s: ScenarioOutcome, rest: RestRow, logged: bool, total: Decimal) -> list[str]:
+    costs = rest.costs
     cost = sum(costs, Decimal(0)) if costs else None
-    label = f"{len(rest):,} more models" + (" (some unpriced)" if len(costs) < len(rest) else "")
-    tokens = [m.tokens for m in rest]
-    row = [label, count(sum(t.requests for t in tokens)), count(sum(t.input_tokens for t in tokens)),
-           count(sum(t.cache_read_tokens for t in tokens)),
-           count(sum(t.cache_write_tokens + t.cache_write_1h_tokens for t in tokens)),
-           count(sum(t.output_tokens for t in tokens)), usd(cost)]
+    label = f"{rest.models:,} more models" + (" (some unpriced)" if len(costs) < rest.models else "")
+    tokens = rest.tokens
+    row = [label, count(tokens.requests), count(tokens.input_tokens), count(tokens.cache_read_tokens),
+           count(tokens.cache_write_tokens + tokens.cache_write_1h_tokens), count(tokens.output_tokens), usd(cost)]
     if logged:
-        row.append(usd(sum((m.cost_logged for m in rest if m.cost_logged is not None), Decimal(0))))
+        row.append(usd(rest.logged))
     row += [usd(s.monthly(cost)) if cost is not None else "unpriced",
             pct(cost / total * 100) if cost is not None and total else "—"]
     return row
 
 
 def _unpriced_lines(s: ScenarioOutcome) -> Text | None:
-    if not s.priced.unpriced:
+    if not s.priced.unpriced_count:
         return None
     text = Text(style="yellow")
-    ranked = sorted(s.priced.unpriced, key=lambda m: (-m.tokens.requests, m.model))
-    for m in ranked[:TABLE_ROWS]:
+    shown = s.priced.busiest_unpriced(TABLE_ROWS)
+    for m in shown:
         text.append(f"Unpriced: {m.model} — {count(m.tokens.requests)} requests ({m.unpriced_reason}); "
                     "not included in the totals.\n")
-    rest = ranked[TABLE_ROWS:]
-    if rest:
-        text.append(f"Unpriced: {len(rest):,} more models — {count(sum(m.tokens.requests for m in rest))} "
+    n_rest = s.priced.unpriced_count - len(shown)
+    if n_rest:
+        requests = s.priced.unpriced_total().requests - sum(m.tokens.requests for m in shown)
+        text.append(f"Unpriced: {n_rest:,} more models — {count(requests)} "
                     "requests; not included in the totals (every one is listed in --format json).\n")
     return text

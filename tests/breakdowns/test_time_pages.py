@@ -234,6 +234,7 @@ def test_cli_day_buckets_read_no_timestamps(cli: Any, monkeypatch: pytest.Monkey
     monkeypatch.setattr(time_pages, "PAGE_ROWS", 50)
     fast = _estimate(cli, str(path), *by)
     assert read and all("timestamp" not in columns for columns in read)
+    assert _estimate(cli, str(path), *by, "--jobs", "1") == fast  # the buckets on the reading thread
     monkeypatch.setattr(arrow_breakdowns, "breakdown_estimate", lambda *a, **kw: None)
     assert fast == _estimate(cli, str(path), *by)
 

@@ -255,3 +255,29 @@ def test_a_key_column_categorical_in_one_chunk_and_text_in_the_next(sample_frame
         hits, _ = carried_hits(tails, "x", [task, part["model"]], times[start:start + 150], ttl)
         got.append(hits)
     assert whole.any() and np.array_equal(np.concatenate(got), whole)
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_leading_hits_equal_the_prefix_index_replay(ordered: bool, seed: int) -> None:
+    """The carried replay's one-sort kernel against PrefixIndex.replay: ties in time, requests that touch a
+    block twice, rows out of time order, models sharing blocks."""
+    from llmcost.scenarios.carry import leading_hits
+    from llmcost.scenarios.prefix_index import PrefixIndex
+
+    rng = np.random.default_rng(seed)
+    rows = 3_000
+    counts = rng.integers(0, 7, rows)
+    offsets = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    codes = rng.integers(0, 25, int(offsets[-1])).astype(np.int64)
+    times = rng.integers(0, 2_000, rows) * 10**9
+    if ordered:
+        times = np.sort(times)
+    models = rng.integers(0, 3, rows)
+    ttl = 300 * 10**9
+    index = PrefixIndex(codes.astype(np.int32), offsets, np.ones(rows, dtype=bool), times)
+    expected, _, _ = index.replay(np.arange(rows), models, np.ones(rows, dtype=bool), ttl, reuse=False)
+    got = leading_hits(codes, offsets, models, times, ttl)
+    assert 0 < int((expected > 0).sum()) < rows
+    assert np.array_equal(got, expected)

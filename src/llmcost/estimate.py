@@ -197,18 +197,15 @@ def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scena
 
     from llmcost.engines.processes import run_forked
     from llmcost.engines.threads import current_workers
-    from llmcost.scenarios.exact_cache import replay_whole
     from llmcost.scenarios.prefix_index import prepare
 
     has_buckets = bool((frame["weight"].to_numpy() > 1).any())
     threads = max(1, current_workers() // len(groups))
-    whole_hits = replay_whole(frame, [c for s in chosen if (c := _exact_cache_of(s)) is not None])
     shared = None
     if not sliced and any(not isinstance(s, Baseline) for s in chosen):
         frame, shared = prepare(frame)  # once, before the groups part (see scenarios.prefix_index)
-        shared.whole_hits = whole_hits
     tasks = [partial(_group_parts, frame, catalog, [chosen[i] for i in group], sliced, shared, has_buckets,
-                     threads, on_scenario if k == 0 else None, whole_hits) for k, group in enumerate(groups)]
+                     threads, on_scenario if k == 0 else None) for k, group in enumerate(groups)]
     parts: list[_Part | None] = [None for _ in chosen]
     models: set[str] = set()
     for group, (group_parts, group_models) in zip(groups, run_forked(tasks), strict=True):
@@ -224,12 +221,20 @@ def _exact_cache_of(scenario: Scenario) -> Any:
 
 
 def _group_parts(frame: pd.DataFrame, catalog: Catalog, chosen: list[Scenario], sliced: bool, shared: Shared | None,
-                 has_buckets: bool, threads: int, on_scenario: Callable[[str], None] | None,
-                 whole_hits: dict[str, Any]) -> tuple[list[_Part | None], set[str]]:
+                 has_buckets: bool, threads: int,
+                 on_scenario: Callable[[str], None] | None) -> tuple[list[_Part | None], set[str]]:
+    """One group's parts. Its exact caches are replayed first, once, on the whole log as logged (the
+    cache sees the traffic before any other strategy), and read by every scenario and slice of the group."""
+    from dataclasses import replace as with_fields
+
     from llmcost.engines.threads import workers
+    from llmcost.scenarios.exact_cache import replay_whole
 
     buckets = BucketModels(has_buckets)
     with workers(threads):
+        whole_hits = replay_whole(frame, [c for s in chosen if (c := _exact_cache_of(s)) is not None])
+        if shared is not None:
+            shared = with_fields(shared, memo={}, whole_hits=whole_hits)
         if sliced:
             slices = (frame.iloc[lo:lo + IN_MEMORY_SLICE] for lo in range(0, len(frame), IN_MEMORY_SLICE))
             parts = _chunked_parts(slices, catalog, chosen, on_scenario, buckets, whole_hits=whole_hits)

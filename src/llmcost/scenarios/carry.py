@@ -145,7 +145,6 @@ def carried_prefix(tails: dict[str, Tail], name: str, index: PrefixIndex, codes:
     (zeros): which blocks a later request reuses needs the chunks to come."""
     import numpy as np
 
-    from llmcost.scenarios.prefix_index import PrefixIndex
 
     tail = tails.get(name)
     vocab = tail.vocabs[0] if tail is not None and tail.vocabs else {}
@@ -161,9 +160,8 @@ def carried_prefix(tails: dict[str, Tail], name: str, index: PrefixIndex, codes:
     else:
         before, tail_elements = 0, 0
     counts = np.diff(offsets)
-    replayed = PrefixIndex(_compact(chunk_codes), offsets, np.ones(len(counts), dtype=bool), times)
-    rows = np.arange(len(counts), dtype=np.int64)
-    lead, useful, _ = replayed.replay(rows, model_codes, np.ones(len(counts), dtype=bool), ttl, reuse=False)
+    lead = leading_hits(chunk_codes, offsets, model_codes, times, ttl)
+    useful = np.zeros(len(counts), dtype=np.int64)
     keep = times > times.max(initial=0) - ttl
     kept_counts = counts[keep]
     kept_offsets = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
@@ -177,6 +175,40 @@ def carried_prefix(tails: dict[str, Tail], name: str, index: PrefixIndex, codes:
     raw[~from_tail] = index.raw(codes[elements[~from_tail] - tail_elements])
     tails[name] = Tail([model_codes[keep]], times[keep], raw, kept_offsets, vocabs=[vocab])
     return lead[before:], useful[before:]
+
+
+def leading_hits(codes: np.ndarray, offsets: np.ndarray, models: np.ndarray, times: np.ndarray,
+                 ttl: int) -> np.ndarray:
+    """Leading cached blocks per request: request ``r`` touches blocks ``codes[offsets[r]:offsets[r+1]]`` at
+    ``times[r]`` on model ``models[r]``, and a block is cached when the same model touched it less than
+    ``ttl`` before (ties in time in row order). One stable counting sort of the (block, model) key in
+    time order, then one comparison of neighbours: the prompt-cache replay of ``PrefixIndex.replay``
+    without its per-model passes, for a chunk replayed once."""
+    import numpy as np
+
+    from llmcost.scenarios.prefix_index import _leading_runs, stable_order
+
+    counts = np.diff(offsets)
+    rows = len(counts)
+    owner = np.repeat(np.arange(rows, dtype=np.int32 if rows < 2**31 else np.int64), counts)
+    in_time = None if bool(np.all(times[1:] >= times[:-1])) else np.argsort(times, kind="stable")
+    if in_time is not None:  # element order must be time order: the rows' elements, rows by time
+        rank = np.empty(rows, dtype=np.int64)
+        rank[in_time] = np.arange(rows, dtype=np.int64)
+        elements = np.argsort(rank[owner], kind="stable")
+    n_models = int(models.max(initial=0)) + 1
+    key = _compact(codes).astype(np.int64) * n_models + models[owner]
+    if in_time is not None:
+        key = key[elements]
+    order = stable_order(key)
+    touched = key[order]
+    where = order if in_time is None else elements[order]
+    when = times[owner[where]]
+    follows = (touched[1:] == touched[:-1]) & ((when[1:] - when[:-1]) < ttl)
+    missed = np.ones(len(codes), dtype=bool)
+    missed[where[1:][follows]] = False
+    lead, _ = _leading_runs(missed, None, offsets, owner)
+    return lead
 
 
 def _codes_in(index: PrefixIndex, ids: np.ndarray, codes: np.ndarray) -> np.ndarray:

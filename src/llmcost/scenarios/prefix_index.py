@@ -195,6 +195,13 @@ def _block_ranges(idx: np.ndarray, code: np.ndarray) -> list[np.ndarray]:
 _PIECE_MIN = 1 << 18
 
 
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """Positions of ``keys`` (non-negative ints) in stable sorted order: a counting sort when the keys
+    are dense enough, else one sort of (key, position)."""
+    found = _counting_sort(keys)
+    return found[0] if found is not None else _composite_sort(keys)[0]
+
+
 def _counting_sort(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(order, sorted codes) by pandas' counting sort (O(n), stable), about twice as fast as the
     composite sort at 50M elements. It is a private pandas function, so any surprise falls back."""

@@ -294,6 +294,6 @@ def test_equal_requests_rank_by_first_appearance_not_by_name() -> None:
     first = _Outcome(price(_frame(["custom-b", "custom-c", "gpt-4o"], [2, 2, 1]), catalog))
     later = _Outcome(price(_frame(["aaa"], [2]), catalog))
     for limit, expected in ((1, ["custom-b"]), (2, ["custom-b", "custom-c"]), (3, ["custom-b", "custom-c", "aaa"])):
-        shown, cells, n_rest = busiest_across((first, later), limit)  # type: ignore[arg-type]
+        shown, _cells, n_rest = busiest_across((first, later), limit)  # type: ignore[arg-type]
         assert shown == expected == _old_requests_by_model([first, later], limit)[0]
         assert n_rest == 4 - limit

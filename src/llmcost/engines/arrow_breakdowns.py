@@ -12,7 +12,7 @@ ordinary way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from llmcost.scenarios.interface import Scenario
 
 KEY_COLUMNS = ("task", "user", "tags")
+_Got = tuple[PartialBaseline, Summed] | None  # a partition's sums (None: it needs the full reader)
 _KEY_OF = {"task": "task", "user": "user", "tag": "tags", "tagset": "tags"}  # dimension → the column it reads
 MAX_GROUPED_ROWS = 20_000  # a Python pass over the grouped rows costs ~30 µs each: past this, the full reader
 
@@ -64,26 +65,31 @@ def breakdown_estimate(engine: Engine, files: list[str], tables: Breakdowns, sce
 
 
 def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> tuple[PartialBaseline, Summed] | None:
-    """Every partition summed in turn with Arrow's pool sized to ``jobs``; None as soon as one needs the
-    full reader (nothing is merged into ``tables`` before every partition has been summed)."""
+    """Every partition summed, side by side as the baseline's local engine sums them (``engines.local``:
+    up to ``IN_FLIGHT`` partitions on as many threads, Arrow's pool sized to ``jobs``); None as soon as one
+    needs the full reader (nothing is merged into ``tables`` before every partition has been summed)."""
+    from functools import partial
+
     import pyarrow as pa
 
+    from llmcost.engines.local import IN_FLIGHT
+
     dims = [t.row_dims for t in tables.tables]
+    wanted = {d for ds in dims for d in ds}
+    names: dict[str, list[str]] = {}
+    for part in partitions:
+        if part.path not in names:
+            names[part.path] = _file_columns(part.path)
+    plans = [_with_key_columns(part, names[part.path], wanted) for part in partitions]
+    side_by_side = min(jobs, len(plans), IN_FLIGHT)
+    timed = [d for d in TIME_DIMENSIONS if d in wanted]
+    work = partial(_sum_plan, catalog=tables.catalog, dims=dims, threads=jobs > side_by_side, timed=timed)
     before = pa.cpu_count()
     pa.set_cpu_count(jobs)
     try:
         total: PartialBaseline | None = None
         per_table: Summed = [{} for _ in dims]  # this module's own dicts and groups, added to in place
-        wanted = {d for ds in dims for d in ds}
-        names: dict[str, list[str]] = {}
-        for part in partitions:
-            if part.path not in names:
-                names[part.path] = _file_columns(part.path)
-        plans = [_with_key_columns(part, names[part.path], wanted) for part in partitions]
-        timed = [d for d in TIME_DIMENSIONS if d in wanted]
-        for plan, table, buckets in _read(plans, jobs > 1, timed):
-            got = _sum_read(table, plan, tables.catalog, dims, jobs > 1, buckets)
-            del table
+        for got in _in_order(work, plans, side_by_side):
             if got is None:
                 return None
             total = got[0] if total is None else total.merge(got[0])
@@ -95,6 +101,28 @@ def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> 
         return replace(total, groups=ordered_groups(total.groups)), ordered
     finally:
         pa.set_cpu_count(before)
+
+
+def _in_order(work: Callable[[Partition], _Got], plans: list[Partition], threads: int) -> Iterator[_Got]:
+    """``work`` of each plan, in order, at most ``threads`` at once (memory: a partition each); the ones not
+    started yet are cancelled when the caller stops early."""
+    if threads <= 1:
+        yield from map(work, plans)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="llmcost-breakdowns") as pool:
+        pending = deque(pool.submit(work, plan) for plan in plans[:threads])
+        try:
+            for plan in plans[threads:]:
+                yield pending.popleft().result()
+                pending.append(pool.submit(work, plan))
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _with_key_columns(part: Partition, file_columns: list[str], wanted: set[str]) -> Partition:
@@ -122,33 +150,20 @@ def _paged(part: Partition, wanted: set[str]) -> bool:
     return crossings * PAGE_ROWS <= DECODE_SHARE * part.rows
 
 
-def _read(plans: list[Partition], threads: bool, timed: list[str]
-          ) -> Iterator[tuple[Partition, pa.Table, dict[str, np.ndarray] | None]]:
-    """Each partition read in turn, so memory stays at one partition (reading the next one on a thread while
-    one is summed measured no faster on 2 cores: Arrow's pool already runs both), with its time buckets
-    from the pages' statistics when its timestamps are not read (on a thread beside Arrow's read)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+def _sum_plan(plan: Partition, *, catalog: Catalog, dims: Sequence[tuple[str, ...]], threads: bool,
+              timed: list[str]) -> _Got:
+    """Read a partition and sum it, with its time buckets from the pages' statistics when its timestamps
+    are not read."""
     from llmcost.engines.partitions import read_partition
     from llmcost.engines.time_pages import partition_buckets
 
-    with ThreadPoolExecutor(1, thread_name_prefix="llmcost-buckets") as pool:
-        for plan in plans:
-            if not timed or "timestamp" in plan.columns:
-                yield plan, read_partition(plan, threads=threads), None
-            elif not threads:
-                yield plan, read_partition(plan, threads=False), partition_buckets(plan.path, plan.row_groups, timed)
-            else:
-                job = pool.submit(partition_buckets, plan.path, plan.row_groups, timed)
-                try:
-                    table = read_partition(plan, threads=True)
-                finally:
-                    buckets = job.result()
-                yield plan, table, buckets
+    paged = bool(timed) and "timestamp" not in plan.columns
+    buckets = partition_buckets(plan.path, plan.row_groups, timed) if paged else None
+    return _sum_read(read_partition(plan, threads=threads), plan, catalog, dims, threads, buckets)
 
 
 def _sum_read(table: pa.Table, plan: Partition, catalog: Catalog, dims: Sequence[tuple[str, ...]],
-              threads: bool, buckets: dict[str, np.ndarray] | None) -> tuple[PartialBaseline, Summed] | None:
+              threads: bool, buckets: dict[str, np.ndarray] | None) -> _Got:
     """A partition's sums; read again with its timestamps when a model in it changed price inside it."""
     from llmcost.engines.arrow_baseline import NeedsTimestamps
     from llmcost.engines.partitions import read_partition

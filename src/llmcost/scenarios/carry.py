@@ -186,7 +186,7 @@ def leading_hits(codes: np.ndarray, offsets: np.ndarray, models: np.ndarray, tim
     without its per-model passes, for a chunk replayed once."""
     import numpy as np
 
-    from llmcost.scenarios.prefix_index import _leading_runs, stable_order
+    from llmcost.scenarios.prefix_index import _leading_runs, sorted_keys
 
     counts = np.diff(offsets)
     rows = len(counts)
@@ -197,11 +197,12 @@ def leading_hits(codes: np.ndarray, offsets: np.ndarray, models: np.ndarray, tim
         rank[in_time] = np.arange(rows, dtype=np.int64)
         elements = np.argsort(rank[owner], kind="stable")
     n_models = int(models.max(initial=0)) + 1
-    key = _compact(codes).astype(np.int64) * n_models + models[owner]
+    key = _compact(codes).astype(np.int64)
+    key *= n_models
+    key += models[owner]
     if in_time is not None:
         key = key[elements]
-    order = stable_order(key)
-    touched = key[order]
+    order, touched = sorted_keys(key)
     where = order if in_time is None else elements[order]
     when = times[owner[where]]
     follows = (touched[1:] == touched[:-1]) & ((when[1:] - when[:-1]) < ttl)
@@ -238,4 +239,4 @@ def _compact(codes: np.ndarray) -> np.ndarray:
 
     if len(codes) and int(codes.max()) > 2 * len(codes) + 1024:
         return np.asarray(pd.factorize(codes)[0], dtype=np.int32)
-    return codes.astype(np.int32 if len(codes) < 2**31 else np.int64)
+    return codes

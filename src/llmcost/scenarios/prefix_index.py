@@ -195,11 +195,11 @@ def _block_ranges(idx: np.ndarray, code: np.ndarray) -> list[np.ndarray]:
 _PIECE_MIN = 1 << 18
 
 
-def stable_order(keys: np.ndarray) -> np.ndarray:
-    """Positions of ``keys`` (non-negative ints) in stable sorted order: a counting sort when the keys
-    are dense enough, else one sort of (key, position)."""
+def sorted_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of ``keys`` in stable sorted order, the keys in that order), for non-negative int keys:
+    a counting sort when they are dense enough, else one sort of (key, position)."""
     found = _counting_sort(keys)
-    return found[0] if found is not None else _composite_sort(keys)[0]
+    return found if found is not None else _composite_sort(keys)
 
 
 def _counting_sort(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -175,17 +175,26 @@ def test_without_the_halo_the_replay_would_differ(cli: Any, logs: dict[str, Any]
     assert {s["name"]: s["observed_cost_usd"] for s in cut["scenarios"]} != costs
 
 
-def test_halos_reach_back_over_row_groups_and_files(logs: dict[str, Any]) -> None:
+def test_halos_reach_back_over_row_groups_and_files(logs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmcost.engines import dask_replays
     from llmcost.engines.dask_replays import plan_partitions
 
     plan = plan_partitions(logs["files"], 86_700 * 10**9, rows=2000)  # 24 h + 5 min
-    assert plan is not None and len(plan) == 8 + 13  # whole row groups of one file: 15,000 and 25,000 rows
-    assert [p.first_row for p in plan] == [*range(0, 15_000, 2000), *range(15_000, 40_000, 2000)]
+    assert plan is not None and len(plan) == 21  # 20, and the file boundary cuts one in two
+    assert [p.first_row for p in plan] == [0, *np.cumsum([p.rows for p in plan])[:-1]]  # they tile the log
+    assert sum(p.rows for p in plan) == 40_000 and {p.rows for p in plan} <= {1000, 2000}
     assert plan[0].halo == ()
-    second = plan[9]  # the second file's second partition: its halo starts in the first file
-    assert second.own.path == logs["files"][1] and second.own.row_groups == (2, 3)
-    assert [h.path for h in second.halo] == logs["files"] and second.halo[1].row_groups == (0, 1)
+    second = next(p for p in plan if p.own.path == logs["files"][1] and p.own.row_groups[0] > 0)
+    assert second.own.row_groups == (1, 2)  # the second file's second partition: its halo starts in the first
+    assert [h.path for h in second.halo] == logs["files"] and second.halo[1].row_groups == (0,)
     assert second.since_ns == second.start_ns - 86_700 * 10**9
+    monkeypatch.setattr(dask_replays, "PARTITION_ROWS", None)
+    even = plan_partitions(logs["files"], 0, parts=2)  # by default: the cluster's threads, whole row groups
+    a, b = logs["files"]  # halves at row 20,000; the file boundary at 15,000 cuts too
+    assert even is not None and [(p.own.path, p.rows) for p in even] == [(a, 15_000), (b, 5000), (b, 20_000)]
+    assert all(p.halo == () for p in even)  # no cache, no halo
+    three = plan_partitions(logs["files"][1:], 0, parts=3)
+    assert three is not None and [p.rows for p in three] == [8000, 9000, 8000]
 
 
 def test_a_log_out_of_time_order_replays_here_and_says_so(cli: Any, tmp_path: Path, scheduler: str) -> None:

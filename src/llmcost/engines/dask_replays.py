@@ -31,8 +31,11 @@ if TYPE_CHECKING:
     from llmcost.pipeline import LogRead
     from llmcost.scenarios.interface import Scenario
 
-# Rows per partition (whole row groups, at least one): small enough that workers share the work evenly.
-PARTITION_ROWS = 1_000_000
+# Rows per partition; None: the log split evenly over the cluster's threads (whole row groups, at least
+# one). Each halo is replayed twice, so fewer, longer partitions cost less; a worker streams its partition
+# a row group (at most SLICE_ROWS) at a time, so its memory does not grow with the partition.
+PARTITION_ROWS: int | None = None
+SLICE_ROWS = 1_000_000
 NOT_PARTITIONED = ("--engine dask: scenario replays run on this machine's cores (the cluster replays Parquet logs "
                    "in llmcost's columns, in time order, with timestamp statistics, without --skip-bad, --by, "
                    "--since/--until or --format focus)")
@@ -82,12 +85,13 @@ def replay_estimate(engine: Engine, files: list[str], catalog: Catalog, scenario
     remote = [s for s in chosen if client_reason(s) is None]
     if len(remote) < 2 or remote[0] is not chosen[0]:  # nothing to replay there, or a baseline kept here
         return run_here(scenarios)
-    plan = None if skip_bad or not partitionable else plan_partitions(files, max(horizon_ns(s) for s in remote),
-                                                 log_format=log_format, default_model=default_model)
+    plan = None if skip_bad or not partitionable else plan_partitions(
+        files, max(horizon_ns(s) for s in remote), log_format=log_format, default_model=default_model,
+        parts=cluster.jobs)
     if plan is None:
         cluster.notes.append(NOT_PARTITIONED)
         return run_here(scenarios)
-    futures = _submit(cluster, plan, remote, catalog, min(chunk_rows or PARTITION_ROWS, PARTITION_ROWS))
+    futures = _submit(cluster, plan, remote, catalog, min(chunk_rows or SLICE_ROWS, SLICE_ROWS))
     rest = [chosen[0], *(s for s in chosen[1:] if client_reason(s) is not None)]
     here = run_here(rest) if len(rest) > 1 else None  # while the cluster works
     results = _gather(cluster, futures)
@@ -103,10 +107,12 @@ def replay_estimate(engine: Engine, files: list[str], catalog: Catalog, scenario
 
 
 def plan_partitions(files: list[str], horizon: int, *, log_format: str | None = None,
-                    default_model: str | None = None, rows: int | None = None) -> list[TimePartition] | None:
-    """Time partitions of ``files`` (in the order given), each with the row groups of its halo; None when
-    a file is not a Parquet log in llmcost's columns, a row group has no timestamp statistics, or the row
-    groups are not in time order."""
+                    default_model: str | None = None, parts: int = 1,
+                    rows: int | None = None) -> list[TimePartition] | None:
+    """Time partitions of ``files`` (in the order given) of about ``rows`` rows each (default: the log over
+    ``parts`` partitions; a partition never spans two files), each with the row groups of its halo; None
+    when a file is not a Parquet log in llmcost's columns, a row group has no timestamp statistics, or the
+    row groups are not in time order."""
     import pyarrow.parquet as pq
 
     from llmcost.engines.partitions import _open, _stamps
@@ -135,16 +141,25 @@ def plan_partitions(files: list[str], horizon: int, *, log_format: str | None = 
             line += size
     if not groups or any(groups[k][4] < groups[k - 1][5] for k in range(1, len(groups))):
         return None
-    return _cut(groups, horizon, rows or PARTITION_ROWS)
+    total = sum(g[2] for g in groups)
+    size = rows or PARTITION_ROWS
+    return _cut(groups, horizon, -(-total // size) if size else max(parts, 1), total)
 
 
-def _cut(groups: list[tuple[str, int, int, int, int, int]], horizon: int, rows: int) -> list[TimePartition]:
+def _cut(groups: list[tuple[str, int, int, int, int, int]], horizon: int, parts: int,
+         total: int) -> list[TimePartition]:
+    """Row groups into ``parts`` runs of about equal rows (a row group goes to the part its middle row falls
+    in; a file boundary also cuts), each with its halo."""
+    slot, before = [], 0
+    for g in groups:
+        slot.append((before + g[2] // 2) * parts // total)
+        before += g[2]
     out: list[TimePartition] = []
     first_row = 0
     k = 0
     while k < len(groups):
         end, count = k + 1, groups[k][2]
-        while end < len(groups) and groups[end][0] == groups[k][0] and count + groups[end][2] <= rows:
+        while end < len(groups) and groups[end][0] == groups[k][0] and slot[end] == slot[k]:
             count += groups[end][2]
             end += 1
         since = groups[k][4] - horizon

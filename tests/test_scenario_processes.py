@@ -281,3 +281,23 @@ def test_leading_hits_equal_the_prefix_index_replay(ordered: bool, seed: int) ->
     got = leading_hits(codes, offsets, models, times, ttl)
     assert 0 < int((expected > 0).sum()) < rows
     assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("spread", ["hours apart", "years apart"])  # counted by offset, or sorted
+def test_hits_per_hour_equal_a_group_by(spread: str) -> None:
+    from llmcost.scenarios.hit_series import hits_per_hour
+
+    rng = np.random.default_rng(7)
+    n = 5_000
+    seconds = rng.integers(0, 72 * 3600, n)
+    if spread == "years apart":
+        seconds[::50] += 10 * 365 * 86400
+    frame = pd.DataFrame({"timestamp": pd.to_datetime(1_790_000_000 + seconds, unit="s", utc=True),
+                          "weight": rng.integers(1, 4, n)})
+    hits = rng.random(n) < 0.4
+    got = hits_per_hour(frame, hits)
+    hour = frame["timestamp"].dt.floor("h").dt.strftime("%Y-%m-%dT%H:%MZ")
+    expected = pd.DataFrame({"hour": hour, "requests": frame["weight"].astype(float),
+                             "hits": np.where(hits, frame["weight"], 0).astype(float)}).groupby("hour").sum()
+    assert got == {h: {"requests": r, "hits": x} for h, r, x in expected.itertuples()}
+    assert len(got) > 72

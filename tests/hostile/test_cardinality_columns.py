@@ -297,3 +297,23 @@ def test_equal_requests_rank_by_first_appearance_not_by_name() -> None:
         shown, _cells, n_rest = busiest_across((first, later), limit)  # type: ignore[arg-type]
         assert shown == expected == _old_requests_by_model([first, later], limit)[0]
         assert n_rest == 4 - limit
+
+
+def test_text_columns_become_the_categoricals_pyarrow_made() -> None:
+    """The reader builds categoricals from Arrow's dictionary (no Python string per distinct task, no
+    uniqueness check): the frame equals pyarrow's own conversion, nulls, codes' width and category order too."""
+    import pyarrow as pa
+
+    from llmcost.logs.native import table_to_pandas
+
+    rng = np.random.default_rng(0)
+    for distinct in (3, 200, 40_000):
+        tasks = [None if i % 97 == 0 else f"task-{int(rng.integers(0, distinct))}-é" for i in range(60_000)]
+        table = pa.table({"model": pa.array([f"m{i % 5}" for i in range(60_000)]), "task": pa.array(tasks),
+                          "input_tokens": pa.array(np.arange(60_000))})
+        table = pa.Table.from_batches(table.to_batches(max_chunksize=7_000))  # several chunks
+        expected = pa.table({n: table.column(n).dictionary_encode() if n != "input_tokens" else table.column(n)
+                             for n in table.column_names}).to_pandas()
+        got = table_to_pandas(table)
+        pd.testing.assert_frame_equal(got, expected)
+        assert got["task"].cat.codes.dtype == expected["task"].cat.codes.dtype

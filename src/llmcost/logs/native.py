@@ -175,12 +175,50 @@ def table_to_pandas(table: pa.Table) -> pd.DataFrame:
     """Convert keeping low-cardinality text columns dictionary-encoded (categoricals)."""
     import pyarrow as pa
 
+    categorical: dict[str, pd.Categorical[Any]] = {}
+    order = table.column_names
     for name in _DICTIONARY:
         if name in table.column_names and pa.types.is_string(table.schema.field(name).type):
             idx = table.column_names.index(name)
-            table = table.set_column(idx, name, table.column(name).dictionary_encode())
+            fast = _categorical(table.column(name)) if len(set(order)) == len(order) else None
+            if fast is not None:
+                categorical[name] = fast
+                table = table.remove_column(idx)
+            else:
+                table = table.set_column(idx, name, table.column(name).dictionary_encode())
     frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True, types_mapper=_arrow_lists)
+    if categorical:
+        for name, values in categorical.items():
+            frame[name] = values
+        frame = frame[order]
     return frame
+
+
+def _categorical(column: pa.ChunkedArray) -> pd.Categorical[Any] | None:
+    """A text column as a pandas Categorical straight from Arrow's dictionary: the categories stay Arrow strings
+    (pyarrow's ``to_pandas`` makes a Python string of each and pandas checks they are unique, seconds for a
+    million distinct tasks). None when the categories would not have the type ``to_pandas`` gives them."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(column) == 0:
+        return None
+    wanted = column.slice(0, 1).dictionary_encode().to_pandas().cat.categories.dtype  # what to_pandas makes
+    encoded = (column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column).dictionary_encode()
+    try:
+        categories = pd.Index(pd.array(encoded.dictionary, dtype=wanted))
+    except (TypeError, ValueError, pa.ArrowException):
+        return None
+    if categories.dtype != wanted:
+        return None
+    n = len(categories)
+    small = np.int8 if n < 127 else np.int16 if n < 32_767 else np.int32  # as pandas sizes category codes
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(small, copy=False)
+    fastpath = getattr(pd.CategoricalDtype, "_from_fastpath", None)  # Arrow's dictionary is unique already
+    dtype = fastpath(categories, False) if fastpath is not None else pd.CategoricalDtype(categories, ordered=False)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 def _arrow_lists(arrow_type: pa.DataType) -> object:

@@ -11,12 +11,16 @@ row's task and user set to one of 10 or of 1,000,000. It times, side by side in 
 - `llmcost check` with a total rule and a `per: task` rule on the task pair;
 - `llmcost logs inspect LOG` on the model pair,
 
-and prints each pair's time ratio (issue 18's bar: within 2x) and the size of what each printed.
+and prints each pair's time ratio (issue 18's bar: within 2x) and the size of what each printed. Each command runs
+``--repeat`` times (default 3), the two sides alternating, in fresh processes; it prints the best wall time and
+the best CPU time (user + sys of the process and its children: steadier than wall time on a shared machine) of
+each side, and the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -50,13 +54,17 @@ def variant(base: pa.Table, kind: str, names: int, seed: int = 1) -> pa.Table:
     return table.append_column("user", pa.array(users[rng.integers(0, names, rows)]))
 
 
-def timed(args: list[str], cwd: Path) -> tuple[float, int, int]:
+def timed(args: list[str], cwd: Path) -> tuple[float, float, int, int]:
+    """Wall and CPU seconds (user + sys, children included) of one fresh ``llmcost ARGS``, and its output sizes."""
+    before = os.times()
     start = time.perf_counter()
     done = subprocess.run([*LLMCOST, *args], cwd=cwd, capture_output=True, check=False)
     seconds = time.perf_counter() - start
+    after = os.times()
     if done.returncode not in (0, 1):
         raise SystemExit(f"llmcost {' '.join(args)} failed: {done.stderr.decode()[-500:]}")
-    return seconds, len(done.stdout), len(done.stderr)
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return seconds, cpu, len(done.stdout), len(done.stderr)
 
 
 def policy(directory: Path, log: Path) -> Path:
@@ -72,6 +80,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--many-models", type=int, default=100_000)
     parser.add_argument("--many-tasks", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side, alternating (best is shown)")
     args = parser.parse_args()
     base = generate(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,13 +95,25 @@ def main() -> None:
             ("logs inspect", "models", lambda log: ["logs", "inspect", str(log)]),
             ("check (total + per task)", "tasks", lambda log: ["check", "--policy", str(policy(out, log))]),
         ]
-        print(f"{args.rows:,} rows; {args.many_models:,} models vs 10; {args.many_tasks:,} tasks and users vs 10")
-        print(f"{'command':<28} {'10 names':>10} {'many':>10} {'ratio':>7} {'stdout (many)':>14} {'stderr (many)':>14}")
+        print(f"{args.rows:,} rows; {args.many_models:,} models vs 10; {args.many_tasks:,} tasks and users vs 10; "
+              f"best of {args.repeat}, alternating; load average {os.getloadavg()[0]:.2f}")
+        print(f"{'command':<28} {'10 names':>16} {'many':>16} {'ratio':>13} {'stdout (many)':>14} "
+              f"{'stderr (many)':>14}")
+        print(f"{'':<28} {'wall / CPU':>16} {'wall / CPU':>16} {'wall / CPU':>13}")
         for label, kind, command in cases:
-            few_s, _, _ = timed(command(logs[(kind, 10)]), out)
             many_log = logs[(kind, args.many_models if kind == "models" else args.many_tasks)]
-            many_s, stdout, stderr = timed(command(many_log), out)
-            print(f"{label:<28} {few_s:>9.2f}s {many_s:>9.2f}s {many_s / few_s:>6.1f}x {stdout:>13,}B {stderr:>13,}B")
+            few: list[tuple[float, float]] = []
+            many: list[tuple[float, float]] = []
+            for _ in range(args.repeat):
+                wall, cpu, _, _ = timed(command(logs[(kind, 10)]), out)
+                few.append((wall, cpu))
+                wall, cpu, stdout, stderr = timed(command(many_log), out)
+                many.append((wall, cpu))
+            fw, fc = min(w for w, _ in few), min(c for _, c in few)
+            mw, mc = min(w for w, _ in many), min(c for _, c in many)
+            print(f"{label:<28} {fw:>7.2f}s/{fc:>6.2f}s {mw:>7.2f}s/{mc:>6.2f}s {mw / fw:>5.2f}x/{mc / fc:>5.2f}x "
+                  f"{stdout:>13,}B {stderr:>13,}B")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from llmcost.frame import TOKEN_COLUMNS
 from llmcost.token_groups import BillingKey, TokenGroups, TokenSums
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     import numpy as np
     import pyarrow as pa
 
@@ -68,13 +70,15 @@ def covers(columns: tuple[str, ...]) -> bool:
 
 
 def baseline_of_table(table: pa.Table, catalog: Catalog, stamps: tuple[int, int] | None = None, *,
-                      threads: bool = True) -> PartialBaseline | None:
+                      threads: bool = True, bounds: Mapping[str, tuple[int, int]] | None = None
+                      ) -> PartialBaseline | None:
     """Sum ``table`` per billing group, or None when a value needs the full reader's checks. ``stamps`` are
     the first and last timestamp (ns) when the file's statistics gave them and the column was not read.
-    ``threads``: the group-by on Arrow's thread pool (else in this thread)."""
+    ``threads``: the group-by on Arrow's thread pool (else in this thread). ``bounds``: the lowest and
+    highest value of count columns from the file's statistics (``Partition.bounds``)."""
     import pyarrow as pa
 
-    if table.num_rows == 0 or not _valid(table):
+    if table.num_rows == 0 or not _valid(table, bounds):
         return None
     if stamps is None:
         if "timestamp" not in table.column_names:
@@ -92,7 +96,7 @@ def baseline_of_table(table: pa.Table, catalog: Catalog, stamps: tuple[int, int]
     if any(not n.strip() for n in names):
         return None
     keys = [c for c in KEY_COLUMNS if c in table.column_names]
-    flagged = _with_row_flags(table, names, catalog, stamps)
+    flagged = _with_row_flags(table, names, catalog, stamps, (bounds or {}).get("input_tokens"))
     if flagged is None:
         return None
     table = flagged
@@ -131,9 +135,19 @@ def group_sums(table: pa.Table, keys: list[str], sums: list[str], *, threads: bo
     return plan.to_table(use_threads=threads)
 
 
-def _valid(table: pa.Table) -> bool:
-    """The checks ``frame.conform`` makes, as whole-column reductions: any doubt means the full reader."""
+def _valid(table: pa.Table, bounds: Mapping[str, tuple[int, int]] | None = None) -> bool:
+    """The checks ``frame.conform`` makes, as whole-column reductions: any doubt means the full reader.
+    ``bounds``: a column's lowest and highest value from the file's statistics, which settle a check
+    without a pass over the column when they can (no count below 0, cache reads at most the input)."""
     import pyarrow as pa
+
+    known = bounds or {}
+
+    def lowest(name: str) -> int:
+        return known[name][0] if name in known else _fn("min", table.column(name)).as_py()
+
+    def highest(name: str) -> int:
+        return known[name][1] if name in known else _fn("max", table.column(name)).as_py()
 
     schema = table.schema
     if "timestamp" in schema.names and (not pa.types.is_timestamp(schema.field("timestamp").type)
@@ -152,22 +166,27 @@ def _valid(table: pa.Table) -> bool:
         column = table.column(name)
         if not pa.types.is_integer(schema.field(name).type) or column.null_count:
             return False
-        low = _fn("min", column).as_py()
+        low = lowest(name)
         if low is not None and low < (1 if name == "weight" else 0):
             return False
-    if "weight" in counts and _fn("max", table.column("weight")).as_py() > 1:
+    if "weight" in counts and highest("weight") > 1:
         return False  # bucket rows: long context by average input, and a warning (the full path)
-    cache = [table.column(c) for c in ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")
-             if c in counts]
-    if cache:
-        cached = cache[0]
-        for more in cache[1:]:
-            cached = _fn("add", cached, more)
+    names = [c for c in ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens") if c in counts]
+    if names and not _at_most(known, names, "input_tokens"):
+        cached = table.column(names[0])
+        for more in names[1:]:
+            cached = _fn("add", cached, table.column(more))
         if _fn("any", _fn("greater", cached, table.column("input_tokens"))).as_py():
             return False
-    reasoning = "reasoning_tokens" in counts and _fn(
+    reasoning = "reasoning_tokens" in counts and not _at_most(known, ["reasoning_tokens"], "output_tokens") and _fn(
         "any", _fn("greater", table.column("reasoning_tokens"), table.column("output_tokens"))).as_py()
     return not reasoning
+
+
+def _at_most(bounds: Mapping[str, tuple[int, int]], parts: Sequence[str], whole: str) -> bool:
+    """Whether the statistics alone show ``sum(parts) <= whole`` in every row."""
+    return whole in bounds and all(p in bounds for p in parts) and sum(bounds[p][1] for p in parts) <= bounds[
+        whole][0]
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -183,8 +202,8 @@ def _dictionary(column: pa.ChunkedArray) -> list[str]:
     return [str(v) for v in column.chunk(0).dictionary.to_pylist()] if column.num_chunks else []
 
 
-def _with_row_flags(table: pa.Table, names: list[str], catalog: Catalog, stamps: tuple[int, int]
-                    ) -> pa.Table | None:
+def _with_row_flags(table: pa.Table, names: list[str], catalog: Catalog, stamps: tuple[int, int],
+                    input_bounds: tuple[int, int] | None = None) -> pa.Table | None:
     """Add ``_long`` (input over the model's long-context threshold) and ``_period`` (the price period of the
     row's timestamp) when some row needs them. Usually none does: no input reaches the lowest threshold
     of the table's models, and no model's price changed between the first and the last timestamp (then
@@ -202,7 +221,7 @@ def _with_row_flags(table: pa.Table, names: list[str], catalog: Catalog, stamps:
     per_row_period = any(m is not None and period_changes(m, *stamps) for m in models)
     limits = _limits(models)
     lowest = float(limits.min(initial=np.inf)) if not providers else lowest_threshold(catalog)
-    top = _fn("max", table.column("input_tokens")).as_py()
+    top = input_bounds[1] if input_bounds is not None else _fn("max", table.column("input_tokens")).as_py()
     long = top is not None and top > lowest
     if not (long or per_row_period):
         return table

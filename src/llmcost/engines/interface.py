@@ -25,6 +25,8 @@ class Partition:
     rows: int
     columns: tuple[str, ...]  # the columns to read (those of the file the baseline needs)
     stamps: tuple[int, int] | None = None  # first and last timestamp (ns) from statistics; None: read them
+    # (column, lowest, highest) of count columns whose statistics record them in every row group
+    bounds: tuple[tuple[str, int, int], ...] = ()
 
 
 class Engine(Protocol):

@@ -9,8 +9,8 @@ few names; ``pricing.UnpricedNames`` reports them.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, MutableMapping
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from llmcost.token_groups import _TOKEN_FIELDS, TokenSums, _token_sums
@@ -44,9 +44,9 @@ class NameSums(MutableMapping[str, TokenSums]):
         integral = tuple(all(isinstance(r[j], int) for r in rows) for j in range(len(FIELDS)))
         return cls(names, values, integral)
 
-    @cached_property
-    def _index(self) -> dict[str, int]:
-        return {name: i for i, name in enumerate(self.names)}
+    @property
+    def _index(self) -> _Positions:
+        return _Positions(self.names)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -73,7 +73,6 @@ class NameSums(MutableMapping[str, TokenSums]):
         fresh = NameSums.of({name: sums})
         merged = self.plus(fresh)
         self.names, self.matrix, self.integral, self.logged = merged.names, merged.matrix, merged.integral, None
-        self.__dict__.pop("_index", None)
 
     def __delitem__(self, name: str) -> None:
         import numpy as np
@@ -83,7 +82,6 @@ class NameSums(MutableMapping[str, TokenSums]):
         self.names = [n for n in self.names if n != name]
         self.matrix = self.matrix[keep]
         self.logged = None if self.logged is None else self.logged[keep]
-        self.__dict__.pop("_index", None)
 
     def sums(self, i: int) -> TokenSums:
         row = self.matrix[i].tolist()
@@ -121,8 +119,28 @@ class NameSums(MutableMapping[str, TokenSums]):
                 np.add.at(logged, theirs, other.logged)
         return NameSums(names, values, _both(self.integral, other.integral), logged)
 
-    def __reduce__(self) -> tuple[Any, ...]:  # pickled as its columns (no cached index)
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled as its columns
         return (NameSums, (self.names, self.matrix, self.integral, self.logged))
+
+
+class _Positions:
+    """Name → position in the sorted ``names`` by bisection (no dict of 100,000 names per lookup site)."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+
+    def get(self, name: str) -> int | None:
+        at = bisect.bisect_left(self.names, name)
+        return at if at < len(self.names) and self.names[at] == name else None
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __getitem__(self, name: str) -> int:
+        at = self.get(name)
+        if at is None:
+            raise KeyError(name)
+        return at
 
 
 def _both(a: tuple[bool, ...], b: tuple[bool, ...]) -> tuple[bool, ...]:

@@ -201,9 +201,19 @@ def _unknown_sums(unknown: pd.DataFrame, columns: tuple[str, ...], logged: dict[
 
     from llmcost.name_sums import name_sums
 
-    keys = pd.Categorical(unknown["model"].astype("string"))
-    names = [str(name) for name in keys.categories.tolist()]
-    codes = np.where(np.asarray(keys.codes) >= 0, np.asarray(keys.codes, dtype=np.int64), len(names))
+    model = unknown["model"]
+    if isinstance(model.dtype, pd.CategoricalDtype):  # the log's own codes: no string per row
+        given = [str(name) for name in model.cat.categories.tolist()]
+        order = sorted(range(len(given)), key=given.__getitem__)
+        rank = np.empty(len(given) + 1, dtype=np.int64)
+        rank[np.array(order, dtype=np.int64)] = np.arange(len(given), dtype=np.int64)
+        rank[-1] = len(given)  # code -1 (no name): not summed
+        names = [given[i] for i in order]
+        codes = rank[model.cat.codes.to_numpy().astype(np.int64)]
+    else:
+        keys = pd.Categorical(model.astype("string"))
+        names = [str(name) for name in keys.categories.tolist()]
+        codes = np.where(np.asarray(keys.codes) >= 0, np.asarray(keys.codes, dtype=np.int64), len(names))
     sums = name_sums(unknown, names, codes, columns, None)
     if logged is not None and "cost_logged" in unknown.columns:
         per_name = _bincount(codes, _logged(unknown), len(names))

@@ -317,3 +317,18 @@ def test_text_columns_become_the_categoricals_pyarrow_made() -> None:
         got = table_to_pandas(table)
         pd.testing.assert_frame_equal(got, expected)
         assert got["task"].cat.codes.dtype == expected["task"].cat.codes.dtype
+
+
+def test_the_fast_json_list_is_what_json_dumps_writes() -> None:
+    from llmcost.report.check_view import flat_list
+
+    items: list[dict[str, Any]] = [
+        {"rule": "r", "subject": "task \"quoted\" é \u202e\n", "limit": 0.3, "actual": None, "n": 3, "ok": True},
+        {"x": float("nan"), "y": -1e-7, "z": 12345678901234.5, "b": False},
+        {"nested": {"a": [1, 2]}, "text": "t"},
+        {},
+    ]
+    expected = json.dumps({"k": items}, indent=2, ensure_ascii=False)
+    got = json.dumps({"k": []}, indent=2, ensure_ascii=False).replace('"k": []', f'"k": {flat_list(items, 1)}')
+    assert got == expected
+    assert f"[\n  {flat_list(items, 1)}\n]" == json.dumps([items], indent=2, ensure_ascii=False)

@@ -232,6 +232,34 @@ def test_an_unreachable_scheduler_is_one_line_and_no_file(cli: Any, logs: dict[s
     assert not out.exists()
 
 
+def test_a_corrupt_row_group_read_in_a_worker_is_one_line_naming_the_file(cli: Any, tmp_path: Path,
+                                                                         scheduler: str) -> None:
+    from engine_logs import corrupt_parquet
+
+    path = corrupt_parquet(tmp_path / "broken.parquet")
+    out = tmp_path / "never.json"
+    result = cli("estimate", path, "--catalog", "frontier", "--engine", "dask", "--scheduler", scheduler,
+                 "--format", "json", "--output", str(out))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"llmcost: error: {path}: cannot read Parquet (row group ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_a_bad_row_is_named_by_its_line_in_the_file(cli: Any, tmp_path: Path, scheduler: str) -> None:
+    table = _table(6000)
+    tokens = table.column("output_tokens").to_numpy().copy()
+    tokens[[1234, 4321]] = -5  # bad rows in the first and last partitions: the first is named, as locally
+    table = table.set_column(table.column_names.index("output_tokens"), "output_tokens", pa.array(tokens))
+    path = tmp_path / "bad.parquet"
+    pq.write_table(table, path, row_group_size=1000)
+    args = ["estimate", str(path), "--catalog", "frontier", "--format", "json"]
+    on_dask, local = cli(*args, "--engine", "dask", "--scheduler", scheduler), cli(*args)
+    assert on_dask.exit_code == local.exit_code == 2
+    assert on_dask.stderr == local.stderr and ":1235:" in on_dask.stderr  # the same line as the local reader
+    assert len(on_dask.stderr.strip().splitlines()) == 1
+
+
 def test_a_worker_that_dies_is_one_line_and_no_file(cli: Any, logs: dict[str, Any], tmp_path: Path) -> None:
     import dask
 

@@ -193,12 +193,13 @@ def _submit(engine: Any, plan: list[TimePartition], remote: list[Scenario], cata
 
 
 def _gather(engine: Any, futures: list[Any]) -> list[Replayed]:
-    """The partitions' results in log order; a worker lost or a cluster gone is one line (exit 2)."""
+    """The partitions' results in log order (so a bad row named is the log's first); a worker lost or a
+    cluster gone is one line (exit 2)."""
     from llmcost.engines.dask_engine import _first_line
     from llmcost.errors import LlmcostError, UsageError
 
     try:
-        return list(engine.client.gather(futures))
+        return [future.result() for future in futures]
     except LlmcostError:
         raise
     except Exception as exc:  # KilledWorker, a lost future, CommClosedError, a timeout: the cluster failed

@@ -164,38 +164,47 @@ def _times(frame: pd.DataFrame) -> Any:
 def _frames(part: TimePartition, slice_rows: int) -> Iterator[tuple[bool, pd.DataFrame, int]]:
     """(own?, conformed frame, log row number of its first row): the halo's rows at or after ``since_ns``,
     then the own row groups, ``slice_rows`` at a time. Rows keep their number in the whole log, which
-    splits that draw a share of requests (``common.hash_share``) use."""
-    halo = [(piece, line, table) for piece in part.halo for line, table in _tables(piece, part.since_ns)]
-    row = part.first_row - sum(table.num_rows for _, _, table in halo)
-    for piece, line, table in halo:
-        for frame, rows in _conformed(piece.path, line, table, slice_rows):
+    splits that draw a share of requests (``common.hash_share``) use; one row group is held at a time."""
+    halo = [(piece, *found) for piece in part.halo for found in _halo_groups(piece, part.since_ns)]
+    row = part.first_row - sum(size - skip for _, _, _, skip, size in halo)
+    for piece, group, line, skip, _ in halo:
+        for frame, rows in _conformed(piece.path, line + skip, _group(piece.path, group).slice(skip), slice_rows):
             yield False, frame, row
-            row, line = row + rows, line + rows
-    row = part.first_row
-    for line, table in _tables(part.own, None):
+            row += rows
+    row, line = part.first_row, part.own.first_line
+    for group in part.own.row_groups:
+        table = _group(part.own.path, group)
         for frame, rows in _conformed(part.own.path, line, table, slice_rows):
             yield True, frame, row
             row, line = row + rows, line + rows
 
 
-def _tables(piece: Piece, since_ns: int | None) -> Iterator[tuple[int, Any]]:
-    """(file line of the first row, table) per row group of ``piece``; with ``since_ns`` only the rows at
-    or after it (the file is in time order)."""
+def _halo_groups(piece: Piece, since_ns: int) -> Iterator[tuple[int, int, int, int]]:
+    """(row group, file line of its first row, rows before ``since_ns``, rows) of the piece's row groups
+    that hold rows at or after ``since_ns``, from their timestamp column alone (the file is in time order)."""
+    line = piece.first_line
+    for group in piece.row_groups:
+        stamps = _group(piece.path, group, ["timestamp"])
+        skip, size = _first_at_or_after(stamps, since_ns), stamps.num_rows
+        if skip < size:
+            yield group, line, skip, size
+        line += size
+
+
+def _group(path: str, group: int, columns: list[str] | None = None) -> Any:
+    """One row group (its column chunks fetched in coalesced reads, released when the file closes)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from llmcost.engines.partitions import _open
+    from llmcost.errors import InputError
 
-    line = piece.first_line
-    with _open(piece.path) as where:
-        parquet = pq.ParquetFile(where)
-        for group in piece.row_groups:
-            table = _read_group(parquet, group, piece.path)
-            rows = table.num_rows
-            if since_ns is not None:
-                table = table.slice(_first_at_or_after(table, since_ns))
-            if table.num_rows:
-                yield line + rows - table.num_rows, table
-            line += rows
+    try:
+        with _open(path) as where:
+            return pq.ParquetFile(where, pre_buffer=True).read_row_group(group, columns=columns)
+    except (pa.ArrowException, OSError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot read Parquet (row group {group}): {text}", source=path) from None
 
 
 def _conformed(path: str, line: int, table: Any, slice_rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
@@ -208,26 +217,14 @@ def _conformed(path: str, line: int, table: Any, slice_rows: int) -> Iterator[tu
         yield conform(part, source=path, first_line=line + lo).frame, len(part)
 
 
-def _read_group(parquet: Any, group: int, path: str) -> Any:
-    import pyarrow as pa
-
-    from llmcost.errors import InputError
-
-    try:
-        return parquet.read_row_group(group)
-    except (pa.ArrowException, OSError) as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot read Parquet (row group {group}): {text}", source=path) from None
-
-
 def _first_at_or_after(table: Any, since_ns: int) -> int:
     """Index of the first row at or after ``since_ns`` (rows in time order; the column is a timestamp)."""
     import numpy as np
 
-    column = table.column("timestamp")
+    column = table.column("timestamp").combine_chunks()
     unit = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}[column.type.unit]
-    values = column.cast("int64").to_numpy() * unit
-    return int(np.searchsorted(values, since_ns, side="left"))
+    values = column.cast("int64").to_numpy(zero_copy_only=False)
+    return int(np.searchsorted(values, -(-since_ns // unit), side="left"))  # in the column's unit, rounded up
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -186,8 +186,9 @@ def flat_list(items: list[dict[str, Any]], depth: int) -> str:
     from json.encoder import encode_basestring
 
     pad, inner = " " * (2 * depth), " " * (2 * depth + 2)
-    scalar = {str: encode_basestring, float: _json_float, type(None): lambda _: "null",
-              bool: lambda b: "true" if b else "false", int: int.__repr__}
+    scalar: dict[type, Callable[[Any], str]] = {
+        str: encode_basestring, float: _json_float, type(None): lambda _: "null",
+        bool: lambda b: "true" if b else "false", int: int.__repr__}
     out = []
     for item in items:
         if not item:

@@ -257,3 +257,27 @@ def test_cli_a_corrupt_timestamp_page_is_one_line(cli: Any, tmp_path: Path) -> N
     assert result.exit_code == 2, result.stdout
     assert str(path.name) in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", [pa.timestamp("s", tz="UTC"), pa.timestamp("us", tz="America/New_York"),
+                                  pa.timestamp("ns"), pa.timestamp("ms", tz="Asia/Kolkata")])
+def test_cli_paged_buckets_are_utc_in_every_unit_and_zone(cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                          kind: pa.DataType) -> None:
+    """Zoned or naive, s to ns: the pages' buckets are the full reader's (UTC) buckets."""
+    table = log_table(4_000, start="2026-03-01", days=12, tiers=False)
+    table = table.filter(pa.array([m in ("flash", "tiered") for m in table.column("model").to_pylist()]))
+    stamps = table.column("timestamp")
+    stamps = stamps.cast(kind, safe=False) if kind.tz else stamps.cast(pa.timestamp("ms")).cast(kind, safe=False)
+    path = tmp_path / "log.parquet"
+    pq.write_table(table.set_column(0, "timestamp", stamps), path, row_group_size=500, max_rows_per_page=40)
+    monkeypatch.setattr(time_pages, "PAGE_ROWS", 40)
+    read: list[tuple[str, ...]] = []
+    original = partitions.read_partition
+    monkeypatch.setattr(partitions, "read_partition", lambda part, **kw: read.append(part.columns) or
+                        original(part, **kw))
+    paged = _estimate(cli, str(path), *_by(["day,model", "week"]))
+    assert read and all("timestamp" not in columns for columns in read)
+    with_hours = _estimate(cli, str(path), *_by(["day,model", "week", "hour"]))  # hours: the column is read
+    monkeypatch.setattr(arrow_breakdowns, "breakdown_estimate", lambda *a, **kw: None)
+    assert paged == _estimate(cli, str(path), *_by(["day,model", "week"]))
+    assert with_hours == _estimate(cli, str(path), *_by(["day,model", "week", "hour"]))

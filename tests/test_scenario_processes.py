@@ -92,6 +92,16 @@ def test_a_child_that_dies_is_an_error_not_a_missing_result(tmp_path: Path,
 def test_a_failure_here_stops_the_children_and_leaves_no_file(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
     started = time.monotonic()
 
     def fail() -> None:
@@ -101,8 +111,9 @@ def test_a_failure_here_stops_the_children_and_leaves_no_file(tmp_path: Path,
         processes.run_forked([fail, lambda: time.sleep(60)])
     assert time.monotonic() - started < 30  # the sleeping child was killed, not waited for
     assert list(tmp_path.iterdir()) == []
+    assert len(forked) == 1
     with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)  # no child left behind, not even a zombie
+        os.waitpid(forked[0], os.WNOHANG)  # the child is gone, reaped: not even a zombie
 
 
 def test_the_allocator_is_tuned_on_glibc() -> None:

@@ -320,7 +320,7 @@ def test_text_columns_become_the_categoricals_pyarrow_made() -> None:
 
 
 def test_the_fast_json_list_is_what_json_dumps_writes() -> None:
-    from llmcost.report.check_view import flat_list
+    from llmcost.report.json_text import dumps, flat_list
 
     items: list[dict[str, Any]] = [
         {"rule": "r", "subject": "task \"quoted\" é \u202e\n", "limit": 0.3, "actual": None, "n": 3, "ok": True},
@@ -332,3 +332,6 @@ def test_the_fast_json_list_is_what_json_dumps_writes() -> None:
     got = json.dumps({"k": []}, indent=2, ensure_ascii=False).replace('"k": []', f'"k": {flat_list(items, 1)}')
     assert got == expected
     assert f"[\n  {flat_list(items, 1)}\n]" == json.dumps([items], indent=2, ensure_ascii=False)
+    many = {"a": {"b": items * 40, "c": [items * 20, 1]}, "d": items * 16, "e": [{"f": items * 30}]}
+    for ascii_only in (True, False):
+        assert dumps(many, ensure_ascii=ascii_only) == json.dumps(many, indent=2, ensure_ascii=ascii_only)

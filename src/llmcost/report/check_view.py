@@ -5,9 +5,7 @@ All pure: they take a ``CheckResult`` and return a string or a rich renderable.
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -165,43 +163,11 @@ def _verdict(v: Verdict) -> dict[str, Any]:
 
 
 def render_json(r: CheckResult) -> str:
-    """``json.dumps(to_dict(r), indent=2)``, byte for byte, with the verdict list written by ``flat_list``
-    (Python's indenting encoder runs in Python: 15 s for a per-task rule over 632,000 tasks)."""
-    data = to_dict(r)
-    verdicts = data["verdicts"]
-    data["verdicts"] = []
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    if verdicts:
-        text = text.replace('"verdicts": []', f'"verdicts": {flat_list(verdicts, 1)}', 1)
-    return text + "\n"
+    """``json.dumps(to_dict(r), indent=2)``, byte for byte (``json_text``: a per-task rule's long verdict list
+    is not written by Python's indenting encoder)."""
+    from llmcost.report.json_text import dumps
 
-
-def _json_float(value: float) -> str:
-    return float.__repr__(value) if math.isfinite(value) else json.dumps(value)
-
-
-def flat_list(items: list[dict[str, Any]], depth: int) -> str:
-    """A list of flat dicts (text, numbers, booleans, None) as ``json.dumps(items, indent=2)`` writes it at
-    nesting ``depth``; a dict holding anything else is handed to ``json.dumps`` itself."""
-    from json.encoder import encode_basestring
-
-    pad, inner = " " * (2 * depth), " " * (2 * depth + 2)
-    scalar: dict[type, Callable[[Any], str]] = {
-        str: encode_basestring, float: _json_float, type(None): lambda _: "null",
-        bool: lambda b: "true" if b else "false", int: int.__repr__}
-    out = []
-    for item in items:
-        if not item:
-            out.append("{}")
-            continue
-        try:
-            body = f",\n{inner}  ".join(f"{encode_basestring(k)}: {scalar[type(v)](v)}" for k, v in item.items())
-        except KeyError:
-            nested = json.dumps(item, indent=2, ensure_ascii=False)
-            out.append(nested.replace("\n", "\n" + inner))
-            continue
-        out.append(f"{{\n{inner}  {body}\n{inner}}}")
-    return f"[\n{inner}" + f",\n{inner}".join(out) + f"\n{pad}]"
+    return dumps(to_dict(r), ensure_ascii=False) + "\n"
 
 
 def render_markdown(r: CheckResult) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import heapq
 from decimal import Decimal
 from typing import Any
 
 from llmcost.estimate import Estimate, ScenarioOutcome
-from llmcost.pricing import ModelCost
+from llmcost.pricing import ModelCost, PricedTraffic
 from llmcost.report.breakdown_view import breakdowns_json
 from llmcost.report.evidence_view import evidence_json
 from llmcost.report.money import json_count, json_usd
@@ -28,7 +28,7 @@ def estimate_to_dict(est: Estimate) -> dict[str, Any]:
         },
         "projection_days": est.projection_days,
         "catalog": est.catalog_source,
-        "unpriced": [_unpriced(m) for m in est.baseline.priced.unpriced],
+        "unpriced": _unpriced_list(est.baseline.priced),
         "warnings": list(est.warnings),
         "scenarios": [_scenario(est, s) for s in est.scenarios],
         "breakdowns": breakdowns_json(est),
@@ -36,7 +36,11 @@ def estimate_to_dict(est: Estimate) -> dict[str, Any]:
 
 
 def render_json(est: Estimate) -> str:
-    return json.dumps(estimate_to_dict(est), indent=2) + "\n"
+    """``json.dumps(estimate_to_dict(est), indent=2)``, byte for byte (``json_text``: the long lists of
+    unpriced names are not written by Python's indenting encoder)."""
+    from llmcost.report.json_text import dumps
+
+    return dumps(estimate_to_dict(est)) + "\n"
 
 
 def _scenario(est: Estimate, s: ScenarioOutcome) -> dict[str, Any]:
@@ -56,7 +60,7 @@ def _scenario(est: Estimate, s: ScenarioOutcome) -> dict[str, Any]:
         "extra_cost_usd": json_usd(s.extra_cost),
         "complete": s.complete,
         "by_model": [_model(s, m, total) for m in s.priced.priced],
-        "unpriced": [_unpriced(m) for m in s.priced.unpriced],
+        "unpriced": _unpriced_list(s.priced),
     }
     if logged is not None:
         out["cost_logged_usd"] = json_usd(logged)
@@ -87,6 +91,28 @@ def _model(s: ScenarioOutcome, m: ModelCost, total: Decimal) -> dict[str, Any]:
     if m.cost_logged is not None:
         out["cost_logged_usd"] = json_usd(m.cost_logged)
     return out
+
+
+def _unpriced_list(p: PricedTraffic) -> list[dict[str, Any]]:
+    """Every unpriced model by name, as ``_unpriced`` writes it; unknown names straight from their columns
+    (``unpriced_names``: no ``ModelCost`` per name)."""
+    from llmcost.name_sums import FIELDS
+
+    no_rate = [_unpriced(m) for m in p.models if m.cost is None]
+    if not p.names:
+        return no_rate
+    sums = p.names.sums
+
+    def column(field: str) -> list[int | float]:
+        j = FIELDS.index(field)
+        values = sums.matrix[:, j].tolist()
+        return [int(v) for v in values] if sums.integral[j] else [json_count(v) for v in values]
+
+    named = [{"model": name, "requests": requests, "reason": reason, "input_tokens": inputs, "output_tokens": outputs}
+             for name, requests, reason, inputs, outputs in zip(
+                 sums.names, column("requests"), p.names.reasons, column("input_tokens"), column("output_tokens"),
+                 strict=True)]
+    return list(heapq.merge(no_rate, named, key=lambda d: str(d["model"])))
 
 
 def _unpriced(m: ModelCost) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def test_statistics_showing_a_bad_value_send_the_log_to_the_full_reader(tmp_path
     values[1234] = -3 if column != "cache_read_tokens" else 10**9  # negative, or cache reads over the input
     path = write(table.set_column(table.column_names.index(column), column, pa.array(values)), tmp_path / "l.parquet")
     parts = parquet_partitions([path])
-    assert parts is not None and any(dict((c, (lo, hi)) for c, lo, hi in p.bounds).get(column) for p in parts)
+    assert parts is not None and any({c: (lo, hi) for c, lo, hi in p.bounds}.get(column) for p in parts)
     assert baseline_estimate(make_engine(), [path], load_catalog(str(BILLING)), [Baseline()]) is None
 
 

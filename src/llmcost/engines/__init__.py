@@ -43,9 +43,14 @@ def baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenar
                       projection_days: int = 30, window_days: float | None = None) -> Estimate | None:
     """The baseline of ``files`` summed partition by partition on ``engine`` and priced once; None when a
     file or a value needs the full reader (which then reads the logs as before)."""
+    import os
+    import sys
     from decimal import Decimal
 
     from llmcost.engines.partitions import parquet_partitions
+
+    if "numpy" not in sys.modules:  # pyarrow imports numpy: a baseline does no linear algebra, so no BLAS
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # thread pool spinning up (~20 ms of 2 cores)
     from llmcost.estimate import assemble, with_baseline
     from llmcost.projection import window_of_ns
 

@@ -43,6 +43,21 @@ def baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenar
                       projection_days: int = 30, window_days: float | None = None) -> Estimate | None:
     """The baseline of ``files`` summed partition by partition on ``engine`` and priced once; None when a
     file or a value needs the full reader (which then reads the logs as before)."""
+    import gc
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 20)  # importing pyarrow and numpy: one young collection instead of ~100
+    try:
+        return _baseline_estimate(engine, files, catalog, scenarios, log_format=log_format,
+                                  default_model=default_model, projection_days=projection_days,
+                                  window_days=window_days)
+    finally:
+        gc.set_threshold(*threshold)
+
+
+def _baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenarios: Sequence[Scenario], *,
+                       log_format: str | None, default_model: str | None, projection_days: int,
+                       window_days: float | None) -> Estimate | None:
     import os
     import sys
     from decimal import Decimal

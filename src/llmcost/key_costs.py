@@ -64,8 +64,15 @@ def costs_by_key(frame: pd.DataFrame, catalog: Catalog, keys: np.ndarray, n_keys
     codes = billing_codes(frame, ids, known, catalog)
     pair_of_row = keys[known].astype(np.int64) * (codes.n_groups + 1) + codes.group[known]
     pairs, inverse = np.unique(pair_of_row, return_inverse=True)
-    sums = {c: np.bincount(inverse, weights=_column(frame, c)[known], minlength=len(pairs))
-            for c in ("weight", *TOKEN_COLUMNS, *_AUDIO)}
+    every = bool(known.all())  # no copy of each column through the mask
+
+    def summed(column: str) -> np.ndarray:
+        if column not in frame.columns:  # absent (audio, mostly): zeros, without a frame-sized array of them
+            return np.zeros(len(pairs))
+        values = frame[column].to_numpy(dtype=np.float64)
+        return np.bincount(inverse, weights=values if every else values[known], minlength=len(pairs))
+
+    sums = {c: summed(c) for c in ("weight", *TOKEN_COLUMNS, *_AUDIO)}
     if not all(np.all(v == np.floor(v)) and np.all(np.abs(v) < _EXACT) for v in sums.values()):
         return None
     pair_key, pair_group = np.divmod(pairs, codes.n_groups + 1)
@@ -83,14 +90,6 @@ def costs_by_key(frame: pd.DataFrame, catalog: Catalog, keys: np.ndarray, n_keys
         cost[pair_key[starts]] = np.add.reduceat(numerators, starts)
     requests = np.bincount(pair_key[priced], weights=sums["weight"][priced], minlength=n_keys)
     return KeyCosts(cost, scale, requests)
-
-
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    import numpy as np
-
-    if name not in frame.columns:
-        return np.zeros(len(frame))
-    return frame[name].to_numpy(dtype=np.float64)
 
 
 def _quantities(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -49,13 +49,11 @@ def fresh(argv: list[str]) -> tuple[float, float, float]:
 
 def replays_in_process(log: str, repeat: int, cores: int) -> dict[str, float]:
     from llmcost.catalog import load_catalog
-    from llmcost.engines.memory import keep_freed_memory
     from llmcost.engines.threads import workers
     from llmcost.estimate import run_estimate
     from llmcost.logs import read_logs
     from llmcost.scenarios import select_scenarios
 
-    keep_freed_memory()  # as the command does
     catalog = load_catalog(None)
     frame = read_logs([log]).frame
     scenarios = select_scenarios(None, baseline_only=False, catalog=catalog)

@@ -19,7 +19,7 @@ from llmcost import estimate as estimate_module
 from llmcost import scenario_split
 from llmcost.catalog import load_catalog
 from llmcost.engines import processes
-from llmcost.engines.memory import keep_freed_memory
+from llmcost.engines.memory import freed_memory_kept
 from llmcost.engines.threads import workers
 from llmcost.errors import InputError, LlmcostError
 from llmcost.estimate import run_estimate, run_estimate_chunked
@@ -116,8 +116,9 @@ def test_a_failure_here_stops_the_children_and_leaves_no_file(tmp_path: Path,
         os.waitpid(forked[0], os.WNOHANG)  # the child is gone, reaped: not even a zombie
 
 
-def test_the_allocator_is_tuned_on_glibc() -> None:
-    assert keep_freed_memory() is (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+def test_the_allocator_is_tuned_on_glibc_for_the_replays_only() -> None:
+    with freed_memory_kept() as took:
+        assert took is (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
 
 
 # --- the estimate split across processes ----------------------------------------------------------------

@@ -195,6 +195,7 @@ def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scena
     """
     from functools import partial
 
+    from llmcost.engines.memory import freed_memory_kept
     from llmcost.engines.processes import run_forked
     from llmcost.engines.threads import current_workers
     from llmcost.scenarios.prefix_index import prepare
@@ -208,7 +209,9 @@ def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scena
                      threads, on_scenario if k == 0 else None) for k, group in enumerate(groups)]
     parts: list[_Part | None] = [None for _ in chosen]
     models: set[str] = set()
-    for group, (group_parts, group_models) in zip(groups, run_forked(tasks), strict=True):
+    with freed_memory_kept():  # the replays reuse freed arrays instead of faulting in fresh ones
+        done = run_forked(tasks)
+    for group, (group_parts, group_models) in zip(groups, done, strict=True):
         for i, part in zip(group, group_parts, strict=True):
             parts[i] = part
         models |= group_models

@@ -35,15 +35,12 @@ SchedulerOpt = Annotated[
 @contextlib.contextmanager
 def engine_from(name: EngineName, jobs: int | None, scheduler: str | None) -> Iterator[Engine]:
     """The engine the options name, closed (its cluster connection released) when the command is done.
-    Replays on this machine use the local engine's jobs (with Dask: this machine's cores). The command's
-    process keeps the memory its replays free, for the next array (``engines.memory``)."""
+    Replays on this machine use the local engine's jobs (with Dask: this machine's cores)."""
     from llmcost.engines import make_engine
     from llmcost.engines.local import all_cores
-    from llmcost.engines.memory import keep_freed_memory
     from llmcost.engines.threads import workers
 
     engine = make_engine(name.value, jobs=jobs, scheduler=scheduler if name is EngineName.dask else None)
-    keep_freed_memory()
     try:
         with workers(engine.jobs if engine.name == "local" else all_cores()):
             yield engine

@@ -107,7 +107,6 @@ def estimate(
     from llmcost.breakdowns import parse_by
     from llmcost.catalog import load_catalog
     from llmcost.errors import UsageError
-    from llmcost.evidence.wiring import evidence_for, lend_bench, tallied, with_evidence
     from llmcost.logs.timerange import time_range
     from llmcost.pipeline import estimate_logs
     from llmcost.pricing import describe_unpriced
@@ -125,8 +124,12 @@ def estimate(
         from llmcost.scenarios.semantic_sweep import with_sweep
 
         chosen = with_sweep(chosen, sweep)
-    chosen = lend_bench(chosen, bench or [])
-    evidence = evidence_for(chosen, cat, bench or [])
+    evidence = None
+    if bench or not baseline_only:  # a plain baseline has no bench evidence (nor imports it)
+        from llmcost.evidence.wiring import evidence_for, lend_bench, tallied
+
+        chosen = lend_bench(chosen, bench or [])
+        evidence = evidence_for(chosen, cat, bench or [])
     if evidence is not None:  # quality and latency beside cost (llmcost.evidence)
         chosen, tally = tallied(chosen, cat, evidence, hit_latency_ms)
     focus = _focus_export(fmt, cat, output)
@@ -147,6 +150,8 @@ def estimate(
     for note in getattr(runner, "notes", ()):  # e.g. --engine dask on logs the cluster cannot partition
         info(note)
     if evidence is not None:
+        from llmcost.evidence.wiring import with_evidence
+
         result = with_evidence(result, tally)
     if read.chunk_rows and chunk_rows is None:
         info(f"logs are large: streamed in chunks of {read.chunk_rows:,} rows")

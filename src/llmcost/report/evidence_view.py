@@ -8,14 +8,14 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from llmcost.estimate import Estimate, ScenarioOutcome
-from llmcost.evidence.latency import LatencyFigure
-from llmcost.evidence.quality import QualityFigure
-from llmcost.evidence.wiring import UNMEASURED_NOTE, quality_note
 from llmcost.report.money import count
 
 if TYPE_CHECKING:  # rich only for the table format: JSON, CSV and Markdown never import it
     from rich.console import RenderableType
     from rich.table import Table
+
+    from llmcost.evidence.latency import LatencyFigure
+    from llmcost.evidence.quality import QualityFigure
 
 CSV_FIELDS = ("scenario", "task", "requests", "pass_rate", "pass_rate_low", "pass_rate_high", "unmeasured_share",
               "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms",
@@ -77,6 +77,8 @@ def _task_table(rows: list[tuple[str, QualityFigure]]) -> Table:
 
 def _notes(est: Estimate) -> list[str]:
     unmeasured = [s.name for s in est.scenarios if quality_note(s) is not None]
+    from llmcost.evidence.wiring import UNMEASURED_NOTE
+
     out = [f"{', '.join(unmeasured)}: {UNMEASURED_NOTE}"] if unmeasured else []
     for s in est.scenarios:
         if s.evidence is not None and s.evidence.quality.overall.unmeasured_share:
@@ -171,3 +173,13 @@ def _source(fig: LatencyFigure) -> str:
     if fig.source == "mixed" or "unmeasured" in fig.shares:
         return f"{fig.source} (" + ", ".join(f"{k} {v * 100:.0f}%" for k, v in fig.shares.items()) + ")"
     return fig.source
+
+
+def quality_note(s: ScenarioOutcome) -> str | None:
+    """``evidence.wiring.quality_note``, importing the evidence package only for a scenario that could have
+    a note (one with details: a plain baseline's JSON never loads it)."""
+    if s.evidence is None and not s.details:
+        return None
+    from llmcost.evidence.wiring import quality_note as note
+
+    return note(s)

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from warm import compiled
+
 LLMCOST = [sys.executable, "-c", "from llmcost.cli.main import main; main()"]
 DUCKDB = ("import sys, duckdb; duckdb.execute('SET enable_progress_bar = false'); "
           "duckdb.sql(\"select model, count(*), sum(input_tokens), sum(cache_read_tokens), "
@@ -84,6 +86,7 @@ def table(results: list[dict[str, object]]) -> str:
 
 
 def main() -> None:
+    compiled()  # start-up as installed: bytecode compiled (see warm.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("logs", nargs="+", help="Parquet logs from benchmarks/generate.py or tile.py")
     parser.add_argument("--repeat", type=int, default=5)

@@ -35,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
+from warm import compiled  # noqa: E402
 
 LLMCOST = [sys.executable, "-c", "import sys; from llmcost.cli.main import main; sys.argv[0] = 'llmcost'; main()"]
 
@@ -76,6 +77,7 @@ def policy(directory: Path, log: Path) -> Path:
 
 
 def main() -> None:
+    compiled()  # start-up as installed: bytecode compiled (see warm.py)
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--many-models", type=int, default=100_000)

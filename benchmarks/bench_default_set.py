@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from warm import compiled
+
 LLMCOST = [sys.executable, "-c", "from llmcost.cli.main import main; main()"]
 
 
@@ -68,6 +70,7 @@ def replays_in_process(log: str, repeat: int, cores: int) -> dict[str, float]:
 
 
 def main() -> None:
+    compiled()  # start-up as installed: bytecode compiled (see warm.py)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("log")
     parser.add_argument("--repeat", type=int, default=3)

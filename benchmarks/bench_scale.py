@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from warm import compiled
+
 ROOT = Path(__file__).resolve().parent.parent
 LLMCOST = [sys.executable, "-c", "from llmcost.cli.main import main; main()"]
 PYARROW_READ = "import sys, pyarrow.parquet as pq; pq.read_table(sys.argv[1])"
@@ -219,6 +221,7 @@ def table(results: dict[str, object]) -> str:
 
 
 def main() -> None:
+    compiled()  # start-up as installed: bytecode compiled (see warm.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", help="a Parquet log from benchmarks/generate.py")
     parser.add_argument("--tiled", help="a longer log from benchmarks/tile.py (peak memory should stay flat)")

@@ -170,9 +170,14 @@ def test_scenarios_on_two_processes_equal_one_process(sample_frame: pd.DataFrame
     one = run_estimate(frame, catalog, scenarios)  # one core: one process
     assert forked in ([], [1])  # sliced or not, nothing forks
     forked.clear()
+    encoded: list[object] = []
+    real_encode = estimate_module._encoded_slices
+    monkeypatch.setattr(estimate_module, "_encoded_slices", lambda f: encoded.append(real_encode(f)) or encoded[-1])
     with workers(2):
         two = run_estimate(frame, catalog, scenarios)
     assert forked == [2]
+    assert len(encoded) == (1 if slices else 0)  # sliced: each slice's blocks encoded once, before the fork
+    assert all(e is not None for e in encoded)
     assert one.warnings and two.warnings == one.warnings  # the bucket note, from whichever process saw it
     assert one.window == two.window
     for a, b in zip(one.scenarios, two.scenarios, strict=True):

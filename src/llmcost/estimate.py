@@ -205,8 +205,9 @@ def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scena
     shared = None
     if not sliced and any(not isinstance(s, Baseline) for s in chosen):
         frame, shared = prepare(frame)  # once, before the groups part (see scenarios.prefix_index)
+    encoded = _encoded_slices(frame) if sliced and len(groups) > 1 else None
     tasks = [partial(_group_parts, frame, catalog, [chosen[i] for i in group], sliced, shared, has_buckets,
-                     threads, on_scenario if k == 0 else None) for k, group in enumerate(groups)]
+                     threads, on_scenario if k == 0 else None, encoded) for k, group in enumerate(groups)]
     parts: list[_Part | None] = [None for _ in chosen]
     models: set[str] = set()
     with freed_memory_kept():  # the replays reuse freed arrays instead of faulting in fresh ones
@@ -218,14 +219,27 @@ def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scena
     return [p if p is not None else _Part(TokenGroups(), Decimal(0), {}) for p in parts], models
 
 
+def _encoded_slices(frame: pd.DataFrame) -> list[Any] | None:
+    """Each slice's prefix blocks encoded once, on every core, before the groups part (otherwise each
+    group's process would encode every slice again)."""
+    from llmcost.engines.threads import parallel_map
+    from llmcost.scenarios.prefix_index import encode_blocks
+
+    if "prefix_hashes" not in frame.columns:
+        return None
+    column = frame["prefix_hashes"]
+    return parallel_map(lambda lo: encode_blocks(column.iloc[lo:lo + IN_MEMORY_SLICE]),
+                        list(range(0, len(frame), IN_MEMORY_SLICE)))
+
+
 def _exact_cache_of(scenario: Scenario) -> Any:
     spec = getattr(scenario, "spec", None)
     return getattr(spec, "exact_cache", None)
 
 
 def _group_parts(frame: pd.DataFrame, catalog: Catalog, chosen: list[Scenario], sliced: bool, shared: Shared | None,
-                 has_buckets: bool, threads: int,
-                 on_scenario: Callable[[str], None] | None) -> tuple[list[_Part | None], set[str]]:
+                 has_buckets: bool, threads: int, on_scenario: Callable[[str], None] | None,
+                 encoded: list[Any] | None = None) -> tuple[list[_Part | None], set[str]]:
     """One group's parts. Its exact caches are replayed first, once, on the whole log as logged (the
     cache sees the traffic before any other strategy), and read by every scenario and slice of the group."""
     from dataclasses import replace as with_fields
@@ -240,7 +254,8 @@ def _group_parts(frame: pd.DataFrame, catalog: Catalog, chosen: list[Scenario], 
             shared = with_fields(shared, memo={}, whole_hits=whole_hits)
         if sliced:
             slices = (frame.iloc[lo:lo + IN_MEMORY_SLICE] for lo in range(0, len(frame), IN_MEMORY_SLICE))
-            parts = _chunked_parts(slices, catalog, chosen, on_scenario, buckets, whole_hits=whole_hits)
+            parts = _chunked_parts(slices, catalog, chosen, on_scenario, buckets, whole_hits=whole_hits,
+                                   encoded=encoded)
             return parts, buckets.models
         out: list[_Part | None] = []
         for scenario in chosen:
@@ -276,7 +291,8 @@ def run_estimate_chunked(
 
 def _chunked_parts(chunks: Iterable[pd.DataFrame], catalog: Catalog, chosen: Sequence[Scenario],
                    on_scenario: Callable[[str], None] | None, buckets: BucketModels,
-                   bounds: WindowBounds | None = None, whole_hits: dict[str, Any] | None = None) -> list[_Part | None]:
+                   bounds: WindowBounds | None = None, whole_hits: dict[str, Any] | None = None,
+                   encoded: list[Any] | None = None) -> list[_Part | None]:
     from llmcost.scenarios.common import times_ns
     from llmcost.scenarios.prefix_index import prepare
 
@@ -286,12 +302,13 @@ def _chunked_parts(chunks: Iterable[pd.DataFrame], catalog: Catalog, chosen: Seq
     last: Shared | None = None
     first_row = 0
     latest: int | None = None
-    for chunk in chunks:
+    for number, chunk in enumerate(chunks):
         if chunk.empty:
             continue
         if bounds is not None:
             bounds.add(chunk)
-        frame, shared = prepare(chunk, first_row) if replays else (chunk, None)
+        blocks = encoded[number] if encoded is not None else None
+        frame, shared = prepare(chunk, first_row, blocks) if replays else (chunk, None)
         if shared is not None:
             latest = _check_order(times_ns(chunk), latest, first_row)
             shared.streaming, shared.tails = True, tails

@@ -296,9 +296,12 @@ def encode_blocks(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return codes.astype(np.int32 if len(uniques) < 2**31 else np.int64), offsets, has_blocks, np.asarray(uniques)
 
 
-def prepare(frame: pd.DataFrame, first_row: int = 0) -> tuple[pd.DataFrame, Shared]:
+def prepare(frame: pd.DataFrame, first_row: int = 0,
+            blocks: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | int] | None = None,
+            ) -> tuple[pd.DataFrame, Shared]:
     """The frame numbered (``request_row``, from ``first_row``) with ``prefix_hashes`` encoded into an
-    index, and what its scenarios share."""
+    index (``blocks``: what ``encode_blocks`` gave for this frame's column, if done already), and what
+    its scenarios share."""
     import numpy as np
 
     from llmcost.scenarios.common import times_ns
@@ -308,7 +311,7 @@ def prepare(frame: pd.DataFrame, first_row: int = 0) -> tuple[pd.DataFrame, Shar
     out[ROW_COLUMN] = np.arange(first_row, first_row + len(frame), dtype=np.int64)
     if "prefix_hashes" not in frame.columns:
         return out, Shared()
-    codes, offsets, has_blocks, decode = encode_blocks(frame["prefix_hashes"])
+    codes, offsets, has_blocks, decode = encode_blocks(frame["prefix_hashes"]) if blocks is None else blocks
     index = PrefixIndex(codes, offsets, has_blocks, times_ns(frame), first_row,
                         uniques=decode if not isinstance(decode, int) else None,
                         low=decode if isinstance(decode, int) else 0)

@@ -19,22 +19,12 @@ import pytest
 
 from llmcost.errors import UsageError
 from llmcost.projection import WindowBounds, window_of_ns
+from startup_probe import probe_imports
 
 # never needed by a baseline-only run on Parquet in llmcost's columns (JSON, CSV or Markdown output)
 UNUSED = ("pandas", "pydantic", "llmcost.catalog.schema", "rich", "yaml", "httpx", "tiktoken", "pyarrow.dataset",
           "llmcost.evidence",
           "llmcost.scenarios.engine", "llmcost.scenarios.exact_cache", "llmcost.scenarios.prompt_cache")
-
-PROBE = """
-import sys
-sys.argv = ["llmcost", "estimate", *{ARGS}]
-from llmcost.cli.main import main
-try:
-    main()
-except SystemExit as exc:
-    assert not exc.code, exc.code
-print("IMPORTED:" + ",".join(sorted(m for m in {MODULES} if m in sys.modules)), file=sys.stderr)
-"""
 
 
 def _log(path: Path, rows: int = 20_000) -> str:
@@ -54,12 +44,7 @@ def _log(path: Path, rows: int = 20_000) -> str:
 
 
 def _probe(args: list[str], cwd: Path) -> tuple[str, set[str]]:
-    code = PROBE.replace("{ARGS}", repr(args)).replace("{MODULES}", repr(UNUSED))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMCOST_")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env, cwd=cwd)
-    assert out.returncode == 0, out.stderr
-    line = next(s for s in out.stderr.splitlines() if s.startswith("IMPORTED:"))
-    return out.stderr, {m for m in line.removeprefix("IMPORTED:").split(",") if m}
+    return probe_imports(args, UNUSED, cwd)
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "markdown"])

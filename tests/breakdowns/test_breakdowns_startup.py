@@ -8,9 +8,6 @@ breakdowns equal the validated catalog's."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from startup_probe import probe_imports
+
 UNUSED = ("pandas", "pyarrow.dataset", "pyarrow.pandas_compat", "pyarrow.compute", "pydantic", "llmcost.catalog.schema")
-PROBE = """
-import sys
-sys.argv = ["llmcost", "estimate", *{ARGS}]
-from llmcost.cli.main import main
-try:
-    main()
-except SystemExit as exc:
-    assert not exc.code, exc.code
-print("IMPORTED:" + ",".join(sorted(m for m in {MODULES} if m in sys.modules)), file=sys.stderr)
-"""
 
 
 def _log(path: Path, rows: int = 30_000) -> str:
@@ -51,12 +40,7 @@ def _log(path: Path, rows: int = 30_000) -> str:
 
 
 def _probe(args: list[str], cwd: Path) -> set[str]:
-    code = PROBE.replace("{ARGS}", repr(args)).replace("{MODULES}", repr(UNUSED))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMCOST_")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env, cwd=cwd)
-    assert out.returncode == 0, out.stderr
-    line = next(s for s in out.stderr.splitlines() if s.startswith("IMPORTED:"))
-    return {m for m in line.removeprefix("IMPORTED:").split(",") if m}
+    return probe_imports(args, UNUSED, cwd)[1]
 
 
 @pytest.mark.parametrize("by", [["day"], ["task", "model"], ["day", "model", "task"], ["hour", "tag"], ["week,user"]])

@@ -3,7 +3,9 @@ long-context thresholds, service tiers and serving providers, and the full reade
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +82,16 @@ def corrupt_parquet(path: Path) -> str:
     data[middle:middle + 3000] = b"\xff" * 3000
     path.write_bytes(bytes(data))
     return str(path)
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int = 2) -> Iterator[str]:
+    """A real Dask ``LocalCluster`` of worker processes over TCP on 127.0.0.1 (one thread each); its address."""
+    import distributed
+
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address="127.0.0.1:0", protocol="tcp")
+    try:
+        yield str(cluster.scheduler_address)
+    finally:
+        cluster.close()

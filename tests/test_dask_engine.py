@@ -12,19 +12,15 @@ from typing import Any
 
 import pytest
 
-from engine_logs import BILLING, full_json, log_table, write
+from engine_logs import BILLING, full_json, local_cluster, log_table, write
 
 distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address="127.0.0.1:0", protocol="tcp")
-    try:
-        yield str(cluster.scheduler_address)
-    finally:
-        cluster.close()
+    with local_cluster() as address:
+        yield address
 
 
 def test_a_cluster_of_two_worker_processes_gives_the_local_result(cli: Any, tmp_path: Path, scheduler: str) -> None:

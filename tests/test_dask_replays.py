@@ -18,6 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from engine_logs import local_cluster
+
 distributed = pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,12 +64,8 @@ scenarios:
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address="127.0.0.1:0", protocol="tcp")
-    try:
-        yield str(cluster.scheduler_address)
-    finally:
-        cluster.close()
+    with local_cluster() as address:
+        yield address
 
 
 @pytest.fixture(autouse=True)

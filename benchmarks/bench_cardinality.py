@@ -5,7 +5,8 @@
 
 Builds (with benchmarks/generate.py) a log of ROWS requests, then two pairs of variants that differ only in how
 many distinct names they hold: half the rows' models renamed to one of 10 or of 100,000 custom names; every
-row's task and user set to one of 10 or of 1,000,000. It times, side by side in one run:
+row's task and user set to one of 10 or of 1,000,000 (every name used when the rows allow: a million rows get a
+million distinct tasks). It times, side by side in one run:
 
 - `llmcost estimate LOG` (the default scenario set, table output) on the model pair;
 - `llmcost check` with a total rule and a `per: task` rule on the task pair;
@@ -46,13 +47,22 @@ def variant(base: pa.Table, kind: str, names: int, seed: int = 1) -> pa.Table:
     if kind == "models":
         custom = np.array([f"custom-model-{i}" for i in range(names)])
         keep = rng.random(rows) < 0.5
-        column = np.where(keep, base.column("model").to_numpy(zero_copy_only=False),
-                          custom[rng.integers(0, names, rows)])
+        renamed = np.empty(rows, dtype=custom.dtype)
+        renamed[~keep] = custom[_draw(rng, names, int((~keep).sum()))]  # every custom name used
+        column = np.where(keep, base.column("model").to_numpy(zero_copy_only=False), renamed)
         return base.set_column(base.schema.get_field_index("model"), "model", pa.array(column))
     tasks = np.array([f"task-{i}" for i in range(names)])
     users = np.array([f"user-{i}" for i in range(names)])
-    table = base.set_column(base.schema.get_field_index("task"), "task", pa.array(tasks[rng.integers(0, names, rows)]))
-    return table.append_column("user", pa.array(users[rng.integers(0, names, rows)]))
+    table = base.set_column(base.schema.get_field_index("task"), "task", pa.array(tasks[_draw(rng, names, rows)]))
+    return table.append_column("user", pa.array(users[_draw(rng, names, rows)]))
+
+
+def _draw(rng: np.random.Generator, names: int, rows: int) -> np.ndarray:
+    """A name per row: every one of ``names`` used when there are rows enough (a million tasks means a million
+    distinct tasks, not the 632,000 that a million random draws give), the rest drawn at random."""
+    if names > rows:
+        return rng.permutation(names)[:rows]
+    return np.concatenate([rng.permutation(names), rng.integers(0, names, rows - names)])
 
 
 def timed(args: list[str], cwd: Path) -> tuple[float, float, int, int]:

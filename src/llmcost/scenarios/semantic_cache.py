@@ -304,16 +304,24 @@ def with_embedding_calls(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     if noted is None or not noted[1]:
         return frame
     model, calls, tokens, empty = noted
-    row = frame.iloc[:0].reindex([0]) if len(frame.columns) else empty.reindex([0])
-    values: dict[str, Any] = {"timestamp": frame["timestamp"].max() if len(frame) else pd.NaT,
-                              "input_tokens": tokens, "weight": calls, "batch": False}
+    when = frame["timestamp"].max() if len(frame) else \
+        empty["timestamp"].max() if len(empty) else pd.Timestamp(0, tz="UTC")
+    return with_call_row(frame, frame if len(frame.columns) else empty,
+                         {"timestamp": when, "input_tokens": tokens, "weight": calls, "batch": False}, model, ctx)
+
+
+def with_call_row(frame: pd.DataFrame, template: pd.DataFrame, values: dict[str, Any], model: str,
+                  ctx: Context) -> pd.DataFrame:
+    """``frame`` plus one row (on ``template``'s columns) for calls a strategy makes to ``model``: ``values``
+    (its timestamp, tokens, weight), every other token column 0."""
+    import pandas as pd
+
+    row = template.iloc[:0].reindex([0])
     for column in row.columns:
         if column in values:
             row[column] = values[column]
         elif column.endswith("_tokens"):
             row[column] = 0
-    if len(frame) == 0:
-        row["timestamp"] = empty["timestamp"].max() if len(empty) else pd.Timestamp(0, tz="UTC")
     out: pd.DataFrame = pd.concat([frame, row], ignore_index=True)
     out["model"] = _append_category(frame["model"], model)
     if "model_id" in frame.columns:

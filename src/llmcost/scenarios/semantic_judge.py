@@ -176,24 +176,13 @@ def with_judge_calls(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """``frame`` plus one row of the judge calls noted for this scenario run (none: unchanged)."""
     import pandas as pd
 
-    from llmcost.scenarios.semantic_cache import _append_category
+    from llmcost.scenarios.semantic_cache import with_call_row
 
     memo = ctx.shared.memo if ctx.shared is not None else {}
     noted = memo.pop((MEMO, ctx.scenario, id(ctx)), None)
     if noted is None or len(frame.columns) == 0:
         return frame
     model, calls, inp, out_tokens = noted
-    row = frame.iloc[:0].reindex([0])
     values: dict[str, Any] = {"timestamp": frame["timestamp"].max() if len(frame) else pd.Timestamp(0, tz="UTC"),
                               "input_tokens": inp, "output_tokens": out_tokens, "weight": calls, "batch": False}
-    for column in row.columns:
-        if column in values:
-            row[column] = values[column]
-        elif column.endswith("_tokens"):
-            row[column] = 0
-    out: pd.DataFrame = pd.concat([frame, row], ignore_index=True)
-    out["model"] = _append_category(frame["model"], model)
-    if "model_id" in frame.columns:
-        out["model_id"] = _append_category(frame["model_id"], ctx.catalog.resolve(model))
-    out["batch"] = out["batch"].astype(bool)
-    return out
+    return with_call_row(frame, frame, values, model, ctx)

@@ -1,14 +1,15 @@
 """Breakdowns at scale: ``estimate --baseline-only`` with and without ``--by``, Parquet and CSV side by side.
 
     .venv/bin/python benchmarks/bench_breakdowns.py [--logs benchmarks/out/logs-10000000] [--formats parquet,csv]
-        [--repeat 5] [--csv-repeat 2] [--chunk-rows 1000000] [--only cli|in-process]
+        [--repeat 5] [--csv-repeat 2] [--chunk-rows 1000000] [--only cli|in-process] [--single week,hour,task]
 
 Target (issue 13): a breakdown costs at most 10% over the baseline's time on 10M rows, streaming too.
 
 1. ``cli`` (the default): the real CLI in fresh processes (JSON to /dev/null), every variant of a log run in
    turn, ``--repeat`` rounds (``--csv-repeat`` for CSV), the best run counting. Variants: the baseline,
    ``--by day``, ``--by day --by model --by task``, ``--by task --by model``, and the baseline and ``--by
-   day`` with ``--chunk-rows`` (streams; compared with each other). On Parquet all run on the Arrow engine
+   day`` with ``--chunk-rows`` (streams; compared with each other); ``--single`` adds ``--by`` each dimension
+   it lists. On Parquet all run on the Arrow engine
    (``--by``: llmcost.engines.arrow_breakdowns, time buckets from the timestamp pages' statistics); on CSV
    all on the full reader. Printed: best wall time, best CPU seconds (user + system, steadier on a shared
    machine), each against its baseline, and the load average (other jobs inflate wall times: compare on a
@@ -58,8 +59,9 @@ def _run(log: Path, args: list[str]) -> tuple[float, float]:
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def _cli(log: Path, repeat: int, chunk_rows: int) -> None:
+def _cli(log: Path, repeat: int, chunk_rows: int, single: list[str]) -> None:
     variants = dict(VARIANTS)
+    variants.update({f"--by {dim}": ["--by", dim] for dim in single})
     chunked = ["--chunk-rows", str(chunk_rows)]
     variants[f"baseline --chunk-rows {chunk_rows:,}"] = chunked
     variants[f"--by day --chunk-rows {chunk_rows:,}"] = ["--by", "day", *chunked]
@@ -129,6 +131,7 @@ def main() -> None:
     parser.add_argument("--csv-repeat", type=int, default=2)
     parser.add_argument("--chunk-rows", type=int, default=1_000_000)
     parser.add_argument("--only", choices=("cli", "in-process"), default="cli")
+    parser.add_argument("--single", default="", help="more variants: --by each of these (e.g. week,hour,task)")
     opts = parser.parse_args()
     for fmt in opts.formats.split(","):
         log = opts.logs / f"logs.{fmt}"
@@ -136,7 +139,8 @@ def main() -> None:
         if opts.only == "in-process":
             _in_process(log, opts.repeat, None)
         else:
-            _cli(log, opts.csv_repeat if fmt == "csv" else opts.repeat, opts.chunk_rows)
+            _cli(log, opts.csv_repeat if fmt == "csv" else opts.repeat, opts.chunk_rows,
+                 [d for d in opts.single.split(",") if d])
 
 
 if __name__ == "__main__":

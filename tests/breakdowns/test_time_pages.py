@@ -55,18 +55,29 @@ def _expected(path: str, groups: list[int]) -> dict[str, np.ndarray]:
     return {s.dim: (ns + s.shift) // s.size for s in time_pages.steps(DIMS, 1)}
 
 
+def _buckets(path: str, groups: list[int], dims: list[str]) -> dict[str, np.ndarray]:
+    """Each row's buckets from ``partition_runs``, whose runs must lie back to back from the first row."""
+    runs = time_pages.partition_runs(path, groups, dims)
+    assert [r.start for r in runs] == [0, *(r.end for r in runs[:-1])]
+    out = {d: np.full(runs[-1].end, -1, dtype=np.int64) for d in dims}
+    for run in runs:
+        for dim, bucket in run.buckets.items():
+            assert isinstance(bucket, int) or (bucket.dtype == np.int32 and len(bucket) == run.end - run.start)
+            out[dim][run.start:run.end] = bucket
+    return out
+
+
 def _check(path: str, monkeypatch: pytest.MonkeyPatch, *, by_arrow: int = 0, dims: list[str] = DIMS) -> None:
     """Every row group's buckets (all row groups as one partition, and each alone) equal the divided
     timestamps; ``by_arrow`` row groups were left to Arrow's reader."""
     arrow: list[int] = []
-    original = time_pages._arrow_buckets
-    monkeypatch.setattr(time_pages, "_arrow_buckets", lambda p, g, into: arrow.append(g) or original(p, g, into))
+    original = time_pages._arrow_run
+    monkeypatch.setattr(time_pages, "_arrow_run", lambda p, g, *a: arrow.append(g) or original(p, g, *a))
     groups = list(range(pq.ParquetFile(path).metadata.num_row_groups))
     for chosen in [groups, *([g] for g in groups)]:
-        got = time_pages.partition_buckets(path, chosen, dims)
+        got = _buckets(path, chosen, dims)
         want = _expected(path, chosen)
         for dim in dims:
-            assert got[dim].dtype == np.int32
             assert np.array_equal(got[dim], want[dim]), (dim, chosen)
     assert len(set(arrow)) == by_arrow
 
@@ -113,7 +124,7 @@ def test_only_the_pages_a_boundary_crosses_are_decoded(tmp_path: Path, monkeypat
                         original(fd, page, *a))
     stamps = _stamps(20_000, days=4)
     path = _write(tmp_path / "log.parquet", stamps, row_group_size=5_000)
-    got = time_pages.partition_buckets(path, [0, 1, 2, 3], ["day"])
+    got = _buckets(path, [0, 1, 2, 3], ["day"])
     assert np.array_equal(got["day"], stamps // DAY_MS)
     assert 0 < sum(decoded) <= 3 * 100  # three midnights, each inside one page of 100 rows (or at an edge)
 

@@ -6,7 +6,8 @@ baseline-only run: partitions summed by the engine, priced once here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -43,41 +44,44 @@ def baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenar
                       projection_days: int = 30, window_days: float | None = None) -> Estimate | None:
     """The baseline of ``files`` summed partition by partition on ``engine`` and priced once; None when a
     file or a value needs the full reader (which then reads the logs as before)."""
-    import gc
-
-    threshold = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 20)  # importing pyarrow and numpy: one young collection instead of ~100
-    try:
-        return _baseline_estimate(engine, files, catalog, scenarios, log_format=log_format,
-                                  default_model=default_model, projection_days=projection_days,
-                                  window_days=window_days)
-    finally:
-        gc.set_threshold(*threshold)
-
-
-def _baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenarios: Sequence[Scenario], *,
-                       log_format: str | None, default_model: str | None, projection_days: int,
-                       window_days: float | None) -> Estimate | None:
-    import os
-    import sys
     from decimal import Decimal
 
     from llmcost.engines.partitions import parquet_partitions
 
-    if "numpy" not in sys.modules:  # pyarrow imports numpy: a baseline does no linear algebra, so no BLAS
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # thread pool spinning up (~20 ms of 2 cores)
-    from llmcost.estimate import assemble, with_baseline
-    from llmcost.projection import window_of_ns
+    with lean_summing():
+        from llmcost.estimate import assemble, with_baseline
+        from llmcost.projection import window_of_ns
 
-    partitions = parquet_partitions(files, log_format=log_format, default_model=default_model)
-    if not partitions:
-        return None
-    small_pages()
-    summed = engine.baseline(partitions, catalog)
-    if summed is None:
-        return None
-    window = window_of_ns(summed.start_ns, summed.end_ns, summed.requests, window_days)  # no pandas
-    return assemble(window, with_baseline(scenarios), [(summed.groups, Decimal(0), {})], catalog, projection_days)
+        partitions = parquet_partitions(files, log_format=log_format, default_model=default_model)
+        if not partitions:
+            return None
+        small_pages()
+        summed = engine.baseline(partitions, catalog)
+        if summed is None:
+            return None
+        window = window_of_ns(summed.start_ns, summed.end_ns, summed.requests, window_days)  # no pandas
+        return assemble(window, with_baseline(scenarios), [(summed.groups, Decimal(0), {})], catalog,
+                        projection_days)
+
+
+@contextmanager
+def lean_summing() -> Iterator[None]:
+    """Around a partitioned sum (the baseline's, the breakdowns'): importing pyarrow and numpy with one
+    young garbage collection instead of ~100, and, when numpy is not imported yet, without BLAS's thread
+    pool spinning up (~20 ms of 2 cores: a sum does no linear algebra; ``OPENBLAS_NUM_THREADS`` is only
+    set when the caller has not set it)."""
+    import gc
+    import os
+    import sys
+
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    threshold = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
 
 
 def small_pages() -> None:

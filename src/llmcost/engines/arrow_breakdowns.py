@@ -12,7 +12,7 @@ ordinary way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -25,10 +25,12 @@ from llmcost.token_groups import TokenGroups
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     from llmcost.breakdowns import Breakdowns
     from llmcost.catalog import Catalog
     from llmcost.engines.interface import Engine, Partition
+    from llmcost.engines.time_pages import Run
     from llmcost.estimate import Estimate
     from llmcost.scenarios.interface import Scenario
 
@@ -45,16 +47,20 @@ def breakdown_estimate(engine: Engine, files: list[str], tables: Breakdowns, sce
     ``tables`` untouched) when a file or a value needs the full reader."""
     from decimal import Decimal
 
+    from llmcost.engines import lean_summing, small_pages
     from llmcost.engines.partitions import parquet_partitions
-    from llmcost.estimate import assemble, with_baseline
-    from llmcost.projection import window_of_ns
 
     if engine.name != "local":
         return None
-    partitions = parquet_partitions(files, log_format=log_format, default_model=default_model)
-    if not partitions:
-        return None
-    summed = _sum_all(partitions, tables, engine.jobs)
+    with lean_summing():
+        from llmcost.estimate import assemble, with_baseline
+        from llmcost.projection import window_of_ns
+
+        partitions = parquet_partitions(files, log_format=log_format, default_model=default_model)
+        if not partitions:
+            return None
+        small_pages()
+        summed = _sum_all(partitions, tables, engine.jobs)
     if summed is None:
         return None
     baseline, per_table = summed
@@ -83,7 +89,9 @@ def _sum_all(partitions: Sequence[Partition], tables: Breakdowns, jobs: int) -> 
     plans = [_with_key_columns(part, names[part.path], wanted) for part in partitions]
     side_by_side = min(jobs, len(plans), IN_FLIGHT)
     timed = [d for d in TIME_DIMENSIONS if d in wanted]
-    work = partial(_sum_plan, catalog=tables.catalog, dims=dims, threads=jobs > side_by_side, timed=timed)
+    footers = _footers(plans) if timed else {}
+    work = partial(_sum_plan, catalog=tables.catalog, dims=dims, threads=jobs > side_by_side, timed=timed,
+                   footers=footers)
     before = pa.cpu_count()
     pa.set_cpu_count(jobs)
     try:
@@ -150,29 +158,45 @@ def _paged(part: Partition, wanted: set[str]) -> bool:
     return crossings * PAGE_ROWS <= DECODE_SHARE * part.rows
 
 
+def _footers(plans: Sequence[Partition]) -> dict[str, pq.FileMetaData]:
+    """Each file's footer, read once for the time buckets of all its partitions (not once a partition)."""
+    import pyarrow.parquet as pq
+
+    from llmcost.engines.partitions import _open
+
+    footers: dict[str, pq.FileMetaData] = {}
+    for plan in plans:
+        if "timestamp" not in plan.columns and plan.path not in footers:
+            with _open(plan.path) as where:
+                footers[plan.path] = pq.ParquetFile(where).metadata
+    return footers
+
+
 def _sum_plan(plan: Partition, *, catalog: Catalog, dims: Sequence[tuple[str, ...]], threads: bool,
-              timed: list[str]) -> _Got:
+              timed: list[str], footers: dict[str, pq.FileMetaData]) -> _Got:
     """Read a partition and sum it, with its time buckets from the pages' statistics when its timestamps
     are not read."""
     from llmcost.engines.partitions import read_partition
-    from llmcost.engines.time_pages import partition_buckets
+    from llmcost.engines.time_pages import partition_runs
 
     paged = bool(timed) and "timestamp" not in plan.columns
-    buckets = partition_buckets(plan.path, plan.row_groups, timed) if paged else None
-    return _sum_read(read_partition(plan, threads=threads), plan, catalog, dims, threads, buckets)
+    runs = partition_runs(plan.path, plan.row_groups, timed, footers.get(plan.path)) if paged else None
+    return _sum_read(read_partition(plan, threads=threads), plan, catalog, dims, threads, runs)
 
 
 def _sum_read(table: pa.Table, plan: Partition, catalog: Catalog, dims: Sequence[tuple[str, ...]],
-              threads: bool, buckets: dict[str, np.ndarray] | None) -> _Got:
+              threads: bool, runs: list[Run] | None) -> _Got:
     """A partition's sums; read again with its timestamps when a model in it changed price inside it."""
     from llmcost.engines.arrow_baseline import NeedsTimestamps
     from llmcost.engines.partitions import read_partition
 
+    bounds = {c: (low, high) for c, low, high in plan.bounds}
     try:
-        return breakdowns_of_table(table, catalog, dims, plan.stamps, buckets)
+        return breakdowns_of_table(table, catalog, dims, plan.stamps, runs, threads=threads, bounds=bounds)
     except NeedsTimestamps:
         with_stamps = read_partition(replace(plan, columns=(*plan.columns, "timestamp")), threads=threads)
-        return breakdowns_of_table(with_stamps, catalog, dims, plan.stamps, buckets)
+        return breakdowns_of_table(with_stamps, catalog, dims, plan.stamps, runs, threads=threads,
+                                   bounds=bounds)
 
 
 def _file_columns(path: str) -> list[str]:
@@ -185,16 +209,19 @@ def _file_columns(path: str) -> list[str]:
 
 
 def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[str, ...]],
-                        stamps: tuple[int, int] | None = None, buckets: dict[str, np.ndarray] | None = None
+                        stamps: tuple[int, int] | None = None, runs: list[Run] | None = None, *,
+                        threads: bool = True, bounds: Mapping[str, tuple[int, int]] | None = None
                         ) -> tuple[PartialBaseline, Summed] | None:
     """``table``'s baseline and, per entry of ``dims`` (a table's row dimensions), its token groups per key;
     None when a value or a column needs the full reader. ``stamps``: the first and last timestamp (ns) from
-    the file's statistics; ``buckets``: each row's time bucket numbers when the timestamp column was not
-    read (from ``time_pages``)."""
+    the file's statistics; ``runs``: the rows' time buckets when the timestamp column was not read (from
+    ``time_pages``: each run summed on its own, a run inside one bucket without a bucket column).
+    ``threads`` and ``bounds``: as ``arrow_baseline.baseline_of_table``'s (the group-by on Arrow's pool;
+    count columns' statistics settling the checks)."""
     from llmcost.engines.arrow_baseline import _dictionary, _fn, _valid, _with_row_flags, group_sums
     from llmcost.engines.time_pages import int64_values
 
-    if table.num_rows == 0 or not _valid(table) or not _keys_ok(table):
+    if table.num_rows == 0 or not _valid(table, bounds) or not _keys_ok(table):
         return None
     raw, unit = None, 1
     if "timestamp" in table.column_names:
@@ -211,14 +238,18 @@ def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[
     names = _dictionary(table.column("model"))
     if any(not n.strip() for n in names):
         return None
-    flagged = _with_row_flags(table, names, catalog, stamps)
+    flagged = _with_row_flags(table, names, catalog, stamps, (bounds or {}).get("input_tokens"))
     if flagged is None:
         return None
     wanted = {d for ds in dims for d in ds}
-    keys, table = _key_columns(flagged, raw, unit, wanted, buckets or {})
+    paged = [d for d in TIME_DIMENSIONS if d in wanted] if runs is not None else []
+    keys, table = _key_columns(flagged, None if paged else raw, unit, wanted)
     billing = [c for c in BILLING if c in table.column_names]
     sums = [c for c in table.column_names if c.endswith("_tokens") or c == "weight"]
-    grouped = group_sums(table, billing + keys, sums)  # not pyarrow.acero: it imports pandas
+    if runs is not None and paged:
+        grouped = _run_sums(table, runs, billing + keys, sums, threads)
+    else:
+        grouped = group_sums(table, billing + keys, sums, threads=threads)  # not pyarrow.acero: imports pandas
     if grouped.num_rows > MAX_GROUPED_ROWS:
         return None  # many users x hours...: the full reader's bincounts beat a Python pass over the groups
     requests = int(_fn("sum", table.column("weight")).as_py()) if "weight" in sums else table.num_rows
@@ -241,21 +272,18 @@ def _encoded(table: pa.Table, column: str) -> pa.Table:
     return table.unify_dictionaries()
 
 
-def _key_columns(table: pa.Table, raw: pa.ChunkedArray | None, unit: int, wanted: set[str],
-                 buckets: dict[str, np.ndarray]) -> tuple[list[str], pa.Table]:
+def _key_columns(table: pa.Table, raw: pa.ChunkedArray | None, unit: int, wanted: set[str]
+                 ) -> tuple[list[str], pa.Table]:
     """The breakdown key columns appended to ``table``: ``_hour``/``_day``/``_week`` (bucket numbers since
-    the epoch, UTC; weeks from a Monday: given in ``buckets``, else divided from ``raw``) and task, user and
-    tags as they are."""
+    the epoch, UTC; weeks from a Monday: divided from ``raw``, when given) and task, user and tags as they
+    are."""
     import pyarrow as pa
 
     from llmcost.engines.time_pages import int64_values
 
     keys: list[str] = []
     for dim in TIME_DIMENSIONS:
-        if dim in wanted and dim in buckets:
-            table = table.append_column(f"_{dim}", _from_numpy(buckets[dim]))
-            keys.append(f"_{dim}")
-        elif dim in wanted and raw is not None:
+        if dim in wanted and raw is not None:
             shift = _MONDAY_SHIFT_NS if dim == "week" else 0
             step, at = _NS[dim] // unit, shift // unit
             # numpy's floor division on each chunk's values (zero-copy: no nulls): a quarter of pc.divide's time
@@ -266,6 +294,34 @@ def _key_columns(table: pa.Table, raw: pa.ChunkedArray | None, unit: int, wanted
         if dim in wanted and column in table.column_names and column not in keys:
             keys.append(column)
     return keys, table
+
+
+def _run_sums(table: pa.Table, runs: Sequence[Run], keys: list[str], sums: list[str], threads: bool) -> pa.Table:
+    """``group_sums`` of ``table`` by ``keys`` and each row's time buckets (columns ``_hour``/``_day``/
+    ``_week``), run by run: a run inside one bucket is grouped by ``keys`` alone and its buckets added to its
+    few grouped rows, so the bucket costs the group-by nothing; a run of crossed pages is grouped with its
+    rows' buckets. A key may come out in several grouped rows (one per run): their sums add up."""
+    import numpy as np
+    import pyarrow as pa
+
+    from llmcost.engines.arrow_baseline import group_sums
+
+    parts: list[pa.Table] = []
+    order: list[str] | None = None
+    for run in runs:
+        part = table.slice(run.start, run.end - run.start)
+        names = [f"_{d}" for d in run.buckets]
+        if run.constant:
+            grouped = group_sums(part, keys, sums, threads=threads)
+            for name, bucket in zip(names, run.buckets.values(), strict=True):
+                grouped = grouped.append_column(name, _from_numpy(np.full(grouped.num_rows, bucket, np.int32)))
+        else:
+            for name, values in zip(names, run.arrays().values(), strict=True):
+                part = part.append_column(name, _from_numpy(values))
+            grouped = group_sums(part, keys + names, sums, threads=threads)
+        order = order or grouped.column_names
+        parts.append(grouped.select(order))
+    return pa.concat_tables(parts)
 
 
 def _from_numpy(values: np.ndarray) -> pa.Array:

@@ -1,10 +1,11 @@
 """Just enough of Parquet's page layer to read an INT64 column's pages one by one (``time_pages``).
 
 pyarrow reads a column chunk whole; a time bucket needs only the few pages a bucket boundary crosses. So
-the page headers (Thrift compact protocol) are walked with ``pread``, and a chosen page is decompressed
-with Arrow's codecs and decoded with numpy: PLAIN values, or dictionary indices (RLE / bit-packed hybrid)
-into the chunk's PLAIN dictionary page; data pages v1 (RLE definition levels) or v2. Anything else raises
-``Unsupported`` and the caller leaves the column to Arrow's reader.
+the page headers (Thrift compact protocol) are walked in the file mapped into memory (``mmap``: no system
+call per page, each of which would let go of the GIL and wait to get it back from another thread), and a
+chosen page is decompressed with Arrow's codecs and decoded with numpy: PLAIN values, or dictionary
+indices (RLE / bit-packed hybrid) into the chunk's PLAIN dictionary page; data pages v1 (RLE definition
+levels) or v2. Anything else raises ``Unsupported`` and the caller leaves the column to Arrow's reader.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import mmap
+
     import numpy as np
+
+    Buffer = bytes | mmap.mmap  # a whole Parquet file's bytes
 
 # Parquet's codec names → Arrow's (``LZ4`` with Hadoop framing and ``LZO`` are left to Arrow's reader)
 _CODECS = {"SNAPPY": "snappy", "GZIP": "gzip", "ZSTD": "zstd", "BROTLI": "brotli", "LZ4_RAW": "lz4_raw"}
@@ -54,25 +59,20 @@ class Page:
         return self.encoding in (_PLAIN_DICTIONARY, _RLE_DICTIONARY)
 
 
-def walk(fd: int, start: int, total: int) -> list[Page]:
-    """The column chunk's page headers, read a few hundred bytes at a time."""
-    import os
-
+def walk(data: Buffer, start: int, total: int) -> list[Page]:
+    """The column chunk's page headers (``data``: the whole file, mapped)."""
     pages: list[Page] = []
     at, end = start, start + total
+    if end > len(data):
+        raise Unsupported("file cut short")
+    chunk = memoryview(data)[:end]  # a header running past the chunk: IndexError
     while at < end:
-        want = 256
-        while True:
-            head = os.pread(fd, min(want, end - at), at)
-            try:
-                header, used = _Thrift(head).header()
-                break
-            except IndexError:
-                if want >= end - at or want > 1 << 20:
-                    raise Unsupported("page header cut short") from None
-                want *= 8
-        pages.append(_page(header, at + used))
-        at += used + pages[-1].size
+        try:
+            header, at = _struct(chunk, at)
+        except IndexError:
+            raise Unsupported("page header cut short") from None
+        pages.append(_page(header, at))
+        at += pages[-1].size
     if at != end:
         raise Unsupported("pages overrun the column chunk")
     return pages
@@ -109,37 +109,36 @@ def min_max(stats: dict[int, Any] | None) -> tuple[int | None, int | None]:
     return struct.unpack("<q", low)[0], struct.unpack("<q", high)[0]
 
 
-def _body(fd: int, page: Page, compression: str | None) -> memoryview:
+def _body(data: Buffer, page: Page, compression: str | None) -> memoryview:
     """The page's value bytes after decompression (v1: definition levels first; v2: the values only)."""
-    import os
-
     import pyarrow as pa
 
-    raw = os.pread(fd, page.size, page.data_at)
+    raw = memoryview(data)[page.data_at:page.data_at + page.size]
     if len(raw) != page.size:
         raise Unsupported("file cut short")
     if compression is None or not page.compressed:
-        return memoryview(raw)[page.levels:]
-    return memoryview(pa.decompress(memoryview(raw)[page.levels:], decompressed_size=page.raw_size - page.levels,
+        return raw[page.levels:]
+    return memoryview(pa.decompress(raw[page.levels:], decompressed_size=page.raw_size - page.levels,
                                     codec=compression))
 
 
-def dictionary_values(fd: int, page: Page, compression: str | None) -> np.ndarray:
+def dictionary_values(data: Buffer, page: Page, compression: str | None) -> np.ndarray:
     """A dictionary page's INT64 values."""
     import numpy as np
 
     if page.kind != DICTIONARY_PAGE or page.encoding not in (_PLAIN, _PLAIN_DICTIONARY):
         raise Unsupported("no PLAIN dictionary page")
-    return np.frombuffer(_body(fd, page, compression), dtype=np.int64, count=page.values)
+    return np.frombuffer(_body(data, page, compression), dtype=np.int64, count=page.values)
 
 
-def decode(fd: int, page: Page, compression: str | None, def_level: int, dictionary: np.ndarray | None) -> np.ndarray:
+def decode(data: Buffer, page: Page, compression: str | None, def_level: int,
+           dictionary: np.ndarray | None) -> np.ndarray:
     """A data page's INT64 values (no nulls: the row group's statistics said so)."""
     import numpy as np
 
     if page.nulls:
         raise Unsupported("nulls")
-    body = _body(fd, page, compression)
+    body = _body(data, page, compression)
     at = 0
     if page.kind == _DATA_PAGE and def_level:
         at = 4 + int.from_bytes(body[:4], "little")  # RLE definition levels, length-prefixed
@@ -213,66 +212,91 @@ def _varint(data: bytes | memoryview, at: int) -> tuple[int, int]:
             return value, at
 
 
-class _Thrift:
-    """Just enough of Thrift's compact protocol to read a page header (IndexError: the bytes ran out)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.at = 0
-
-    def header(self) -> tuple[dict[int, Any], int]:
-        return self.struct(), self.at
-
-    def struct(self) -> dict[int, Any]:
-        out: dict[int, Any] = {}
-        last = 0
-        while True:
-            byte = self.data[self.at]
-            self.at += 1
-            if byte == 0:
-                return out
-            kind, delta = byte & 0x0F, byte >> 4
-            if delta:
-                last += delta
+def _struct(data: bytes | memoryview, at: int) -> tuple[dict[int, Any], int]:
+    """A Thrift compact-protocol struct at ``at``: its fields by id, and where it ends (IndexError: the bytes
+    ran out). Just enough of the protocol for a page header; one function with the one-byte varints of
+    small fields read inline, as it runs once a page."""
+    out: dict[int, Any] = {}
+    last = 0
+    while True:
+        byte = data[at]
+        at += 1
+        if byte == 0:
+            return out, at
+        kind, delta = byte & 0x0F, byte >> 4
+        if delta:
+            last += delta
+        else:
+            raw, at = _varint(data, at)
+            last = (raw >> 1) ^ -(raw & 1)
+        if kind in (4, 5, 6):  # i16, i32, i64: zigzag varints
+            raw = data[at]
+            if raw < 0x80:
+                at += 1
             else:
-                last = self.zigzag()
-            out[last] = self.value(kind)
-
-    def zigzag(self) -> int:
-        value, self.at = _varint(self.data, self.at)
-        return (value >> 1) ^ -(value & 1)
-
-    def value(self, kind: int) -> Any:
-        if kind in (1, 2):
-            return kind == 1
-        if kind == 3:
-            self.at += 1
-            return self.data[self.at - 1]
-        if kind in (4, 5, 6):
-            return self.zigzag()
-        if kind == 7:
-            self.at += 8
-            return None
-        if kind == 8:
-            size, self.at = _varint(self.data, self.at)
-            self.at += size
-            if self.at > len(self.data):
+                raw, at = _varint(data, at)
+            out[last] = (raw >> 1) ^ -(raw & 1)
+        elif kind in (1, 2):
+            out[last] = kind == 1
+        elif kind == 8:
+            size = data[at]
+            if size < 0x80:
+                at += 1
+            else:
+                size, at = _varint(data, at)
+            if at + size > len(data):
                 raise IndexError("binary cut short")
-            return self.data[self.at - size:self.at]
-        if kind in (9, 10):
-            head = self.data[self.at]
-            self.at += 1
-            size = head >> 4
-            if size == 15:
-                size, self.at = _varint(self.data, self.at)
-            return [self.value(head & 0x0F) for _ in range(size)]
-        if kind == 11:
-            size, self.at = _varint(self.data, self.at)
-            if not size:
-                return {}
-            types = self.data[self.at]
-            self.at += 1
-            return {self.value(types >> 4): self.value(types & 0x0F) for _ in range(size)}
-        if kind == 12:
-            return self.struct()
-        raise Unsupported(f"thrift type {kind}")
+            out[last] = bytes(data[at:at + size])
+            at += size
+        elif kind == 12:
+            out[last], at = _struct(data, at)
+        else:
+            out[last], at = _other(data, at, kind)
+
+
+def _other(data: bytes | memoryview, at: int, kind: int) -> tuple[Any, int]:
+    """A field of a kind page headers do not use (a byte, a double, a list, a set, a map), read past."""
+    if kind == 3:
+        return data[at], at + 1
+    if kind == 7:
+        return None, at + 8
+    if kind in (9, 10):
+        head = data[at]
+        at += 1
+        size = head >> 4
+        if size == 15:
+            size, at = _varint(data, at)
+        items = []
+        for _ in range(size):
+            item, at = _value(data, at, head & 0x0F)
+            items.append(item)
+        return items, at
+    if kind == 11:
+        size, at = _varint(data, at)
+        if not size:
+            return {}, at
+        types = data[at]
+        at += 1
+        pairs = {}
+        for _ in range(size):
+            key, at = _value(data, at, types >> 4)
+            pairs[key], at = _value(data, at, types & 0x0F)
+        return pairs, at
+    raise Unsupported(f"thrift type {kind}")
+
+
+def _value(data: bytes | memoryview, at: int, kind: int) -> tuple[Any, int]:
+    """An element of a list, set or map (booleans there are a byte each)."""
+    if kind in (1, 2):
+        return data[at] == 1, at + 1
+    if kind in (4, 5, 6):
+        raw, at = _varint(data, at)
+        return (raw >> 1) ^ -(raw & 1), at
+    if kind == 8:
+        size, at = _varint(data, at)
+        if at + size > len(data):
+            raise IndexError("binary cut short")
+        return bytes(data[at:at + size]), at + size
+    if kind == 12:
+        return _struct(data, at)
+    return _other(data, at, kind)

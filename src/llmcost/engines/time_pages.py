@@ -207,13 +207,22 @@ def _group_runs(data: mmap.mmap, meta: pq.FileMetaData, group: int, column: tupl
     dictionary = None
     levels = int(meta.schema.column(index).max_definition_level)
     runs: list[Run] = []
+    extending: tuple[int, ...] | None = None  # the buckets of the last run while it is one page's after another
     for page, cross in zip(data_pages, crossed, strict=True):
         end = at + page.values
+        if not page.values:
+            continue
         if not cross:
             assert page.low is not None
-            _append(runs, Run(at, end, {s.dim: (page.low + s.shift) // s.size for s in wanted}))
+            buckets = tuple((page.low + s.shift) // s.size for s in wanted)
+            if buckets == extending:
+                runs[-1].end = end
+            else:
+                runs.append(Run(at, end, {s.dim: b for s, b in zip(wanted, buckets, strict=True)}))
+                extending = buckets
             at = end
             continue
+        extending = None
         if page.dictionary_encoded and dictionary is None:
             dictionary = pages.dictionary_values(data, walked[0], compression)
         values = pages.decode(data, page, compression, levels, dictionary)

@@ -49,14 +49,15 @@ def baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenar
     from llmcost.engines.partitions import parquet_partitions
 
     with lean_summing():
+        from llmcost.engines.memory import small_pages
         from llmcost.estimate import assemble, with_baseline
         from llmcost.projection import window_of_ns
 
         partitions = parquet_partitions(files, log_format=log_format, default_model=default_model)
         if not partitions:
             return None
-        small_pages()
-        summed = engine.baseline(partitions, catalog)
+        with small_pages():  # Arrow's arenas touched sparsely: see engines.memory
+            summed = engine.baseline(partitions, catalog)
         if summed is None:
             return None
         window = window_of_ns(summed.start_ns, summed.end_ns, summed.requests, window_days)  # no pandas
@@ -68,35 +69,20 @@ def baseline_estimate(engine: Engine, files: list[str], catalog: Catalog, scenar
 def lean_summing() -> Iterator[None]:
     """Around a partitioned sum (the baseline's, the breakdowns'): importing pyarrow and numpy with one
     young garbage collection instead of ~100, and, when numpy is not imported yet, without BLAS's thread
-    pool spinning up (~20 ms of 2 cores: a sum does no linear algebra; ``OPENBLAS_NUM_THREADS`` is only
-    set when the caller has not set it)."""
+    pool spinning up (~20 ms of 2 cores: a sum does no linear algebra; ``OPENBLAS_NUM_THREADS`` is set
+    only when the caller has not set it, and only for the block)."""
     import gc
     import os
     import sys
 
-    if "numpy" not in sys.modules:
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    set_here = "numpy" not in sys.modules and "OPENBLAS_NUM_THREADS" not in os.environ
+    if set_here:
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
     threshold = gc.get_threshold()
     gc.set_threshold(50_000, 20, 20)
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-
-
-def small_pages() -> None:
-    """Ask Linux for no transparent huge pages in this process from here on (``PR_SET_THP_DISABLE``).
-    The partitions' buffers are a few MB each and Arrow's allocator touches its arenas sparsely; with
-    huge pages every first touch zeroes 2 MB, which cost 0.15-0.3 s of a 10M-row baseline's 0.9 s of CPU
-    on the 2-core machine this was measured on (half of it in the kernel's ``clear_page``). Elsewhere, or
-    when refused, nothing changes."""
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE
-    except (OSError, AttributeError):  # pragma: no cover - no libc prctl: huge pages as before
-        return
+        if set_here:  # read once, when numpy loaded BLAS: nothing else of this process sees it afterwards
+            os.environ.pop("OPENBLAS_NUM_THREADS", None)

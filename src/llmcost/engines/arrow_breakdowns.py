@@ -47,7 +47,8 @@ def breakdown_estimate(engine: Engine, files: list[str], tables: Breakdowns, sce
     ``tables`` untouched) when a file or a value needs the full reader."""
     from decimal import Decimal
 
-    from llmcost.engines import lean_summing, small_pages
+    from llmcost.engines import lean_summing
+    from llmcost.engines.memory import small_pages
     from llmcost.engines.partitions import parquet_partitions
 
     if engine.name != "local":
@@ -59,8 +60,8 @@ def breakdown_estimate(engine: Engine, files: list[str], tables: Breakdowns, sce
         partitions = parquet_partitions(files, log_format=log_format, default_model=default_model)
         if not partitions:
             return None
-        small_pages()
-        summed = _sum_all(partitions, tables, engine.jobs)
+        with small_pages():  # as the baseline's (engines.memory)
+            summed = _sum_all(partitions, tables, engine.jobs)
     if summed is None:
         return None
     baseline, per_table = summed

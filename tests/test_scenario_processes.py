@@ -121,6 +121,35 @@ def test_the_allocator_is_tuned_on_glibc_for_the_replays_only() -> None:
         assert took is (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
 
 
+STATUS = Path("/proc/self/status")
+
+
+def _thp() -> str:
+    return next(line.split()[1] for line in STATUS.read_text().splitlines() if line.startswith("THP_enabled"))
+
+
+@pytest.mark.skipif(not STATUS.exists() or "THP_enabled" not in STATUS.read_text(),
+                    reason="no transparent huge page status on this system")
+def test_forked_groups_run_on_small_pages_and_this_process_gets_its_setting_back(
+        sample_frame: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copy-on-write faults on huge pages cost the groups' processes seconds of system time: every group
+    (here and in the children) runs without them, and this process has its own setting back afterwards."""
+    before = _thp()
+    forked = _splits(monkeypatch, slices=None)
+    real = estimate_module._group_parts
+
+    def noting(*args: Any, **kwargs: Any) -> Any:
+        (tmp_path / f"thp-{os.getpid()}").write_text(_thp())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(estimate_module, "_group_parts", noting)
+    with workers(2):
+        run_estimate(sample_frame, load_catalog(), select_scenarios(None, baseline_only=False, catalog=load_catalog()))
+    seen = {p.name: p.read_text() for p in tmp_path.glob("thp-*")}
+    assert forked == [2] and len(seen) == 2 and set(seen.values()) == {"0"}
+    assert _thp() == before
+
+
 # --- the estimate split across processes ----------------------------------------------------------------
 
 
@@ -220,6 +249,19 @@ def test_one_core_small_logs_and_stateful_scenarios_stay_in_this_process(sample_
         big = pd.DataFrame(index=range(scenario_split.PROCESS_MIN_ROWS))
         groups = scenario_split.split_scenarios(big, scenarios)
         assert len(groups) == 2 and sorted(i for g in groups for i in g) == list(range(len(scenarios)))
+
+
+def test_groups_are_balanced_better_than_greedy_for_a_few_units() -> None:
+    """The default set's units on 10M rows (in baseline sums): LPT puts the two big ones apart and the
+    4.5 with the 13.8 (heaviest group 18.3); the best split is 13.8 + 1 | 13.0 + 4.5 (17.5)."""
+    weights = [1.0, 4.5, 13.0, 13.8]
+    groups = scenario_split.balanced(weights, 2)
+    assert sorted(sorted(g) for g in groups) == [[0, 3], [1, 2]]
+    many = [float(w % 7 + 1) for w in range(30)]  # past EXHAUSTIVE_UNITS: heaviest first to the lightest
+    lpt = scenario_split.balanced(many, 3)
+    assert sorted(u for g in lpt for u in g) == list(range(30))
+    loads = [sum(many[u] for u in g) for g in lpt]
+    assert max(loads) - min(loads) <= max(many)
 
 
 # --- carried replays: model codes and block ids across chunks ------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -195,7 +196,7 @@ def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scena
     """
     from functools import partial
 
-    from llmcost.engines.memory import freed_memory_kept
+    from llmcost.engines.memory import freed_memory_kept, small_pages
     from llmcost.engines.processes import run_forked
     from llmcost.engines.threads import current_workers
     from llmcost.scenarios.prefix_index import prepare
@@ -210,8 +211,8 @@ def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scena
                      threads, on_scenario if k == 0 else None, encoded) for k, group in enumerate(groups)]
     parts: list[_Part | None] = [None for _ in chosen]
     models: set[str] = set()
-    with freed_memory_kept():  # the replays reuse freed arrays instead of faulting in fresh ones
-        done = run_forked(tasks)
+    with freed_memory_kept(), small_pages() if len(tasks) > 1 else contextlib.nullcontext():
+        done = run_forked(tasks)  # freed arrays reused; the processes' shared pages small (engines.memory)
     for group, (group_parts, group_models) in zip(groups, done, strict=True):
         for i, part in zip(group, group_parts, strict=True):
             parts[i] = part

@@ -121,6 +121,25 @@ def test_the_allocator_is_tuned_on_glibc_for_the_replays_only() -> None:
         assert took is (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
 
 
+def test_arrow_allocates_from_jemalloc_inside_the_block_and_as_before_after() -> None:
+    import pyarrow as pa
+
+    from llmcost.engines.memory import arrow_jemalloc
+
+    before = pa.default_memory_pool().backend_name
+    with arrow_jemalloc() as took:
+        inside = pa.default_memory_pool().backend_name
+        buffer = pa.array(list(range(1000))).buffers()[1]
+    assert pa.default_memory_pool().backend_name == before
+    assert buffer is not None and len(buffer) == 8000  # a buffer made inside outlives the block
+    try:
+        pa.jemalloc_memory_pool()
+        has = True
+    except NotImplementedError:
+        has = False
+    assert took is has and (inside == "jemalloc") is has
+
+
 STATUS = Path("/proc/self/status")
 
 

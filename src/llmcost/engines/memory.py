@@ -108,3 +108,28 @@ def _prctl() -> Any:
     prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
     prctl.restype = ctypes.c_int
     return prctl
+
+
+@contextlib.contextmanager
+def arrow_jemalloc() -> Iterator[bool]:
+    """Within the block, Arrow allocates from its jemalloc pool (Linux, when pyarrow has it; yields whether
+    it does), as the ``llmcost`` command does for its whole process (``cli.main.arrow_allocator``: Arrow's
+    growing list buffers cost mimalloc seconds of freshly zeroed memory on a 10M-row log). For work in a
+    process that is not llmcost's own, a Dask worker's task; the pool before comes back afterwards (buffers
+    keep the pool they came from)."""
+    if not sys.platform.startswith("linux"):
+        yield False
+        return
+    import pyarrow as pa
+
+    before = pa.default_memory_pool()
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without it
+        yield False
+        return
+    pa.set_memory_pool(pool)
+    try:
+        yield True
+    finally:
+        pa.set_memory_pool(before)

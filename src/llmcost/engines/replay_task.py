@@ -230,17 +230,19 @@ def _first_at_or_after(table: Any, since_ns: int) -> int:
 @contextlib.contextmanager
 def worker_threads() -> Iterator[int]:
     """Inside a Dask task: Arrow's thread pool, the replay threads (``engines.threads``) and BLAS sized to
-    the worker's own thread count, as Dask sizes a worker (``--nthreads``); outside a worker, all cores."""
+    the worker's own thread count, as Dask sizes a worker (``--nthreads``); outside a worker, all cores.
+    Arrow allocates from its jemalloc pool meanwhile, as in the ``llmcost`` command (``engines.memory``)."""
     import pyarrow as pa
 
     from llmcost.engines.local import all_cores
+    from llmcost.engines.memory import arrow_jemalloc
     from llmcost.engines.threads import workers
 
     n = _worker_nthreads() or all_cores()
     before = pa.cpu_count()
     pa.set_cpu_count(n)
     try:
-        with _blas_limit(n), workers(n):
+        with _blas_limit(n), workers(n), arrow_jemalloc():
             yield n
     finally:
         pa.set_cpu_count(before)

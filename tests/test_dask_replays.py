@@ -335,3 +335,15 @@ def test_strategies_without_a_ttl_bound_say_why_they_run_here() -> None:
         name = "baseline"
 
     assert client_reason(Tallying()) is not None  # type: ignore[arg-type]
+
+
+def test_check_on_dask_says_its_replays_run_here(cli: Any, scheduler: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """check's rules read the gated scenario's replayed rows, so it replays on the client: it says so, and
+    its verdicts are the local ones."""
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)  # the example policy's logs are relative
+    local = cli("check", "--policy", "examples/llmcost.yaml", "--format", "json")
+    on_dask = cli("check", "--policy", "examples/llmcost.yaml", "--format", "json", "--engine", "dask",
+                  "--scheduler", scheduler)
+    assert on_dask.exit_code == local.exit_code == 0, on_dask.stderr
+    assert "check replays its scenarios on this machine" in on_dask.stderr
+    assert on_dask.stdout == local.stdout

@@ -70,6 +70,9 @@ def check(
         loaded.inputs = loaded.inputs.model_copy(update=overrides)
     check_writable(output, markdown, save_estimate)  # all outputs or none: never one written, then a failure
     with engine_from(engine, jobs, scheduler):  # replays on the engine's cores (check rules need the frame)
+        if engine is EngineName.dask:
+            info("check replays its scenarios on this machine: its rules read the replayed rows, which stay "
+                 "here (--engine dask runs estimate's replays on the cluster)")
         run = run_check(loaded)
     for report in run.files:
         for why, n in report.skipped.items():

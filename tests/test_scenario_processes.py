@@ -276,6 +276,18 @@ def test_groups_are_balanced_better_than_greedy_for_a_few_units() -> None:
     weights = [1.0, 4.5, 13.0, 13.8]
     groups = scenario_split.balanced(weights, 2)
     assert sorted(sorted(g) for g in groups) == [[0, 3], [1, 2]]
+    chosen = estimate_module.with_baseline(select_scenarios(None, baseline_only=False, catalog=load_catalog()))
+    big = pd.DataFrame({"prefix_hashes": [None]}).reindex(range(scenario_split.PROCESS_MIN_ROWS))
+    with workers(2):
+        split = scenario_split.split_scenarios(big, chosen)
+
+    def weight(group: list[int]) -> float:
+        return sum(scenario_split._weight(chosen[i], True) for i in group) + scenario_split.REPLAY_WEIGHT * any(
+            scenario_split._cache_of(chosen[i]) is not None for i in group)
+
+    assert [[chosen[i].name for i in g] for g in split] == [["tiered-routing", "exact-cache-24h", "all-combined"],
+                                                            ["baseline", "prompt-caching"]]
+    assert weight(split[0]) >= weight(split[1])  # the heaviest runs in this process (no pages to copy)
     many = [float(w % 7 + 1) for w in range(30)]  # past EXHAUSTIVE_UNITS: heaviest first to the lightest
     lpt = scenario_split.balanced(many, 3)
     assert sorted(u for g in lpt for u in g) == list(range(30))

@@ -37,7 +37,11 @@ def split_scenarios(frame: pd.DataFrame, chosen: Sequence[Scenario]) -> list[lis
     units = _units(chosen)
     weights = [sum(_weight(chosen[i], blocks) for i in unit) + REPLAY_WEIGHT * (_cache_of(chosen[unit[0]]) is not None)
                for unit in units]
-    groups = [[i for u in part for i in units[u]] for part in balanced(weights, jobs)]
+    # the heaviest group first: it runs in this process, whose own pages it does not pay to copy (a forked
+    # child copies each page it writes that it still shares): its system time on 10M rows 0.6 s here
+    # against 0.9-1.8 s in a child
+    parts = sorted(balanced(weights, jobs), key=lambda part: -sum(weights[u] for u in part))
+    groups = [[i for u in part for i in units[u]] for part in parts]
     return [sorted(g) for g in groups if g]
 
 

@@ -197,6 +197,15 @@ def _by(values: list[str]) -> list[str]:
     return [a for v in values for a in ("--by", v)]
 
 
+def _columns_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """The columns of every partition the Arrow path reads from here on, in order."""
+    read: list[tuple[str, ...]] = []
+    original = partitions.read_partition
+    monkeypatch.setattr(partitions, "read_partition", lambda part, **kw: read.append(part.columns) or
+                        original(part, **kw))
+    return read
+
+
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_cli_equals_the_full_reader_without_reading_timestamps(cli: Any, monkeypatch: pytest.MonkeyPatch,
                                                                 tmp_path: Path, shuffle: bool) -> None:
@@ -208,10 +217,7 @@ def test_cli_equals_the_full_reader_without_reading_timestamps(cli: Any, monkeyp
         table = table.take(pa.array(order))
     path = tmp_path / "log.parquet"
     pq.write_table(table, path, row_group_size=1_000, max_rows_per_page=100)
-    read: list[tuple[str, ...]] = []
-    original = partitions.read_partition
-    monkeypatch.setattr(partitions, "read_partition", lambda part, **kw: read.append(part.columns) or
-                        original(part, **kw))
+    read = _columns_read(monkeypatch)
     monkeypatch.setattr(partitions, "parquet_partitions", partial(partitions.parquet_partitions, rows=2_000))
     by = _by(["day,model", "week", "hour"])
     monkeypatch.setattr(arrow_breakdowns, "_paged", lambda part, wanted: part.stamps is not None)
@@ -235,10 +241,7 @@ def test_cli_day_buckets_read_no_timestamps(cli: Any, monkeypatch: pytest.Monkey
     table = table.filter(pa.array(keep))
     path = tmp_path / "log.parquet"
     pq.write_table(table, path, row_group_size=700, max_rows_per_page=50)
-    read: list[tuple[str, ...]] = []
-    original = partitions.read_partition
-    monkeypatch.setattr(partitions, "read_partition", lambda part, **kw: read.append(part.columns) or
-                        original(part, **kw))
+    read = _columns_read(monkeypatch)
     by = _by(["day", "week,model"])
     assert _estimate(cli, str(path), *by) and read and all("timestamp" in columns for columns in read)
     read.clear()  # pages of Arrow's 20,000 rows would mostly be crossed: the column was read; of 50 rows:
@@ -282,10 +285,7 @@ def test_cli_paged_buckets_are_utc_in_every_unit_and_zone(cli: Any, monkeypatch:
     path = tmp_path / "log.parquet"
     pq.write_table(table.set_column(0, "timestamp", stamps), path, row_group_size=500, max_rows_per_page=40)
     monkeypatch.setattr(time_pages, "PAGE_ROWS", 40)
-    read: list[tuple[str, ...]] = []
-    original = partitions.read_partition
-    monkeypatch.setattr(partitions, "read_partition", lambda part, **kw: read.append(part.columns) or
-                        original(part, **kw))
+    read = _columns_read(monkeypatch)
     paged = _estimate(cli, str(path), *_by(["day,model", "week"]))
     assert read and all("timestamp" not in columns for columns in read)
     with_hours = _estimate(cli, str(path), *_by(["day,model", "week", "hour"]))  # hours: the column is read

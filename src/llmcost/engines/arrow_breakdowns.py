@@ -243,7 +243,7 @@ def breakdowns_of_table(table: pa.Table, catalog: Catalog, dims: Sequence[tuple[
     if flagged is None:
         return None
     wanted = {d for ds in dims for d in ds}
-    paged = [d for d in TIME_DIMENSIONS if d in wanted] if runs is not None else []
+    paged = runs is not None and any(d in wanted for d in TIME_DIMENSIONS)
     keys, table = _key_columns(flagged, None if paged else raw, unit, wanted)
     billing = [c for c in BILLING if c in table.column_names]
     sums = [c for c in table.column_names if c.endswith("_tokens") or c == "weight"]
@@ -328,9 +328,9 @@ def _run_sums(table: pa.Table, runs: Sequence[Run], keys: list[str], sums: list[
     # the runs' grouped rows summed once more by key: fewer rows for the Python pass of ``to_groups``
     added = [c for c in together.column_names if c.endswith("_sum") or c == "count_all"]
     again = group_sums(together, [c for c in together.column_names if c not in added], added, threads=False)
-    return again.drop_columns(["count_all"]).rename_columns(
-        [n.removesuffix("_sum") if n in (f"{a}_sum" for a in added) else n for n in again.column_names if
-         n != "count_all"])
+    summed_again = {f"{a}_sum": a for a in added}  # "input_tokens_sum_sum" -> "input_tokens_sum", ...
+    kept = again.drop_columns(["count_all"])  # the count of grouped rows, not of requests
+    return kept.rename_columns([summed_again.get(n, n) for n in kept.column_names])
 
 
 def _from_numpy(values: np.ndarray) -> pa.Array:

@@ -194,4 +194,12 @@ class CatalogCard:
         return {n: self.resolve(n) for n in names}
 
     def in_tier(self, tier: str) -> Sequence[ModelCard]:
-        return [m for m in self.models if m.tier == tier]
+        return self._tier_members.get(tier, ())
+
+    @cached_property
+    def _tier_members(self) -> Mapping[str | None, tuple[ModelCard, ...]]:
+        """Each tier's models in catalog order (scenarios ask once per model and per scenario)."""
+        members: dict[str | None, list[ModelCard]] = {}
+        for m in self.models:
+            members.setdefault(m.tier, []).append(m)
+        return {tier: tuple(ms) for tier, ms in members.items()}

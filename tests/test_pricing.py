@@ -162,6 +162,25 @@ def test_vectorized_total_equals_row_by_row_decimal_oracle(rows: list[dict[str, 
     assert got == expected
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(ROW, st.booleans(), st.booleans()), min_size=1, max_size=30))
+def test_pricing_a_mask_of_rows_equals_the_oracle_on_those_rows(
+        rows: list[tuple[dict[str, object], bool, bool]]) -> None:
+    """``price(frame, catalog, rows)`` (the exact cache prices its hits so, without copying the frame) sums
+    only the masked rows, known and unknown models alike."""
+    import numpy as np
+
+    logged = []
+    for r, _, unknown in rows:
+        r["input_tokens"] = sum(int(r[k]) for k in  # type: ignore[call-overload]
+                                ("uncached", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens"))
+        logged.append({k: v for k, v in r.items() if k != "uncached"} | ({"model": "mystery"} if unknown else {}))
+    mask = np.array([keep for _, keep, _ in rows])
+    priced = price(frame(*logged), CATALOG, mask)
+    assert priced.total == sum((oracle(r) for r, keep, unknown in rows if keep and not unknown), D(0))
+    assert sum(m.tokens.requests for m in priced.unpriced) == sum(keep and unknown for _, keep, unknown in rows)
+
+
 def test_a_log_with_more_than_31_models_prices_every_one() -> None:
     """Model codes were int8: code * 4 wrapped past 31 models and traffic landed in another group."""
     from decimal import Decimal

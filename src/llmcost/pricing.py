@@ -44,6 +44,7 @@ from llmcost.token_groups import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from llmcost.catalog import Catalog
@@ -224,9 +225,9 @@ def _fmt_requests(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
-def price(frame: pd.DataFrame, catalog: Catalog) -> PricedTraffic:
-    """Price every row of ``frame`` and return the per-model costs."""
-    return price_groups(aggregate(frame, catalog), catalog)
+def price(frame: pd.DataFrame, catalog: Catalog, rows: np.ndarray | None = None) -> PricedTraffic:
+    """Price every row of ``frame`` (or its ``rows``, a bool mask) and return the per-model costs."""
+    return price_groups(aggregate(frame, catalog, rows), catalog)
 
 
 def price_groups(groups: TokenGroups, catalog: Catalog) -> PricedTraffic:

@@ -181,16 +181,20 @@ class TokenGroups:
         return TokenGroups(known, unknown, logged)
 
 
-def aggregate(frame: pd.DataFrame, catalog: Catalog) -> TokenGroups:
-    """Sum the frame's tokens per billing group (vectorized: one bincount per column)."""
+def aggregate(frame: pd.DataFrame, catalog: Catalog, rows: np.ndarray | None = None) -> TokenGroups:
+    """Sum the frame's tokens per billing group (vectorized: one bincount per column); with ``rows`` (a bool
+    mask) only those rows', the same sums as ``aggregate(frame.loc[rows])`` without copying the frame."""
     ids = model_ids(frame, catalog)
     known = ids.notna().to_numpy()
+    if rows is not None:
+        known = known & rows
     groups = TokenGroups(logged={} if "cost_logged" in frame.columns else None)
     columns = _sum_columns(frame)
     if known.any():
         _aggregate_known(frame, ids, known, catalog, groups, columns)
-    if (~known).any():
-        groups.unknown = _unknown_sums(frame.loc[~known], columns, groups.logged)
+    unknown = ~known if rows is None else ~known & rows
+    if unknown.any():
+        groups.unknown = _unknown_sums(frame.loc[unknown], columns, groups.logged)
     return groups
 
 

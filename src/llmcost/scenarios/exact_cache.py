@@ -110,7 +110,7 @@ def _replayed(frame: pd.DataFrame, cfg: ExactCache,
         hits = _carried_hits(frame, cfg, ctx.shared.tails)
     if hits is None:
         return None, Decimal(0), frame
-    saved = price(frame.loc[hits], ctx.catalog).total if hits.any() else Decimal(0)
+    saved = price(frame, ctx.catalog, hits).total if hits.any() else Decimal(0)
     misses = frame.loc[~hits]
     memo[key] = (frame, hits, saved, misses)  # holding the frame keeps its id from being reused
     return hits, saved, misses

@@ -199,8 +199,10 @@ def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scena
     from llmcost.engines.memory import freed_memory_kept, small_pages
     from llmcost.engines.processes import run_forked
     from llmcost.engines.threads import current_workers
+    from llmcost.scenarios.common import in_ns
     from llmcost.scenarios.prefix_index import prepare
 
+    frame = in_ns(frame)  # once here, not once per slice and strategy
     has_buckets = bool((frame["weight"].to_numpy() > 1).any())
     threads = max(1, current_workers() // len(groups))
     shared = None

@@ -140,8 +140,28 @@ def clear_cache_columns(frame: pd.DataFrame, mask: np.ndarray | None = None) -> 
 
 def requests(frame: pd.DataFrame, mask: np.ndarray | None = None) -> float:
     """Requests (sum of weight) in ``frame`` or in its ``mask`` rows."""
+    import numpy as np
+
     weight = frame["weight"].to_numpy()
-    return float(weight.sum() if mask is None else weight.sum(where=mask))
+    if mask is None:
+        return float(weight.sum())
+    if _one_a_row(weight):
+        return float(np.count_nonzero(mask))  # a tenth of a masked sum's time
+    return float(weight.sum(where=mask))
+
+
+def requests_by(frame: pd.DataFrame, code: np.ndarray, n: int) -> np.ndarray:
+    """Requests (sum of weight) of the rows of each ``code`` 0..n-1, in one pass (float64)."""
+    import numpy as np
+
+    weight = frame["weight"].to_numpy()
+    if _one_a_row(weight):
+        return np.bincount(code, minlength=n).astype(np.float64)
+    return np.bincount(code, weights=weight.astype(np.float64), minlength=n)
+
+
+def _one_a_row(weight: np.ndarray) -> bool:
+    return weight.dtype.kind in "iu" and int(weight.max(initial=1)) <= 1
 
 
 def category_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -156,11 +176,26 @@ def category_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 
 def times_ns(frame: pd.DataFrame) -> np.ndarray:
-    """Timestamps as int64 nanoseconds since the epoch (UTC)."""
+    """Timestamps as int64 nanoseconds since the epoch (UTC): a read-only view of the column when it is
+    held in nanoseconds already (``in_ns``), else a converted copy."""
     import numpy as np
 
-    stamps = frame["timestamp"].dt.as_unit("ns")
-    return np.asarray(stamps.array.asi8, dtype=np.int64)
+    stamps = frame["timestamp"]
+    if stamps.dt.unit != "ns":
+        return np.asarray(stamps.dt.as_unit("ns").array.asi8, dtype=np.int64)
+    view = np.asarray(stamps.array.asi8, dtype=np.int64).view()
+    view.flags.writeable = False
+    return view
+
+
+def in_ns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its timestamps held in nanoseconds (converted once for a run whose replays read
+    them many times; a shallow copy, or ``frame`` itself when they already are)."""
+    if frame["timestamp"].dt.unit == "ns":
+        return frame
+    out = frame.copy(deep=False)
+    out["timestamp"] = frame["timestamp"].dt.as_unit("ns")
+    return out
 
 
 def share(part: float, whole: float) -> float:

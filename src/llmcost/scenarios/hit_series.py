@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llmcost.scenarios.common import times_ns
+from llmcost.scenarios.common import requests_by, times_ns
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,18 +24,16 @@ def hits_per_hour(frame: pd.DataFrame, hits: np.ndarray) -> dict[str, dict[str, 
     if not len(frame):
         return {}
     hours = times_ns(frame) // HOUR_NS
-    weight = frame["weight"].to_numpy(dtype=np.float64)
     first, span = int(hours.min()), int(hours.max() - hours.min()) + 1
     if span <= 4 * len(hours) + 1024:  # counted by hour offset: no sort (a log's hours are few)
-        slot = hours - first
-        present = np.bincount(slot, minlength=span) > 0
-        starts = np.flatnonzero(present) + first
-        total = np.bincount(slot, weights=weight, minlength=span)[present]
-        hit = np.bincount(slot, weights=np.where(hits, weight, 0.0), minlength=span)[present]
+        slot, starts = hours - first, None
     else:
         starts, slot = np.unique(hours, return_inverse=True)
-        total = np.bincount(slot, weights=weight, minlength=len(starts))
-        hit = np.bincount(slot, weights=np.where(hits, weight, 0.0), minlength=len(starts))
-    labels = np.datetime_as_string((starts * HOUR_NS).astype("datetime64[ns]"), unit="m")
+        span = len(starts)
+    by = requests_by(frame, slot * 2 + hits, 2 * span).reshape(span, 2)  # [hour, hit]: one pass
+    present = np.bincount(slot, minlength=span) > 0
+    total, hit = by.sum(axis=1)[present], by[present, 1]
+    hour = np.flatnonzero(present) + first if starts is None else starts[present]
+    labels = np.datetime_as_string((hour * HOUR_NS).astype("datetime64[ns]"), unit="m")
     return {f"{label}Z": {"requests": float(r), "hits": float(h)}
             for label, r, h in zip(labels.tolist(), total.tolist(), hit.tolist(), strict=True)}

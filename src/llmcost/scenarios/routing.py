@@ -16,7 +16,7 @@ from llmcost.scenarios.common import (
     blended_price,
     clear_cache_columns,
     per_request,
-    requests,
+    requests_by,
     resolve_target,
     select,
     set_model_ids,
@@ -113,21 +113,27 @@ def _with_cascades(frame: pd.DataFrame, routed: pd.DataFrame, cfg: Routing, rule
 
 def _details(frame: pd.DataFrame, cfg: Routing, targets: list[str], rule_of: np.ndarray, refused: np.ndarray,
              kept: np.ndarray, moved: np.ndarray, recounted: int) -> dict[str, Any]:
-    total = requests(frame)
+    # Every count below from one pass: requests by (rule, moved, refused, kept).
+    n_rules = len(cfg.rules)
+    code = (rule_of + 1) * 8 + moved * 4 + refused * 2 + kept
+    by = requests_by(frame, code, (n_rules + 1) * 8).reshape(n_rules + 1, 2, 2, 2)  # [rule+1, moved, refused, kept]
+    total = float(by.sum())
     rules = []
     for i, rule in enumerate(cfg.rules):
-        mine = rule_of == i
+        mine = by[i + 1]
+        routed = float(mine[1].sum())
         rules.append({
-            "rule": i, "to": rule.to, "model": targets[i], "matched": requests(frame, mine),
-            "routed": requests(frame, mine & moved), "routed_share": share(requests(frame, mine & moved), total),
-            "context_window_refusals": requests(frame, mine & refused),
-            "kept_cheaper": requests(frame, mine & kept),
+            "rule": i, "to": rule.to, "model": targets[i], "matched": float(mine.sum()),
+            "routed": routed, "routed_share": share(routed, total),
+            "context_window_refusals": float(mine[:, 1].sum()),
+            "kept_cheaper": float(mine[:, :, 1].sum()),
         })
+    routed = float(by[:, 1].sum())
     return {
         "requests": total,
-        "routed": requests(frame, moved),
-        "routed_share": share(requests(frame, moved), total),
-        "context_window_refusals": requests(frame, refused),
+        "routed": routed,
+        "routed_share": share(routed, total),
+        "context_window_refusals": float(by[:, :, 1].sum()),
         "tokens_recounted_requests": recounted,
         "rules": rules,
     }

@@ -347,13 +347,20 @@ def test_a_key_column_categorical_in_one_chunk_and_text_in_the_next(sample_frame
     assert whole.any() and np.array_equal(np.concatenate(got), whole)
 
 
+@pytest.mark.parametrize("sort", ["counting", "composite"])
 @pytest.mark.parametrize("ordered", [True, False])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_leading_hits_equal_the_prefix_index_replay(ordered: bool, seed: int) -> None:
+def test_leading_hits_equal_the_prefix_index_replay(ordered: bool, seed: int, sort: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The carried replay's one-sort kernel against PrefixIndex.replay: ties in time, requests that touch a
-    block twice, rows out of time order, models sharing blocks."""
+    block twice, rows out of time order, models sharing blocks; keys ordered by the counting sort (runs
+    from its counts) or by the composite sort (runs from comparing neighbours)."""
+    from llmcost.scenarios import prefix_index
     from llmcost.scenarios.carry import leading_hits
     from llmcost.scenarios.prefix_index import PrefixIndex
+
+    if sort == "composite":
+        monkeypatch.setattr(prefix_index, "_counting_groups", lambda codes: None)
 
     rng = np.random.default_rng(seed)
     rows = 3_000

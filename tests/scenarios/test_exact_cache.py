@@ -85,18 +85,30 @@ def test_unsorted_timestamps_replay_in_time_order() -> None:
     assert replay_ttl(keys, np.array([50, 0, 45]), ttl=10).tolist() == [True, False, False]
 
 
+@pytest.mark.parametrize("slice_rows", [None, 64])  # built a slice at a time: one slice, or several
 @pytest.mark.parametrize("seed", range(5))
-def test_vectorized_replay_matches_a_dict_replay(seed: int) -> None:
+def test_vectorized_replay_matches_a_dict_replay(seed: int, slice_rows: int | None,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmcost.scenarios import replay
+
+    if slice_rows is not None:
+        monkeypatch.setattr(replay, "_SLICE", slice_rows)
     rng = np.random.default_rng(seed)
     n = 500
     keys = rng.integers(-1, 40, n)
     times = rng.integers(0, 2000, n)
     expected = np.zeros(n, dtype=bool)
+    reused = np.zeros(n, dtype=bool)
     last: dict[int, int] = {}
+    last_row: dict[int, int] = {}
     for i in sorted(range(n), key=lambda i: (times[i], i)):
         k = int(keys[i])
         if k >= 0:
             expected[i] = k in last and times[i] - last[k] < 60
+            if expected[i]:
+                reused[last_row[k]] = True
             last[k] = int(times[i])
+            last_row[k] = i
     assert (replay_ttl(keys, times, 60) == expected).all()
+    assert (replay.replay_ttl_reuse(keys, times, 60)[1] == reused).all()
     assert (replay_lru(keys, times, 60, 10_000) == expected).all()

@@ -118,3 +118,18 @@ def test_a_chunk_whose_rows_all_lack_prefix_blocks_is_prepared() -> None:
                         "output_tokens": [1, 1], "prefix_hashes": pd.Series([None, None], dtype=object)})
     frame, shared = prepare(conform(raw, source="t").frame)
     assert len(frame) == 2 and shared.prefix is not None
+
+
+@pytest.mark.parametrize("pick", ["in order", "shuffled", "repeated", "one", "none"])
+def test_blocks_of_rows_are_each_rows_blocks_in_the_order_asked(pick: str) -> None:
+    """Rows asked in order take the masked path, others the gathered one: the same blocks either way."""
+    rng = np.random.default_rng(5)
+    blocks = [list(rng.integers(0, 40, int(rng.integers(0, 6)))) for _ in range(300)]
+    offsets = np.zeros(len(blocks) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in blocks], out=offsets[1:])
+    codes = np.array([c for b in blocks for c in b], dtype=np.int32)
+    index = PrefixIndex(codes, offsets, np.ones(len(blocks), dtype=bool), np.arange(len(blocks)))
+    rows = {"in order": np.flatnonzero(rng.random(len(blocks)) < 0.6), "shuffled": rng.permutation(len(blocks))[:90],
+            "repeated": np.array([5, 5, 2, 7, 2]), "one": np.array([3]), "none": np.array([], dtype=np.int64)}[pick]
+    got, got_offsets = index.blocks_of(rows)
+    assert [list(got[got_offsets[i]:got_offsets[i + 1]]) for i in range(len(rows))] == [blocks[r] for r in rows]

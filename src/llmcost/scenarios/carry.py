@@ -149,7 +149,7 @@ def carried_prefix(tails: dict[str, Tail], name: str, index: PrefixIndex, codes:
     tail = tails.get(name)
     vocab = tail.vocabs[0] if tail is not None and tail.vocabs else {}
     model_codes = stable_codes(models, vocab)
-    chunk_codes = codes.astype(np.int64)
+    chunk_codes = codes
     if tail is not None and tail.blocks is not None and tail.offsets is not None:
         before = len(tail.times)
         chunk_codes = np.concatenate([_codes_in(index, tail.blocks, chunk_codes), chunk_codes])
@@ -186,7 +186,7 @@ def leading_hits(codes: np.ndarray, offsets: np.ndarray, models: np.ndarray, tim
     without its per-model passes, for a chunk replayed once."""
     import numpy as np
 
-    from llmcost.scenarios.prefix_index import _leading_runs, sorted_keys
+    from llmcost.scenarios.prefix_index import _leading_runs, key_order
 
     counts = np.diff(offsets)
     rows = len(counts)
@@ -199,15 +199,16 @@ def leading_hits(codes: np.ndarray, offsets: np.ndarray, models: np.ndarray, tim
     n_models = int(models.max(initial=0)) + 1
     key = _compact(codes).astype(np.int64)
     key *= n_models
-    key += models[owner]
+    key += np.repeat(models, counts)  # each element's model, in element order (no gather)
     if in_time is not None:
         key = key[elements]
-    order, touched = sorted_keys(key)
+    order, same = key_order(key)
     where = order if in_time is None else elements[order]
-    when = times[owner[where]]
-    follows = (touched[1:] == touched[:-1]) & ((when[1:] - when[:-1]) < ttl)
+    when = times[owner[where]]  # two gathers, from 4 and 8 bytes a row: faster than one from 8 an element
+    near = np.subtract(when[1:], when[:-1]) < ttl
+    near &= same
     missed = np.ones(len(codes), dtype=bool)
-    missed[where[1:][follows]] = False
+    missed[where[1:][near]] = False
     lead, _ = _leading_runs(missed, None, offsets, owner)
     return lead
 

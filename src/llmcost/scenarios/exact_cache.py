@@ -39,11 +39,13 @@ def cache_keys(frame: pd.DataFrame, key: str, per_model: bool) -> np.ndarray | N
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy().astype(np.int64)
     else:
-        codes = pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
-    if per_model:
-        model = frame["model"].cat.codes.to_numpy().astype(np.int64)
+        codes = np.asarray(pd.factorize(values, use_na_sentinel=True)[0]).astype(np.int64, copy=False)
+    if per_model:  # (key, model) in place: every 10M-row temporary is fresh memory to fault in
+        model = frame["model"].cat.codes.to_numpy()
         n_models = max(int(model.max(initial=0)) + 1, 1)
-        codes = np.where(codes >= 0, codes * n_models + model, -1)
+        codes *= n_models
+        codes += model
+        np.putmask(codes, codes < 0, -1)  # no key (or no model): -n_models + model, any of it negative
     return codes
 
 

@@ -81,6 +81,15 @@ class PrefixIndex:
 
     def blocks_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(codes, offsets) of ``rows``, as ``elements_of``."""
+        import numpy as np
+
+        if len(rows) > 1 and bool(np.all(rows[1:] > rows[:-1])):  # rows in order: a mask of the elements
+            counts = np.diff(self.offsets)
+            taken = np.zeros(self.rows, dtype=bool)
+            taken[rows] = True
+            offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+            np.cumsum(counts[rows], out=offsets[1:])
+            return self.codes[np.repeat(taken, counts)], offsets
         elements, offsets = self.elements_of(rows)
         return self.codes[elements], offsets
 
@@ -195,16 +204,25 @@ def _block_ranges(idx: np.ndarray, code: np.ndarray) -> list[np.ndarray]:
 _PIECE_MIN = 1 << 18
 
 
-def sorted_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(positions of ``keys`` in stable sorted order, the keys in that order), for non-negative int keys:
-    a counting sort when they are dense enough, else one sort of (key, position)."""
-    found = _counting_sort(keys)
-    return found if found is not None else _composite_sort(keys)
+def key_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of ``keys`` in stable sorted order, and for each sorted position after the first whether
+    its key equals the one before), for non-negative int keys: the sorted keys themselves are never
+    materialized when a counting sort can take them (group boundaries come from its counts)."""
+    import numpy as np
+
+    found = _counting_groups(keys)
+    if found is None:
+        order, ordered = _composite_sort(keys)
+        return order, ordered[1:] == ordered[:-1]
+    order, counts = found
+    same = np.ones(max(len(keys) - 1, 0), dtype=bool)
+    ends = np.cumsum(counts)[:-1]  # where each key's run ends in the sorted order (the last one: the end)
+    same[ends[(ends > 0) & (ends < len(keys))] - 1] = False
+    return order, same
 
 
-def _counting_sort(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(order, sorted codes) by pandas' counting sort (O(n), stable), about twice as fast as the
-    composite sort at 50M elements. It is a private pandas function, so any surprise falls back."""
+def _counting_groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(order, count of each code 0..max) by pandas' counting sort, or None when it cannot take them."""
     import numpy as np
 
     n_groups = int(codes.max(initial=-1)) + 1
@@ -212,13 +230,24 @@ def _counting_sort(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     try:
         groupsort_indexer = importlib.import_module("pandas._libs.algos").groupsort_indexer
-        order, counts = groupsort_indexer(codes.astype(np.intp), n_groups)
+        order, counts = groupsort_indexer(codes.astype(np.intp, copy=False), n_groups)
     except (ImportError, AttributeError, TypeError, ValueError):  # pragma: no cover - a pandas without it
         return None
     if len(order) != len(codes) or len(counts) != n_groups + 1:  # pragma: no cover
         return None
-    sorted_codes = np.repeat(np.arange(n_groups, dtype=codes.dtype), counts[1:])
-    return np.asarray(order), sorted_codes
+    return np.asarray(order), np.asarray(counts[1:])
+
+
+def _counting_sort(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(order, sorted codes) by pandas' counting sort (O(n), stable), about twice as fast as the
+    composite sort at 50M elements. It is a private pandas function, so any surprise falls back."""
+    import numpy as np
+
+    found = _counting_groups(codes)
+    if found is None:
+        return None
+    order, counts = found
+    return order, np.repeat(np.arange(len(counts), dtype=codes.dtype), counts)
 
 
 def _composite_sort(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -252,7 +281,8 @@ def _leading_runs(missed: np.ndarray, reused: np.ndarray | None, offsets: np.nda
     miss_row = owner[misses]
     first = np.ones(len(misses), dtype=bool)
     first[1:] = miss_row[1:] != miss_row[:-1]
-    lead[miss_row[first]] = misses[first] - offsets[:-1][miss_row[first]]
+    first_row = miss_row[first]
+    lead[first_row] = misses[first] - offsets[first_row]
     useful = np.zeros(len(counts), dtype=np.int64)
     if reused is None:
         return lead, useful

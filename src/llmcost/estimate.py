@@ -208,13 +208,14 @@ def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scena
     shared = None
     if not sliced and any(not isinstance(s, Baseline) for s in chosen):
         frame, shared = prepare(frame)  # once, before the groups part (see scenarios.prefix_index)
-    encoded = _encoded_slices(frame) if sliced and len(groups) > 1 else None
-    tasks = [partial(_group_parts, frame, catalog, [chosen[i] for i in group], sliced, shared, has_buckets,
-                     threads, on_scenario if k == 0 else None, encoded) for k, group in enumerate(groups)]
     parts: list[_Part | None] = [None for _ in chosen]
     models: set[str] = set()
-    with freed_memory_kept(), small_pages() if len(tasks) > 1 else contextlib.nullcontext():
-        done = run_forked(tasks)  # freed arrays reused; the processes' shared pages small (engines.memory)
+    with freed_memory_kept():  # freed arrays reused (engines.memory); what is free is trimmed before forking
+        encoded = _encoded_slices(frame) if sliced and len(groups) > 1 else None
+        tasks = [partial(_group_parts, frame, catalog, [chosen[i] for i in group], sliced, shared, has_buckets,
+                         threads, on_scenario if k == 0 else None, encoded) for k, group in enumerate(groups)]
+        with small_pages() if len(tasks) > 1 else contextlib.nullcontext():
+            done = run_forked(tasks)  # the processes' shared pages small (engines.memory)
     for group, (group_parts, group_models) in zip(groups, done, strict=True):
         for i, part in zip(group, group_parts, strict=True):
             parts[i] = part

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from llmcost.scenarios.carry import carried_hits
 from llmcost.scenarios.common import Context, requests, scaled, share, times_ns
@@ -93,16 +93,28 @@ def _carried_hits(frame: pd.DataFrame, cfg: ExactCache, tails: dict[str, Tail]) 
     return hits
 
 
-def _replayed(frame: pd.DataFrame, cfg: ExactCache,
-              ctx: Context) -> tuple[np.ndarray | None, Decimal, pd.DataFrame]:
-    """The replay's hits, what they would have cost and the misses, computed once per run for the same
-    traffic and cache (the default set replays the same 24 h cache in two scenarios)."""
+class _Replay(NamedTuple):
+    """One replay's outcome on one frame, shared by the scenarios that replay the same cache on it."""
+
+    hits: np.ndarray
+    saved: Decimal  # what the hits would have cost
+    misses: pd.DataFrame
+    hit_requests: float
+    input_saved: float
+    output_saved: float
+    over_time: dict[str, dict[str, float]]
+
+
+def _replayed(frame: pd.DataFrame, cfg: ExactCache, ctx: Context) -> _Replay | None:
+    """The replay's hits, what they would have cost, the misses and the figures of its details, computed
+    once per run for the same traffic and cache (the default set replays the same 24 h cache in two
+    scenarios). None when the frame has nothing to key on."""
     from llmcost.pricing import price
 
     memo = ctx.shared.memo if ctx.shared is not None else {}
     key = ("exact_cache", id(frame), cfg.model_dump_json())
     if key in memo and memo[key][0] is frame:
-        return memo[key][1:]  # type: ignore[no-any-return]
+        return memo[key][1]  # type: ignore[no-any-return]
     whole = ctx.shared.whole_hits.get(cfg.model_dump_json()) if ctx.shared is not None else None
     if whole is not None and ROW_COLUMN in frame.columns:
         hits = whole[frame[ROW_COLUMN].to_numpy()]
@@ -111,34 +123,34 @@ def _replayed(frame: pd.DataFrame, cfg: ExactCache,
     else:
         hits = _carried_hits(frame, cfg, ctx.shared.tails)
     if hits is None:
-        return None, Decimal(0), frame
-    saved = price(frame, ctx.catalog, hits).total if hits.any() else Decimal(0)
-    misses = frame.loc[~hits]
-    memo[key] = (frame, hits, saved, misses)  # holding the frame keeps its id from being reused
-    return hits, saved, misses
+        return None
+    replay = _Replay(hits, price(frame, ctx.catalog, hits).total if hits.any() else Decimal(0), frame.loc[~hits],
+                     requests(frame, hits), float(frame["input_tokens"].to_numpy().sum(where=hits)),
+                     float(frame["output_tokens"].to_numpy().sum(where=hits)), hits_per_hour(frame, hits))
+    memo[key] = (frame, replay)  # holding the frame keeps its id from being reused
+    return replay
 
 
 def apply_exact_cache(frame: pd.DataFrame, cfg: ExactCache, ctx: Context) -> pd.DataFrame:
     import numpy as np
 
     total = requests(frame)
-    hits, saved, out = _replayed(frame, cfg, ctx)
+    replay = _replayed(frame, cfg, ctx)
     info: dict[str, object] = {"ttl_s": cfg.ttl, "max_entries": cfg.max_entries, "key": cfg.key}
     ctx.details["exact_cache"] = info
-    if hits is None:
+    if replay is None:
         info["note"] = "no prompt_hash or prompt text in the logs: nothing to replay"
         info.update(requests=total, hits=0, hit_rate=0.0)
         return frame
-    hit_requests = requests(frame, hits)
-    lookup = cfg.hit_cost_usd * Decimal(repr(hit_requests))
+    lookup = cfg.hit_cost_usd * Decimal(repr(replay.hit_requests))
     ctx.extra_cost += lookup
     info.update(
-        requests=total, hits=hit_requests, hit_rate=share(hit_requests, total),
-        input_tokens_saved=float(frame["input_tokens"].to_numpy().sum(where=hits)),
-        output_tokens_saved=float(frame["output_tokens"].to_numpy().sum(where=hits)),
-        cost_saved_usd=saved - lookup, lookup_cost_usd=lookup,
+        requests=total, hits=replay.hit_requests, hit_rate=share(replay.hit_requests, total),
+        input_tokens_saved=replay.input_saved, output_tokens_saved=replay.output_saved,
+        cost_saved_usd=replay.saved - lookup, lookup_cost_usd=lookup,
     )
-    info["over_time"] = hits_per_hour(frame, hits)
+    info["over_time"] = dict(replay.over_time)
+    out = replay.misses
     if cfg.assumed_semantic_hit_rate:
         rate = cfg.assumed_semantic_hit_rate
         out = scaled(out, np.full(len(out), 1 - rate))

@@ -91,13 +91,12 @@ def resolve_models(frame: pd.DataFrame, catalog: Catalog) -> pd.Series:
     import pandas as pd
 
     model = _categorical(frame["model"])
-    codes = model.cat.codes.to_numpy().astype(np.int64)
     by_name = "provider" not in frame.columns or not frame["provider"].notna().any()
     if by_name:
         memo = next((m for m in _RESOLVED if m[0] is catalog and m[1] is model.cat.categories), None)
         if memo is not None:  # the same names as a scenario before: no Python call per name
-            return pd.Series(pd.Categorical.from_codes(memo[2][codes], categories=memo[3]), index=frame.index,
-                             name="model_id")
+            return _ids(memo[2][model.cat.codes.to_numpy()], memo[3], frame.index)  # code -1: lookup's last
+    codes = model.cat.codes.to_numpy().astype(np.int64)
     names = [str(name) for name in model.cat.categories.tolist()]  # tolist: not one Arrow scalar each
     if not by_name:
         provider = _categorical(frame["provider"])
@@ -112,12 +111,21 @@ def resolve_models(frame: pd.DataFrame, catalog: Catalog) -> pd.Series:
         resolved = [catalog.resolve(name) for name in names]
     ids = sorted({r for r in resolved if r is not None})
     position = {mid: i for i, mid in enumerate(ids)}
-    lookup = np.array([position[r] if r is not None else -1 for r in resolved] + [-1], dtype=np.int64)
+    lookup = np.array([position[r] if r is not None else -1 for r in resolved] + [-1],
+                      dtype=np.int8 if len(ids) < 127 else np.int16 if len(ids) < 32_767 else np.int32)
     if by_name:
         _RESOLVED.insert(0, (catalog, model.cat.categories, lookup, pd.Index(ids)))
         del _RESOLVED[_REMEMBERED:]
-    return pd.Series(pd.Categorical.from_codes(lookup[codes], categories=pd.Index(ids)), index=frame.index,
-                     name="model_id")
+    return _ids(lookup[codes], pd.Index(ids), frame.index)
+
+
+def _ids(codes: np.ndarray, ids: pd.Index, index: pd.Index) -> pd.Series:
+    """A categorical ``model_id`` column from codes into ``ids`` (-1: unknown), in pandas' code dtype for
+    that many categories (so pandas neither casts nor checks them again)."""
+    import pandas as pd
+
+    dtype = pd.CategoricalDtype(ids)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype, validate=False), index=index, name="model_id")
 
 
 # The last few (catalog, model names) resolved, by identity: every scenario of a run shares the log's names
@@ -258,7 +266,9 @@ def billing_codes(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalo
 
     categories = [str(c) for c in ids.cat.categories]
     models = [catalog.model(mid) for mid in categories]
-    codes = np.where(known, ids.cat.codes.to_numpy().astype(np.int64), 0)  # int8 codes would wrap past 31 models
+    codes = ids.cat.codes.to_numpy().astype(np.int64)  # int8 codes would wrap past 31 models
+    if not known.all():
+        codes[~known] = 0
     period, n_periods = _periods(frame, codes, known, models)
     tier, tier_names = service_tiers(frame)
     n_tiers = len(tier_names)

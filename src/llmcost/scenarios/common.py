@@ -130,6 +130,8 @@ def clear_cache_columns(frame: pd.DataFrame, mask: np.ndarray | None = None) -> 
 
     for column in (*CACHE_COLUMNS, *(c for c in OPTIONAL_CACHE_COLUMNS if c in frame.columns)):
         values = frame[column].to_numpy()
+        if not values.any():
+            continue  # nothing logged to clear (a column the log lacks is zeros): no copy
         if mask is None:
             frame[column] = np.zeros_like(values)
         elif mask.any():

@@ -142,11 +142,13 @@ def run_estimate(
     are priced here, so the result is the same to the cent.
     """
     from llmcost.scenario_split import split_scenarios
+    from llmcost.scenarios.common import in_ns
     from llmcost.scenarios.prefix_index import prepare
 
     chosen = with_baseline(scenarios)
     window = observed_window(frame, window_days)
     if keep_frame is None:
+        frame = in_ns(frame)  # once here, not once per slice and strategy
         sliced = _slices_pay_off(frame, chosen)
         groups = split_scenarios(frame, chosen)
         if sliced or len(groups) > 1:
@@ -199,10 +201,8 @@ def _grouped_parts(frame: pd.DataFrame, catalog: Catalog, chosen: Sequence[Scena
     from llmcost.engines.memory import freed_memory_kept, small_pages
     from llmcost.engines.processes import run_forked
     from llmcost.engines.threads import current_workers
-    from llmcost.scenarios.common import in_ns
     from llmcost.scenarios.prefix_index import prepare
 
-    frame = in_ns(frame)  # once here, not once per slice and strategy
     has_buckets = bool((frame["weight"].to_numpy() > 1).any())
     threads = max(1, current_workers() // len(groups))
     shared = None
@@ -297,7 +297,7 @@ def _chunked_parts(chunks: Iterable[pd.DataFrame], catalog: Catalog, chosen: Seq
                    on_scenario: Callable[[str], None] | None, buckets: BucketModels,
                    bounds: WindowBounds | None = None, whole_hits: dict[str, Any] | None = None,
                    encoded: list[Any] | None = None) -> list[_Part | None]:
-    from llmcost.scenarios.common import times_ns
+    from llmcost.scenarios.common import in_ns, times_ns
     from llmcost.scenarios.prefix_index import prepare
 
     replays = any(not isinstance(s, Baseline) for s in chosen)
@@ -309,6 +309,7 @@ def _chunked_parts(chunks: Iterable[pd.DataFrame], catalog: Catalog, chosen: Seq
     for number, chunk in enumerate(chunks):
         if chunk.empty:
             continue
+        chunk = in_ns(chunk)  # once per chunk, not once per strategy
         if bounds is not None:
             bounds.add(chunk)
         blocks = encoded[number] if encoded is not None else None

@@ -210,11 +210,12 @@ def _group(path: str, group: int, columns: list[str] | None = None) -> Any:
 def _conformed(path: str, line: int, table: Any, slice_rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
     from llmcost.frame import conform
     from llmcost.logs.native import table_to_pandas
+    from llmcost.scenarios.common import in_ns
 
     frame = table_to_pandas(table)  # converted whole: it frees the table's buffers as it goes (self_destruct)
     for lo in range(0, len(frame), slice_rows):
         part = frame if len(frame) <= slice_rows else frame.iloc[lo:lo + slice_rows].reset_index(drop=True)
-        yield conform(part, source=path, first_line=line + lo).frame, len(part)
+        yield in_ns(conform(part, source=path, first_line=line + lo).frame), len(part)  # ns once per slice
 
 
 def _first_at_or_after(table: Any, since_ns: int) -> int:

@@ -111,13 +111,23 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
     read = np.zeros(len(frame))
     write = np.zeros(len(frame))
     if index is not None and has_prefix.any():
-        cached, blocked = replay_prefixes(index, base_rows[has_prefix], model_codes[has_prefix],
-                                          eligible[has_prefix], cfg, ctx, frame["model_id"][has_prefix])
-        capped = np.minimum(cached, inputs[has_prefix])
-        capped = np.where(capped >= max(cfg.min_tokens, 1), capped, 0)  # too short a prefix is not a hit
-        read[has_prefix] = np.where(eligible[has_prefix], capped, 0)
-        written = np.maximum(np.minimum(blocked, inputs[has_prefix]) - capped, 0)
-        write[has_prefix] = np.where(eligible[has_prefix], written, 0)
+        every = bool(has_prefix.all())  # (a log with prefix data usually has it on every row: no copies)
+        rows = base_rows if every else base_rows[has_prefix]
+        ok = eligible if every else eligible[has_prefix]
+        limit = inputs if every else inputs[has_prefix]
+        cached, blocked = replay_prefixes(index, rows, model_codes if every else model_codes[has_prefix], ok, cfg,
+                                          ctx, frame["model_id"] if every else frame["model_id"][has_prefix])
+        capped = np.minimum(cached, limit, out=cached)  # both fresh arrays: computed in place
+        np.putmask(capped, capped < max(cfg.min_tokens, 1), 0)  # too short a prefix is not a hit
+        written = np.minimum(blocked, limit, out=blocked)
+        written -= capped
+        np.maximum(written, 0, out=written)
+        np.putmask(capped, ~ok, 0)
+        np.putmask(written, ~ok, 0)
+        if every:
+            read, write = capped, written
+        else:
+            read[has_prefix], write[has_prefix] = capped, written
     rest = ~has_prefix
     if rest.any() and (cfg.prefix_tokens.default or cfg.prefix_tokens.by_task):
         sub = frame.loc[rest]

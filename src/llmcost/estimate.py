@@ -14,13 +14,12 @@ from llmcost.pricing import (
     ModelCost,
     PricedTraffic,
     TokenGroups,
-    aggregate,
     describe_unpriced,
     price_groups,
     unpriced_beyond,
 )
 from llmcost.projection import DEFAULT_PROJECTION_DAYS, Window, WindowBounds, growth_days, observed_window, project
-from llmcost.scenarios.interface import Baseline, Scenario
+from llmcost.scenarios.interface import Baseline, Scenario, summed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -164,7 +163,7 @@ def run_estimate(
         if on_scenario is not None:
             on_scenario(scenario.name)
         applied = scenario.apply(frame, catalog, shared)
-        parts.append(_Part(aggregate(applied.frame, catalog), applied.extra_cost, applied.details))
+        parts.append(_Part(summed(applied, catalog), applied.extra_cost, applied.details))
         buckets.add(applied.frame, catalog, logged=scenario is chosen[0])
         if scenario.name == keep_frame:
             kept = applied.frame
@@ -266,7 +265,7 @@ def _group_parts(frame: pd.DataFrame, catalog: Catalog, chosen: list[Scenario], 
             if on_scenario is not None:
                 on_scenario(scenario.name)
             applied = scenario.apply(frame, catalog, shared)
-            out.append(_Part(aggregate(applied.frame, catalog), applied.extra_cost, applied.details))
+            out.append(_Part(summed(applied, catalog), applied.extra_cost, applied.details))
             buckets.add(applied.frame, catalog, logged=False)
     return out, buckets.models
 
@@ -337,7 +336,7 @@ def _add_part(parts: list[_Part | None], i: int, applied: Applied, catalog: Cata
     from llmcost.scenarios.details import merge_details
 
     buckets.add(applied.frame, catalog, logged=i == 0)
-    part, groups = parts[i], aggregate(applied.frame, catalog)
+    part, groups = parts[i], summed(applied, catalog)
     parts[i] = _Part(groups, applied.extra_cost, applied.details) if part is None else _Part(
         part.groups.merge(groups), part.extra + applied.extra_cost, merge_details(part.details, applied.details))
 

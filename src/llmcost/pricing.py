@@ -38,6 +38,7 @@ from llmcost.token_groups import (
     TokenGroups,
     TokenSums,
     aggregate,
+    aggregate_parts,
     decimal_of,
     model_ids,
     resolve_models,
@@ -53,8 +54,8 @@ if TYPE_CHECKING:
 
 # Re-exported: callers price and group through this module.
 __all__ = ["AUDIO_COLUMNS", "MILLION", "PRICING_COLUMNS", "SUGGESTED_NAMES", "SUM_COLUMNS", "BillingKey", "CostLine",
-           "ModelCost", "PricedTraffic", "TokenGroups", "TokenSums", "aggregate", "cost_lines", "cost_of", "model_ids",
-           "price", "price_groups", "resolve_models"]
+           "ModelCost", "PricedTraffic", "TokenGroups", "TokenSums", "aggregate", "aggregate_parts", "cost_lines",
+           "cost_of", "model_ids", "price", "price_groups", "resolve_models"]
 MILLION = Decimal(1_000_000)
 
 

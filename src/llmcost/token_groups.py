@@ -192,17 +192,30 @@ class TokenGroups:
 def aggregate(frame: pd.DataFrame, catalog: Catalog, rows: np.ndarray | None = None) -> TokenGroups:
     """Sum the frame's tokens per billing group (vectorized: one bincount per column); with ``rows`` (a bool
     mask) only those rows', the same sums as ``aggregate(frame.loc[rows])`` without copying the frame."""
+    if rows is None:
+        return aggregate_parts(frame, catalog, None, 1)[0]
+    import numpy as np
+
+    return aggregate_parts(frame, catalog, np.where(rows, 0, 1).astype(np.int8), 1)[0]
+
+
+def aggregate_parts(frame: pd.DataFrame, catalog: Catalog, part: np.ndarray | None, parts: int) -> list[TokenGroups]:
+    """The sums of each part of the frame's rows (``part``: each row's part number, 0..parts-1; rows numbered
+    ``parts`` or more are not summed; None: every row in part 0), from one set of billing codes and one
+    bincount per column: the exact cache sums its hits and its misses at once."""
+
     ids = model_ids(frame, catalog)
     known = ids.notna().to_numpy()
-    if rows is not None:
-        known = known & rows
-    groups = TokenGroups(logged={} if "cost_logged" in frame.columns else None)
+    summed = known if part is None else known & (part < parts)
+    groups = [TokenGroups(logged={} if "cost_logged" in frame.columns else None) for _ in range(parts)]
     columns = _sum_columns(frame)
-    if known.any():
-        _aggregate_known(frame, ids, known, catalog, groups, columns)
-    unknown = ~known if rows is None else ~known & rows
-    if unknown.any():
-        groups.unknown = _unknown_sums(frame.loc[unknown], columns, groups.logged)
+    if summed.any():
+        _aggregate_known(frame, ids, summed, catalog, groups, columns, part)
+    unknown = ~known if part is None else ~known & (part < parts)
+    for k, target in enumerate(groups):
+        rows = unknown if part is None else unknown & (part == k)
+        if rows.any():
+            target.unknown = _unknown_sums(frame.loc[rows], columns, target.logged)
     return groups
 
 
@@ -290,18 +303,25 @@ def billing_codes(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalo
 
 
 def _aggregate_known(frame: pd.DataFrame, ids: pd.Series, known: np.ndarray, catalog: Catalog,
-                     groups: TokenGroups, columns: tuple[str, ...]) -> None:
+                     groups: list[TokenGroups], columns: tuple[str, ...], part: np.ndarray | None) -> None:
     import numpy as np
 
     codes = billing_codes(frame, ids, known, catalog)
     group, n_groups, per_model = codes.group, codes.n_groups, codes.per_model
-    sums = {col: _bincount(group, frame[col].to_numpy(), n_groups) for col in columns}
-    logged = _bincount(group, _logged(frame), n_groups) if groups.logged is not None else None
-    for g in np.flatnonzero(np.asarray(sums["weight"]) != 0).tolist():
-        groups.known[codes.key(g)] = _sums(sums, columns, g)
-    if logged is not None and groups.logged is not None:
-        for code, mid in enumerate(codes.categories):
-            groups.logged[mid] = float(sum(logged[code * per_model:(code + 1) * per_model]))
+    total = n_groups * len(groups)
+    if part is not None and len(groups) > 1:  # part k's groups at k * n_groups; unknown rows stay unsummed
+        group = np.where(known, group + part.astype(np.int64) * n_groups, total)
+    elif part is not None:
+        group = np.where(known, group, total)
+    sums = {col: _bincount(group, frame[col].to_numpy(), total) for col in columns}
+    logged = _bincount(group, _logged(frame), total) if groups[0].logged is not None else None
+    for k, target in enumerate(groups):
+        base = k * n_groups
+        for g in np.flatnonzero(np.asarray(sums["weight"][base:base + n_groups]) != 0).tolist():
+            target.known[codes.key(g)] = _sums(sums, columns, base + g)
+        if logged is not None and target.logged is not None:
+            for code, mid in enumerate(codes.categories):
+                target.logged[mid] = float(sum(logged[base + code * per_model:base + (code + 1) * per_model]))
 
 
 def _periods(frame: pd.DataFrame, codes: np.ndarray, known: np.ndarray,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from scenario_helpers import apply, cost, frame, usd
+from scenario_helpers import apply, cost, frame, tiny, usd
 
 from llmcost.scenarios.replay import replay_lru, replay_ttl
 
@@ -112,3 +112,23 @@ def test_vectorized_replay_matches_a_dict_replay(seed: int, slice_rows: int | No
     assert (replay_ttl(keys, times, 60) == expected).all()
     assert (replay.replay_ttl_reuse(keys, times, 60)[1] == reused).all()
     assert (replay_lru(keys, times, 60, 10_000) == expected).all()
+
+
+@pytest.mark.parametrize("spec", [{"exact_cache": {}},
+                                  {"exact_cache": {"assumed_semantic_hit_rate": 0.5}},
+                                  {"exact_cache": {}, "batch": {"share": 0.5}},
+                                  {"exact_cache": {}, "routing": {"rules": [{"to": "small"}]}}])
+def test_sums_handed_on_are_the_sums_of_the_traffic(spec: dict[str, object]) -> None:
+    """A scenario whose one strategy is the exact cache hands on its misses' sums (summed with the hits', in
+    one pass); with anything after the cache (or scaled misses) the traffic is summed again. Either way the
+    sums are those of the traffic: one model unknown to the catalog among them."""
+    from llmcost.pricing import aggregate
+    from llmcost.scenarios.interface import summed
+
+    df = frame([{"at": i, "prompt_hash": "abcab"[i % 5], "model": "mystery" if i == 7 else "big"}
+                for i in range(12)])
+    applied = apply(spec, df)
+    assert (applied.sums is not None) == (spec == {"exact_cache": {}})
+    groups, expected = summed(applied, tiny()), aggregate(applied.frame, tiny())
+    assert groups.known == expected.known and dict(groups.unknown.items()) == dict(expected.unknown.items())
+    assert 0 < applied.details["exact_cache"]["hits"] < 12

@@ -121,8 +121,8 @@ def _exact_cache(scenario: Scenario) -> str | None:
 
 def _apply_own(frame: pd.DataFrame, row: int, scenarios: Sequence[Scenario], catalog: Catalog,
                tails: dict[str, Any], out: Replayed, buckets: Any) -> None:
-    from llmcost.pricing import aggregate
     from llmcost.scenarios.details import merge_details
+    from llmcost.scenarios.interface import summed
     from llmcost.scenarios.prefix_index import prepare
 
     prepared, shared = prepare(frame, row)
@@ -130,7 +130,7 @@ def _apply_own(frame: pd.DataFrame, row: int, scenarios: Sequence[Scenario], cat
     for i, scenario in enumerate(scenarios):
         applied = scenario.apply(prepared, catalog, shared)
         buckets.add(applied.frame, catalog, logged=i == 0)
-        groups, have = aggregate(applied.frame, catalog), out.parts[i]
+        groups, have = summed(applied, catalog), out.parts[i]
         out.parts[i] = (groups, applied.extra_cost, applied.details) if have is None else (
             have[0].merge(groups), have[1] + applied.extra_cost, merge_details(have[2], applied.details))
 

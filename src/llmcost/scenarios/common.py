@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from llmcost.bench.summary import BenchSummary
     from llmcost.catalog import Catalog, ModelPrice
+    from llmcost.pricing import TokenGroups
     from llmcost.scenarios.interface import Shared
     from llmcost.scenarios.schema import Conditions
 
@@ -35,6 +36,7 @@ class Context:
     details: dict[str, Any] = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
     shared: Shared | None = None
+    sums: TokenGroups | None = None  # the token sums of the traffic so far, when a strategy had them already
 
     def error(self, message: str, field_path: str) -> ScenarioError:
         return ScenarioError(message, source=self.source, field=f"{self.scenario}.{field_path}")

@@ -142,7 +142,17 @@ class ComposedScenario:
         ctx.details["model_tiers"] = {str(m): catalog.model(str(m)).tier for m in out["model_id"].cat.categories}
         if self.bench is not None:
             ctx.details["measured"] = measured_by_model(out, self.bench)
-        return Applied(out, ctx.extra_cost, ctx.details)
+        return Applied(out, ctx.extra_cost, ctx.details, ctx.sums if self._cache_only else None)
+
+    @property
+    def _cache_only(self) -> bool:
+        """The exact cache is the one strategy (its misses are the traffic, and it summed them already)."""
+        spec = self.spec
+        return spec.exact_cache is not None and all(
+            getattr(spec, name) is None for name in type(spec).model_fields if name not in _NOT_STRATEGIES)
+
+
+_NOT_STRATEGIES = frozenset({"name", "description", "monthly_growth", "exact_cache"})
 
 
 def describe(spec: ScenarioSpec) -> str:

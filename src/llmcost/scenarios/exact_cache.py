@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from llmcost.pricing import TokenGroups
     from llmcost.scenarios.carry import Tail
     from llmcost.scenarios.schema import ExactCache
 
@@ -99,6 +100,7 @@ class _Replay(NamedTuple):
     hits: np.ndarray
     saved: Decimal  # what the hits would have cost
     misses: pd.DataFrame
+    miss_sums: TokenGroups  # the misses' token sums (summed with the hits', in one pass)
     hit_requests: float
     input_saved: float
     output_saved: float
@@ -109,7 +111,9 @@ def _replayed(frame: pd.DataFrame, cfg: ExactCache, ctx: Context) -> _Replay | N
     """The replay's hits, what they would have cost, the misses and the figures of its details, computed
     once per run for the same traffic and cache (the default set replays the same 24 h cache in two
     scenarios). None when the frame has nothing to key on."""
-    from llmcost.pricing import price
+    import numpy as np
+
+    from llmcost.pricing import aggregate_parts, price_groups
 
     memo = ctx.shared.memo if ctx.shared is not None else {}
     key = ("exact_cache", id(frame), cfg.model_dump_json())
@@ -124,7 +128,8 @@ def _replayed(frame: pd.DataFrame, cfg: ExactCache, ctx: Context) -> _Replay | N
         hits = _carried_hits(frame, cfg, ctx.shared.tails)
     if hits is None:
         return None
-    replay = _Replay(hits, price(frame, ctx.catalog, hits).total if hits.any() else Decimal(0), frame.loc[~hits],
+    hit_sums, miss_sums = aggregate_parts(frame, ctx.catalog, np.where(hits, 0, 1).astype(np.int8), 2)
+    replay = _Replay(hits, price_groups(hit_sums, ctx.catalog).total, frame.loc[~hits], miss_sums,
                      requests(frame, hits), float(frame["input_tokens"].to_numpy().sum(where=hits)),
                      float(frame["output_tokens"].to_numpy().sum(where=hits)), hits_per_hour(frame, hits))
     memo[key] = (frame, replay)  # holding the frame keeps its id from being reused
@@ -151,6 +156,7 @@ def apply_exact_cache(frame: pd.DataFrame, cfg: ExactCache, ctx: Context) -> pd.
     )
     info["over_time"] = dict(replay.over_time)
     out = replay.misses
+    ctx.sums = None if cfg.assumed_semantic_hit_rate else replay.miss_sums
     if cfg.assumed_semantic_hit_rate:
         rate = cfg.assumed_semantic_hit_rate
         out = scaled(out, np.full(len(out), 1 - rate))

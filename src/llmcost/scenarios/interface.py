@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from llmcost.catalog import Catalog
+    from llmcost.pricing import TokenGroups
     from llmcost.scenarios.prefix_index import PrefixIndex
 
 
@@ -21,6 +22,15 @@ class Applied:
     frame: pd.DataFrame
     extra_cost: Decimal = Decimal(0)
     details: dict[str, Any] = field(default_factory=dict)
+    # The frame's token sums when the scenario had them already (``summed`` uses them instead of summing again).
+    sums: TokenGroups | None = field(default=None, compare=False, repr=False)
+
+
+def summed(applied: Applied, catalog: Catalog) -> TokenGroups:
+    """The token sums of a scenario's traffic: the ones it computed, or its frame summed."""
+    from llmcost.pricing import aggregate
+
+    return applied.sums if applied.sums is not None else aggregate(applied.frame, catalog)
 
 
 @dataclass

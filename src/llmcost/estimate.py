@@ -171,7 +171,9 @@ def run_estimate(
     return replace(estimate, kept_frame=kept)
 
 
-IN_MEMORY_SLICE = 1_000_000
+# Rows per slice of a big in-memory log replayed in slices: half a million rows measured 0.4 s faster than a
+# million on the 10M-row default set (2 cores; a slice's temporaries are reused, fewer fresh pages to fault in).
+IN_MEMORY_SLICE = 500_000
 
 
 def _slices_pay_off(frame: pd.DataFrame, chosen: Sequence[Scenario]) -> bool:

@@ -398,3 +398,35 @@ def test_hits_per_hour_equal_a_group_by(spread: str) -> None:
                              "hits": np.where(hits, frame["weight"], 0).astype(float)}).groupby("hour").sum()
     assert got == {h: {"requests": r, "hits": x} for h, r, x in expected.itertuples()}
     assert len(got) > 72
+
+
+def test_overlapping_blocks_keep_freed_memory_until_the_last_one_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads of one process (a Dask worker's tasks) may overlap their blocks: malloc's limits are set on
+    entry and put back only when the last block ends."""
+    from llmcost.engines import memory
+
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(memory, "_mallopt", lambda: lambda option, value: calls.append((option, value)) or 1)
+    first, second = memory.freed_memory_kept(), memory.freed_memory_kept()
+    first.__enter__()
+    second.__enter__()
+    assert calls[-1] == (memory.M_TRIM_THRESHOLD, memory.KEEP_BYTES)
+    first.__exit__(None, None, None)
+    assert all(value == memory.KEEP_BYTES for _, value in calls)  # the second block still keeps
+    second.__exit__(None, None, None)
+    settled = [(memory.M_MMAP_THRESHOLD, memory.SETTLED_MMAP), (memory.M_TRIM_THRESHOLD, memory.SETTLED_TRIM)]
+    assert calls[-2:] == settled
+
+
+def test_a_dask_task_keeps_freed_memory_and_gives_it_back_at_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536: a replay task sets malloc to keep
+    what it frees (else every freed array is faulted in again) and trims the heap when it ends."""
+    from llmcost.engines import memory
+    from llmcost.engines.replay_task import worker_threads
+
+    calls: list[object] = []
+    monkeypatch.setattr(memory, "_mallopt", lambda: lambda option, value: calls.append((option, value)) or 1)
+    monkeypatch.setattr(memory, "release_free_memory", lambda: calls.append("trim"))
+    with worker_threads():
+        assert calls == [(memory.M_MMAP_THRESHOLD, memory.KEEP_BYTES), (memory.M_TRIM_THRESHOLD, memory.KEEP_BYTES)]
+    assert calls[-1] == "trim" and (memory.M_TRIM_THRESHOLD, memory.SETTLED_TRIM) in calls

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,18 +50,27 @@ def _mallopt() -> Any:
     return mallopt
 
 
+_KEEPING = [0]  # blocks inside freed_memory_kept now (threads of one process may overlap theirs)
+_KEEPING_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def freed_memory_kept() -> Iterator[bool]:
-    """Within the block, malloc keeps freed memory for reuse (yields whether the setting took)."""
+    """Within the block, malloc keeps freed memory for reuse (yields whether the setting took). Blocks may
+    nest or overlap (Dask runs tasks on several threads of a worker): the last one out restores the limits."""
     mallopt = _mallopt()
-    took = mallopt is not None and bool(mallopt(M_MMAP_THRESHOLD, KEEP_BYTES)) \
-        and bool(mallopt(M_TRIM_THRESHOLD, KEEP_BYTES))
+    with _KEEPING_LOCK:
+        _KEEPING[0] += 1
+        took = mallopt is not None and bool(mallopt(M_MMAP_THRESHOLD, KEEP_BYTES)) \
+            and bool(mallopt(M_TRIM_THRESHOLD, KEEP_BYTES))
     try:
         yield took
     finally:
-        if mallopt is not None:
-            mallopt(M_MMAP_THRESHOLD, SETTLED_MMAP)
-            mallopt(M_TRIM_THRESHOLD, SETTLED_TRIM)
+        with _KEEPING_LOCK:
+            _KEEPING[0] -= 1
+            if mallopt is not None and not _KEEPING[0]:
+                mallopt(M_MMAP_THRESHOLD, SETTLED_MMAP)
+                mallopt(M_TRIM_THRESHOLD, SETTLED_TRIM)
 
 
 def release_free_memory() -> None:

@@ -232,21 +232,25 @@ def _first_at_or_after(table: Any, since_ns: int) -> int:
 def worker_threads() -> Iterator[int]:
     """Inside a Dask task: Arrow's thread pool, the replay threads (``engines.threads``) and BLAS sized to
     the worker's own thread count, as Dask sizes a worker (``--nthreads``); outside a worker, all cores.
-    Arrow allocates from its jemalloc pool meanwhile, as in the ``llmcost`` command (``engines.memory``)."""
+    Arrow allocates from its jemalloc pool meanwhile, as in the ``llmcost`` command, and malloc keeps what
+    is freed until the task ends (``engines.memory``): Dask's nanny starts workers with
+    ``MALLOC_TRIM_THRESHOLD_=65536``, which hands every freed array back to the kernel, and a 10M-row
+    replay then spent a third more time faulting the same memory in again. It is given back afterwards."""
     import pyarrow as pa
 
     from llmcost.engines.local import all_cores
-    from llmcost.engines.memory import arrow_jemalloc
+    from llmcost.engines.memory import arrow_jemalloc, freed_memory_kept, release_free_memory
     from llmcost.engines.threads import workers
 
     n = _worker_nthreads() or all_cores()
     before = pa.cpu_count()
     pa.set_cpu_count(n)
     try:
-        with _blas_limit(n), workers(n), arrow_jemalloc():
+        with _blas_limit(n), workers(n), arrow_jemalloc(), freed_memory_kept():
             yield n
     finally:
         pa.set_cpu_count(before)
+        release_free_memory()
 
 
 def _worker_nthreads() -> int | None:

@@ -195,6 +195,39 @@ def test_halos_reach_back_over_row_groups_and_files(logs: dict[str, Any], monkey
     assert three is not None and [p.rows for p in three] == [8000, 9000, 8000]
 
 
+def test_a_halo_after_the_cache_is_cut_to_the_later_strategies_ttls(logs: dict[str, Any],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A halo is replayed only to fill the carried tails: the exact cache sees all of it, the strategies
+    after it only the rows within their own TTLs of the partition's start (``Shared.warm_after``). The
+    partitions, replayed here one by one, still add up to the whole log's replay; cut one TTL further
+    (nothing after the cache) they would not."""
+    from llmcost.catalog import load_catalog
+    from llmcost.engines import dask_replays, replay_task
+    from llmcost.estimate import run_estimate, with_baseline
+    from llmcost.logs import read_logs
+    from llmcost.scenarios import select_scenarios
+
+    catalog = load_catalog("frontier")
+    scenarios = [s for s in select_scenarios(logs["scenarios"], baseline_only=False, catalog=catalog)
+                 if s.name in ("exact-24h", "prompt-5m", "chained")]
+    chosen = with_baseline(scenarios)
+    plan = dask_replays.plan_partitions(logs["files"], max(replay_task.horizon_ns(s) for s in chosen))
+    assert plan is not None and sum(bool(p.halo) for p in plan) > 10
+
+    def costs(estimate: Any) -> dict[str, Decimal]:
+        return {s.name: s.observed_cost for s in estimate.scenarios}
+
+    def partitioned() -> dict[str, Decimal]:
+        results = [replay_task.replay_partition(p, chosen, catalog) for p in plan]
+        return costs(dask_replays.merge(results, chosen, catalog, 30, None))
+
+    local = costs(run_estimate(read_logs(logs["files"]).frame, catalog, scenarios))
+    assert partitioned() == local
+    monkeypatch.setattr(replay_task, "_exact_ttl_ns", replay_task.horizon_ns)  # warm_after = the start
+    cut = partitioned()
+    assert cut["chained"] != local["chained"] and cut["exact-24h"] == local["exact-24h"]
+
+
 def test_a_log_out_of_time_order_replays_here_and_says_so(cli: Any, tmp_path: Path, scheduler: str) -> None:
     table = _table(6000)
     shuffled = table.take(np.random.default_rng(1).permutation(6000))

@@ -82,7 +82,7 @@ def replay_partition(part: TimePartition, scenarios: Sequence[Scenario], catalog
                 bounds.add(frame)
                 _apply_own(frame, row, scenarios, catalog, tails, out, buckets)
             else:
-                _apply_halo(frame, times, row, starts, scenarios, catalog, tails)
+                _apply_halo(frame, times, row, starts, scenarios, catalog, tails, part.start_ns)
     out.start, out.end, out.requests = bounds.start, bounds.end, bounds.requests
     out.bucket_models, out.has_buckets = buckets.models, buckets.has_buckets
     return out
@@ -114,6 +114,11 @@ def halo_starts(scenarios: Sequence[Scenario], start_ns: int) -> list[int | None
                                                                                           strict=True)]
 
 
+def _exact_ttl_ns(scenario: Scenario) -> int:
+    spec: Any = getattr(scenario, "spec", None)
+    return 0 if spec is None or spec.exact_cache is None else round(spec.exact_cache.ttl * 1e9)
+
+
 def _exact_cache(scenario: Scenario) -> str | None:
     spec: Any = getattr(scenario, "spec", None)
     return None if spec is None or spec.exact_cache is None else str(spec.exact_cache.model_dump_json())
@@ -136,8 +141,10 @@ def _apply_own(frame: pd.DataFrame, row: int, scenarios: Sequence[Scenario], cat
 
 
 def _apply_halo(frame: pd.DataFrame, times: Any, row: int, starts: list[int | None], scenarios: Sequence[Scenario],
-                catalog: Catalog, tails: dict[str, Any]) -> None:
-    """The halo's rows each scenario needs, replayed only to fill the carried tails (results dropped)."""
+                catalog: Catalog, tails: dict[str, Any], start_ns: int) -> None:
+    """The halo's rows each scenario needs, replayed only to fill the carried tails (results dropped): the
+    caches see all of them, the strategies after the caches only those within their own TTLs of the
+    partition's start (``Shared.warm_after``)."""
     import numpy as np
 
     from llmcost.scenarios.prefix_index import prepare
@@ -152,6 +159,7 @@ def _apply_halo(frame: pd.DataFrame, times: Any, row: int, starts: list[int | No
         if k not in views:
             views[k] = prepare(frame.iloc[k:], row + k)
             views[k][1].streaming, views[k][1].tails = True, tails
+        views[k][1].warm_after = start_ns - (horizon_ns(scenario) - _exact_ttl_ns(scenario))
         scenario.apply(views[k][0], catalog, views[k][1])
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmcost.scenarios.cascade import apply_cascade
 from llmcost.scenarios.coalesce import apply_coalesce, flush_coalesce
-from llmcost.scenarios.common import Context, with_model_ids
+from llmcost.scenarios.common import Context, times_ns, with_model_ids
 from llmcost.scenarios.exact_cache import apply_exact_cache
 from llmcost.scenarios.failover import apply_failover
 from llmcost.scenarios.interface import Applied
@@ -101,6 +101,8 @@ class ComposedScenario:
             out = apply_exact_cache(out, spec.exact_cache, ctx)
         if spec.semantic_cache is not None:
             out = apply_semantic_cache(out, spec.semantic_cache, ctx)
+        if shared.warm_after is not None:  # a halo: later strategies need only their own TTLs of it
+            out = out.loc[times_ns(out) >= shared.warm_after]
         out = with_model_ids(out, catalog)
         if spec.failover is not None:
             out = apply_failover(out, spec.failover, ctx)

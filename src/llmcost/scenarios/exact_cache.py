@@ -113,7 +113,7 @@ def _replayed(frame: pd.DataFrame, cfg: ExactCache, ctx: Context) -> _Replay | N
     scenarios). None when the frame has nothing to key on."""
     import numpy as np
 
-    from llmcost.pricing import aggregate_parts, price_groups
+    from llmcost.pricing import TokenGroups, aggregate_parts, price_groups
 
     memo = ctx.shared.memo if ctx.shared is not None else {}
     key = ("exact_cache", id(frame), cfg.model_dump_json())
@@ -128,6 +128,10 @@ def _replayed(frame: pd.DataFrame, cfg: ExactCache, ctx: Context) -> _Replay | N
         hits = _carried_hits(frame, cfg, ctx.shared.tails)
     if hits is None:
         return None
+    if ctx.shared is not None and ctx.shared.warm_after is not None:  # a halo: only the misses go on
+        replay = _Replay(hits, Decimal(0), frame.loc[~hits], TokenGroups(), 0.0, 0.0, 0.0, {})
+        memo[key] = (frame, replay)
+        return replay
     hit_sums, miss_sums = aggregate_parts(frame, ctx.catalog, np.where(hits, 0, 1).astype(np.int8), 2)
     replay = _Replay(hits, price_groups(hit_sums, ctx.catalog).total, frame.loc[~hits], miss_sums,
                      requests(frame, hits), float(frame["input_tokens"].to_numpy().sum(where=hits)),

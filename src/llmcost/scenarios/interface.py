@@ -46,6 +46,10 @@ class Shared:
     # Exact-cache hits replayed once on the whole log before it is sliced or split across processes, by
     # cache configuration (JSON), indexed by request_row (see exact_cache.replay_whole).
     whole_hits: dict[str, Any] = field(default_factory=dict)
+    # Warming a Dask partition's halo (results dropped; only the carried tails matter): the exact cache skips
+    # what only its details need, and the strategies after the caches get the rows at or after this time
+    # (int64 ns) alone, the part of the halo within their own TTLs.
+    warm_after: int | None = None
 
 
 class Scenario(Protocol):

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # one). Each halo is replayed twice, so fewer, longer partitions cost less; a worker streams its partition
 # a row group (at most SLICE_ROWS) at a time, so its memory does not grow with the partition.
 PARTITION_ROWS: int | None = None
-SLICE_ROWS = 1_000_000
+SLICE_ROWS = 500_000  # as the local replays' slices (estimate.IN_MEMORY_SLICE): 1M-row slices ran slower
 NOT_PARTITIONED = ("--engine dask: scenario replays run on this machine's cores (the cluster replays Parquet logs "
                    "in llmcost's columns, in time order, with timestamp statistics, without --skip-bad, --by, "
                    "--since/--until or --format focus)")

@@ -60,7 +60,7 @@ class Replayed:
 
 
 def replay_partition(part: TimePartition, scenarios: Sequence[Scenario], catalog: Catalog, *,
-                     slice_rows: int = 1_000_000) -> Replayed:
+                     slice_rows: int = 500_000) -> Replayed:
     """Runs in a worker: replay the halo (results dropped), then the partition's rows slice by slice."""
     from llmcost.estimate import BucketModels
     from llmcost.projection import WindowBounds

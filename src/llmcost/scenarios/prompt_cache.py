@@ -111,12 +111,11 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
     read = np.zeros(len(frame))
     write = np.zeros(len(frame))
     if index is not None and has_prefix.any():
-        every = bool(has_prefix.all())  # (a log with prefix data usually has it on every row: no copies)
-        rows = base_rows if every else base_rows[has_prefix]
-        ok = eligible if every else eligible[has_prefix]
-        limit = inputs if every else inputs[has_prefix]
-        cached, blocked = replay_prefixes(index, rows, model_codes if every else model_codes[has_prefix], ok, cfg,
-                                          ctx, frame["model_id"] if every else frame["model_id"][has_prefix])
+        # a log with prefix data usually has it on every row: then views, not copies by mask
+        pick: slice | np.ndarray = slice(None) if bool(has_prefix.all()) else has_prefix
+        ok, limit = eligible[pick], inputs[pick]
+        cached, blocked = replay_prefixes(index, base_rows[pick], model_codes[pick], ok, cfg, ctx,
+                                          frame["model_id"][pick])
         capped = np.minimum(cached, limit, out=cached)  # both fresh arrays: computed in place
         np.putmask(capped, capped < max(cfg.min_tokens, 1), 0)  # too short a prefix is not a hit
         written = np.minimum(blocked, limit, out=blocked)
@@ -124,10 +123,7 @@ def apply_prompt_cache(frame: pd.DataFrame, cfg: PromptCache, ctx: Context) -> p
         np.maximum(written, 0, out=written)
         np.putmask(capped, ~ok, 0)
         np.putmask(written, ~ok, 0)
-        if every:
-            read, write = capped, written
-        else:
-            read[has_prefix], write[has_prefix] = capped, written
+        read[pick], write[pick] = capped, written
     rest = ~has_prefix
     if rest.any() and (cfg.prefix_tokens.default or cfg.prefix_tokens.by_task):
         sub = frame.loc[rest]
